@@ -1,0 +1,14 @@
+"""HTTP routes: the public contract for pages and endpoints (see docs/protocol.md)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("", include("messaging.urls")),
+    path("", include("groups.urls")),
+    path("admin/", admin.site.urls),
+]
