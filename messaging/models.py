@@ -1,1 +1,107 @@
-# Create your models here.
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Conversation(models.Model):
+    """Where messages live: one of a group's conversations, or a direct one between two users."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", "Group"
+        DIRECT = "direct", "Direct"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    group = models.ForeignKey(
+        "groups.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
+    )
+    name = models.CharField(max_length=80, blank=True)
+    # Direct conversations: the two participants, lower user id first (one row per pair).
+    user_low = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user_high = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The seq of the newest message: the counter new messages take their seq from,
+    # bumped under the row lock in the transaction that stores the message.
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "group", Lower("name"), condition=Q(kind="group"), name="messaging_conversation_topic_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user_low", "user_high"],
+                condition=Q(kind="direct"),
+                name="messaging_conversation_direct_unique",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="group", group__isnull=False, user_low__isnull=True, user_high__isnull=True)
+                    | Q(kind="direct", group__isnull=True, user_low__isnull=False, user_high__isnull=False)
+                ),
+                name="messaging_conversation_kind_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["group", "-last_message_at"], name="messaging_conv_group_activity"),
+            models.Index(fields=["user_low", "-last_message_at"], name="messaging_conv_low_activity"),
+            models.Index(fields=["user_high", "-last_message_at"], name="messaging_conv_high_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    # Null once the author's account is deleted: shown as "deleted user".
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    # Idempotency key chosen by the sending client: a retried send returns the original.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="messaging_message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="messaging_message_client_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["author", "created_at"], name="messaging_msg_author_created")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq}"
+
+
+class ReadState(models.Model):
+    """How far a user has read a conversation: the last seq they saw."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_states")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_states")
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="messaging_readstate_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.conversation_id} to {self.last_read_seq}"

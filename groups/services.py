@@ -1,0 +1,161 @@
+"""Every write about groups and memberships. Views and consumers both call these.
+
+Changes that could leave a group without exactly one owner run in one
+transaction with the group's membership rows locked (`access_group(for_update=True)`).
+"""
+
+import operator
+from functools import reduce
+
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import User
+from chatsite.errors import Forbidden, Invalid
+from groups.access import access_group, check_can_remove, check_can_set_role, require_manager, require_owner
+from groups.models import Group, Membership
+from messaging import events
+from messaging.models import Conversation
+from messaging.serializers import conversation_json
+
+Role = Membership.Role
+DEFAULT_CONVERSATION = "general"
+
+
+def clean_group_name(name) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("Give the group a name.", code="blank")
+    if len(name) > 80:
+        raise Invalid("Group names can be at most 80 characters.", code="too_long")
+    return name
+
+
+def users_by_username(usernames) -> list[User]:
+    """Resolve usernames (any letter case); Invalid names every one that does not exist."""
+    wanted = {name.strip().lower(): name.strip() for name in usernames if name and name.strip()}
+    if not wanted:
+        return []
+    query = reduce(operator.or_, (Q(username__iexact=name) for name in wanted))
+    users = list(User.objects.filter(query, is_active=True))
+    found = {user.username.lower() for user in users}
+    missing = [original for key, original in wanted.items() if key not in found]
+    if missing:
+        raise Invalid("No such user: " + ", ".join(sorted(missing)) + ".", code="unknown_users")
+    return users
+
+
+def _announce_group(group: Group, user_ids) -> None:
+    """Tell users' sockets about every conversation of a group they just joined."""
+    conversations = list(group.conversations.select_related("group").order_by("pk"))
+    users = list(User.objects.filter(pk__in=list(user_ids)))
+    for user in users:
+        for conversation in conversations:
+            events.conversation_added(user.pk, conversation_json(conversation, user))
+
+
+@transaction.atomic
+def group_create(*, actor: User, name: str, description: str = "", member_usernames=()) -> Group:
+    """A group with the actor as owner, the named members, and its "general" conversation."""
+    name = clean_group_name(name)
+    members = [user for user in users_by_username(member_usernames) if user.pk != actor.pk]
+    group = Group.objects.create(name=name, description=(description or "").strip())
+    Membership.objects.create(group=group, user=actor, role=Role.OWNER)
+    Membership.objects.bulk_create([Membership(group=group, user=user, role=Role.MEMBER) for user in members])
+    Conversation.objects.create(kind=Conversation.Kind.GROUP, group=group, name=DEFAULT_CONVERSATION)
+    _announce_group(group, [actor.pk, *(user.pk for user in members)])
+    return group
+
+
+def default_conversation(group: Group) -> Conversation:
+    return group.conversations.order_by("created_at", "pk").first()
+
+
+@transaction.atomic
+def group_update(*, actor: User, group_id, name: str, description: str = "") -> Group:
+    group, membership = access_group(actor, group_id)
+    require_manager(membership)
+    group.name = clean_group_name(name)
+    group.description = (description or "").strip()
+    group.save(update_fields=["name", "description"])
+    return group
+
+
+@transaction.atomic
+def member_add(*, actor: User, group_id, username: str) -> Membership:
+    group, membership = access_group(actor, group_id, for_update=True)
+    require_manager(membership)
+    (user,) = users_by_username([username]) if (username or "").strip() else (None,)
+    if user is None:
+        raise Invalid("Enter a username.", code="blank")
+    if Membership.objects.filter(group=group, user=user).exists():
+        raise Invalid(f"{user.username} is already a member.", code="duplicate")
+    added = Membership.objects.create(group=group, user=user, role=Role.MEMBER)
+    _announce_group(group, [user.pk])
+    return added
+
+
+def _target(group: Group, username: str) -> Membership:
+    target = (
+        Membership.objects.select_related("user").filter(group=group, user__username__iexact=(username or "")).first()
+    )
+    if target is None:
+        raise Invalid(f"{username} is not a member of this group.", code="not_member")
+    return target
+
+
+@transaction.atomic
+def member_remove(*, actor: User, group_id, username: str) -> None:
+    group, membership = access_group(actor, group_id, for_update=True)
+    target = _target(group, username)
+    if target.user_id == actor.pk:
+        raise Invalid("To leave the group, use Leave.", code="invalid")
+    check_can_remove(membership, target)
+    target.delete()
+    events.conversations_removed([target.user_id], group.conversations.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def member_set_role(*, actor: User, group_id, username: str, role: str) -> Membership:
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise Invalid("Role must be admin or member.", code="invalid")
+    group, membership = access_group(actor, group_id, for_update=True)
+    target = _target(group, username)
+    check_can_set_role(membership, target)
+    target.role = role
+    target.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def group_transfer(*, actor: User, group_id, username: str) -> Membership:
+    """Make another member the owner; the old owner stays on as an admin."""
+    group, membership = access_group(actor, group_id, for_update=True)
+    require_owner(membership)
+    target = _target(group, username)
+    if target.pk == membership.pk:
+        raise Invalid("You already own this group.", code="invalid")
+    # Demote first: the database allows one owner per group at any moment.
+    Membership.objects.filter(pk=membership.pk).update(role=Role.ADMIN)
+    Membership.objects.filter(pk=target.pk).update(role=Role.OWNER)
+    target.role = Role.OWNER
+    return target
+
+
+@transaction.atomic
+def group_delete(*, actor: User, group_id) -> None:
+    group, membership = access_group(actor, group_id, for_update=True)
+    require_owner(membership)
+    conversation_ids = list(group.conversations.values_list("pk", flat=True))
+    member_ids = list(group.memberships.values_list("user_id", flat=True))
+    group.delete()
+    events.conversations_removed(member_ids, conversation_ids)
+
+
+@transaction.atomic
+def group_leave(*, actor: User, group_id) -> None:
+    group, membership = access_group(actor, group_id, for_update=True)
+    if membership.role == Role.OWNER:
+        raise Forbidden("Transfer ownership to another member before leaving.")
+    Membership.objects.filter(pk=membership.pk).delete()
+    events.conversations_removed([actor.pk], group.conversations.values_list("pk", flat=True))

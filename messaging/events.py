@@ -1,0 +1,105 @@
+"""Publishing to open sockets, after the database commit.
+
+Channel-layer groups:
+- ``conv.<id>``: every socket that may see conversation <id> (joined on connect,
+  and when the user gains the conversation); one publish per message, however
+  many members.
+- ``user.<id>``: every socket of one user (sidebar events, access changes).
+- ``session.<key>``: the sockets of one login session (logout).
+
+Frames are encoded to JSON once here, not once per recipient. Publishing never
+raises: the database is the source of truth and clients catch up with `sync`
+when the layer drops or is down.
+"""
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conv.{conversation_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    return f"session.{session_key}"
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def _send_now(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # the layer being down must not fail the write that was committed
+        logger.warning("channel layer publish to %s failed; clients will catch up with sync", group, exc_info=True)
+
+
+def _send_after_commit(group: str, event: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send_now(group, event))
+
+
+def to_conversation(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> None:
+    """A frame for every socket that may see the conversation (`message.*`, `typing`, `read`)."""
+    _send_after_commit(
+        conversation_group(conversation_id),
+        {
+            "type": "conversation.frame",
+            "conversation": conversation_id,
+            "author": author_id,
+            "kind": frame["type"],
+            "seq": (frame.get("message") or {}).get("seq"),
+            "frame": encode(frame),
+        },
+    )
+
+
+def to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+    """A frame for every socket of each user."""
+    text = encode(frame)
+    for user_id in set(user_ids):
+        _send_after_commit(user_group(user_id), {"type": "user.frame", "frame": text})
+
+
+def conversation_added(user_id: int, conversation_frame: dict[str, Any]) -> None:
+    """The user gained a conversation: sockets join its group, then forward the frame."""
+    _send_after_commit(
+        user_group(user_id),
+        {
+            "type": "access.added",
+            "conversation": conversation_frame["id"],
+            "frame": encode({"type": "conversation.added", "conversation": conversation_frame}),
+        },
+    )
+
+
+def conversations_removed(user_ids: Iterable[int], conversation_ids: Iterable[int]) -> None:
+    """The users lost these conversations: sockets stop delivering them at once."""
+    conversation_ids = list(conversation_ids)
+    for user_id in set(user_ids):
+        _send_after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids})
+
+
+def close_user_sockets(user_id: int, *, except_session: str | None = None) -> None:
+    """End every socket of a user (deactivation), or all but one session's (password change)."""
+    _send_after_commit(user_group(user_id), {"type": "sockets.close", "except_session": except_session})
+
+
+def close_session_sockets(session_key: str) -> None:
+    """End the sockets of one login session (logout); the user's other devices stay."""
+    _send_now(session_group(session_key), {"type": "sockets.close", "except_session": None})

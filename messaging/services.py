@@ -1,0 +1,220 @@
+"""Every write about conversations and messages. Views and consumers both call these."""
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chatsite.errors import Invalid, NotFound
+from groups.access import access_group
+from messaging import events
+from messaging.access import access_conversation, check_can_delete, check_can_edit
+from messaging.models import Conversation, Message, ReadState
+from messaging.selectors import conversation_member_ids, unread_count
+from messaging.serializers import conversation_json, message_json, user_json
+
+
+def clean_body(body) -> str:
+    """Plain text, 1 to MESSAGE_MAX_LENGTH characters after stripping."""
+    if not isinstance(body, str):
+        raise Invalid("The message must be text.", code="invalid")
+    body = body.strip()
+    if not body:
+        raise Invalid("Write something before sending.", code="blank")
+    if len(body) > settings.MESSAGE_MAX_LENGTH:
+        raise Invalid(
+            f"Messages can be at most {settings.MESSAGE_MAX_LENGTH} characters (this one has {len(body)}).",
+            code="too_long",
+        )
+    return body
+
+
+def clean_topic_name(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name:
+        raise Invalid("Give the conversation a name.", code="blank")
+    if len(name) > 80:
+        raise Invalid("Conversation names can be at most 80 characters.", code="too_long")
+    return name
+
+
+def _next_seq(conversation_id: int, now) -> int:
+    """Take the next seq: one UPDATE … RETURNING that holds the row lock until commit.
+
+    Concurrent senders in any process queue on that lock, so seqs are gap-free and
+    unique; a rolled-back send also rolls back its seq.
+    """
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1, last_message_at = %s WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [now, conversation_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def message_send(*, actor: User, conversation_id, body, client_id: str | None = None) -> tuple[Message, bool]:
+    """Store a message, then (after commit) deliver it. Returns (message, created).
+
+    Re-sending a `client_id` this author already used returns the original
+    message instead of storing a copy.
+    """
+    body = clean_body(body)
+    if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
+        raise Invalid("client_id must be a string of 1 to 64 characters.")
+    conversation, _membership = access_conversation(actor, conversation_id)
+    if client_id is not None:
+        existing = _message_by_client_id(actor, client_id)
+        if existing is not None:
+            return _same_conversation(existing, conversation), False
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            seq = _next_seq(conversation.pk, now)
+            message = Message.objects.create(
+                conversation=conversation, seq=seq, author=actor, body=body, client_id=client_id, created_at=now
+            )
+            events.to_conversation(
+                conversation.pk, {"type": "message.new", "message": message_json(message)}, author_id=actor.pk
+            )
+    except IntegrityError:
+        # The same client_id won a race in another process: answer with that one.
+        existing = _message_by_client_id(actor, client_id) if client_id else None
+        if existing is None:
+            raise
+        return _same_conversation(existing, conversation), False
+    return message, True
+
+
+def _message_by_client_id(actor: User, client_id: str) -> Message | None:
+    return Message.objects.select_related("author").filter(author=actor, client_id=client_id).first()
+
+
+def _same_conversation(message: Message, conversation: Conversation) -> Message:
+    if message.conversation_id != conversation.pk:
+        raise Invalid("That client_id was already used for another conversation.")
+    return message
+
+
+def _message_for_change(actor: User, conversation_id, seq):
+    conversation, membership = access_conversation(actor, conversation_id)
+    try:
+        seq = int(seq)
+    except (TypeError, ValueError):
+        raise NotFound("No such message.") from None
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .filter(conversation=conversation, seq=seq)
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    return conversation, membership, message
+
+
+@transaction.atomic
+def message_edit(*, actor: User, conversation_id, seq, body) -> Message:
+    body = clean_body(body)
+    conversation, _membership, message = _message_for_change(actor, conversation_id, seq)
+    check_can_edit(actor, message)
+    if message.body != body:
+        message.body = body
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "edited_at"])
+        events.to_conversation(
+            conversation.pk, {"type": "message.edited", "message": message_json(message)}, author_id=actor.pk
+        )
+    return message
+
+
+@transaction.atomic
+def message_delete(*, actor: User, conversation_id, seq) -> Message:
+    """Delete a message: its seq stays, its text is gone."""
+    conversation, membership, message = _message_for_change(actor, conversation_id, seq)
+    check_can_delete(actor, message, membership)
+    if not message.deleted:
+        message.deleted = True
+        message.body = ""
+        message.save(update_fields=["deleted", "body"])
+        events.to_conversation(
+            conversation.pk, {"type": "message.deleted", "message": message_json(message)}, author_id=actor.pk
+        )
+    return message
+
+
+@transaction.atomic
+def read_mark(*, actor: User, conversation_id, seq) -> int:
+    """Move the user's read marker forward (never back). Returns the marker."""
+    conversation, _membership = access_conversation(actor, conversation_id)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid("seq must be a whole number of zero or more.")
+    seq = min(seq, conversation.last_seq)
+    state, _ = ReadState.objects.get_or_create(user=actor, conversation=conversation)
+    if seq <= state.last_read_seq:
+        return state.last_read_seq
+    moved = ReadState.objects.filter(pk=state.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+    if moved:
+        events.to_conversation(
+            conversation.pk,
+            {"type": "read", "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
+            author_id=actor.pk,
+        )
+        events.to_users(
+            [actor.pk],
+            {"type": "unread", "conversation": conversation.pk, "count": unread_count(actor, conversation.pk)},
+        )
+    return seq
+
+
+def typing_notify(*, actor: User, conversation_id) -> None:
+    """Tell the other members someone is typing. Nothing is stored."""
+    conversation, _membership = access_conversation(actor, conversation_id)
+    events.to_conversation(
+        conversation.pk,
+        {"type": "typing", "conversation": conversation.pk, "user": user_json(actor)},
+        author_id=actor.pk,
+    )
+
+
+def _announce(conversation: Conversation, user_ids) -> None:
+    """Tell each user's sockets they gained a conversation (after commit)."""
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(user_ids))}
+    for user in users.values():
+        events.conversation_added(user.pk, conversation_json(conversation, user))
+
+
+@transaction.atomic
+def topic_create(*, actor: User, group_id, name) -> Conversation:
+    """A new named conversation in a group; any member may start one."""
+    name = clean_topic_name(name)
+    group, _membership = access_group(actor, group_id)
+    if Conversation.objects.filter(group=group, kind=Conversation.Kind.GROUP, name__iexact=name).exists():
+        raise Invalid(f"This group already has a conversation named “{name}”.", code="duplicate")
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(kind=Conversation.Kind.GROUP, group=group, name=name)
+    except IntegrityError:
+        raise Invalid(f"This group already has a conversation named “{name}”.", code="duplicate") from None
+    _announce(conversation, conversation_member_ids(conversation))
+    return conversation
+
+
+def direct_open(*, actor: User, username: str) -> tuple[Conversation, bool]:
+    """The direct conversation between the actor and `username`, created on first use."""
+    other = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    if other is None:
+        raise NotFound(f"There is no user named “{username}”.")
+    if other.pk == actor.pk:
+        raise Invalid("You cannot start a direct conversation with yourself.")
+    low, high = sorted([actor, other], key=lambda u: u.pk)
+    existing = Conversation.objects.filter(kind=Conversation.Kind.DIRECT, user_low=low, user_high=high).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(kind=Conversation.Kind.DIRECT, user_low=low, user_high=high)
+            _announce(conversation, [low.pk, high.pk])
+    except IntegrityError:  # the other side opened it at the same moment
+        return Conversation.objects.get(kind=Conversation.Kind.DIRECT, user_low=low, user_high=high), False
+    return conversation, True
