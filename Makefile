@@ -35,6 +35,15 @@ test: install-dev
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production} $(PY) -m pytest $(PYTEST_ARGS)
 
+# Demo users, groups and messages for a lively first look (prints the demo password).
+seed: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+
+# Screenshots of the conversation page for the README (needs Debian's chromium).
+screenshots: install-dev
+	$(PY) scripts/screenshots.py
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
