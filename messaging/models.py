@@ -17,11 +17,12 @@ class Conversation(models.Model):
     )
     name = models.CharField(max_length=80, blank=True)
     # Direct conversations: the two participants, lower user id first (one row per pair).
+    # Null once that participant's account is deleted: the other keeps the history.
     user_low = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     user_high = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # The seq of the newest message: the counter new messages take their seq from,
@@ -42,7 +43,8 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(kind="group", group__isnull=False, user_low__isnull=True, user_high__isnull=True)
-                    | Q(kind="direct", group__isnull=True, user_low__isnull=False, user_high__isnull=False)
+                    # A direct conversation's users may be null: deleted accounts (see user_low).
+                    | Q(kind="direct", group__isnull=True)
                 ),
                 name="messaging_conversation_kind_shape",
             ),
