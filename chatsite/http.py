@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 
@@ -36,9 +37,21 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
+def _same_site_referer(request: HttpRequest) -> str | None:
+    """Where the visitor came from, if that is this site: the error page's "Go back" link."""
+    referer = request.headers.get("referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return None
+
+
 def error_response(request: HttpRequest, error: DomainError, *, back_url: str | None = None) -> HttpResponse:
     """The error page: a short title, the error's own detail, and a way back."""
     status = status_for(error)
+    if back_url is None:
+        back_url = _same_site_referer(request)
     context = {
         "status": status,
         "title": TITLE_BY_STATUS.get(status, "That did not work"),

@@ -1,9 +1,12 @@
 """Every permission rule about groups, in one place. Views and consumers call these."""
 
+from collections.abc import Callable
+
 from chatsite.errors import Forbidden, NotFound
 from groups.models import Group, Membership
 
 Role = Membership.Role
+MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
 
 def access_group(user, group_id, *, for_update: bool = False) -> tuple[Group, Membership]:
@@ -18,6 +21,8 @@ def access_group(user, group_id, *, for_update: bool = False) -> tuple[Group, Me
         group_id = int(group_id)
     except (TypeError, ValueError):
         raise NotFound("That group does not exist or you are not a member.") from None
+    if not 0 < group_id <= MAX_ID:  # out of the column's range: the database would raise, not answer
+        raise NotFound("That group does not exist or you are not a member.")
     memberships = Membership.objects.select_related("group").filter(group_id=group_id)
     if for_update:
         # Lock the whole member list of the group, not only the actor's row.
@@ -58,3 +63,12 @@ def check_can_set_role(actor: Membership, target: Membership) -> None:
 def can_moderate(membership: Membership | None) -> bool:
     """Owners and admins may delete anyone's message in the group's conversations."""
     return membership is not None and membership.is_manager
+
+
+def permits(check: Callable[..., None], *args) -> bool:
+    """A check as yes/no, so pages show only the controls the actor may use; services still enforce it."""
+    try:
+        check(*args)
+    except Forbidden:
+        return False
+    return True
