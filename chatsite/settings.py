@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tags log records with the request's user id (chatsite/logging.py).
+    "chatsite.logging.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -85,10 +87,21 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections: consumers and views reuse them instead of paying
-    # a PostgreSQL connection set-up per query batch.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DB_POOL = env.int("DB_POOL", default=0)
+    if DB_POOL:
+        # A psycopg_pool connection pool per process, at most DB_POOL connections
+        # (see docs/deploy.md); Django then closes connections back into the pool.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN", default=2),
+            "max_size": DB_POOL,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        # Persistent connections: consumers and views reuse them instead of paying
+        # a PostgreSQL connection set-up per query batch.
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 else:
     # SQLite: wait for the write lock instead of failing at once, and take it
     # at the start of a write transaction so concurrent senders queue cleanly.
@@ -170,6 +183,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
+# Load balancers probe /healthz over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -219,15 +234,15 @@ WS_MESSAGE_BURST = 20  # burst allowance on top of the rate
 WS_TYPING_INTERVAL = 2.0  # seconds between relayed typing frames per user and conversation
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Seconds /healthz waits for the database and channel-layer round trips.
+HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=3.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "chatsite.logging.ContextFilter"}},
     "formatters": {
-        "line": {
-            "format": "%(asctime)s %(levelname)s %(name)s user=%(user_id)s "
-            "conversation=%(conversation_id)s %(message)s",
-        }
+        # time level logger user= conversation= message, one line per record (chatsite/logging.py).
+        "line": {"()": "chatsite.logging.LineFormatter"}
     },
     "handlers": {
         "stdout": {

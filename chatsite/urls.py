@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("groups.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", include("chatsite.health")),
 ]
