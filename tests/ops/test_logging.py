@@ -96,7 +96,7 @@ def test_no_passwords_or_message_bodies_in_the_log(client, alice, bob, settings,
     logging.getLogger().setLevel(logging.DEBUG)
     try:
         refused = client.post("/accounts/login/", {"username": "alice", "password": "not-the-password-7731"})
-        assert refused.status_code == 200  # the form again, with an error
+        assert refused.status_code == 400  # the form again, with an error
         assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
         group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
         conversation = group_services.default_conversation(group)
