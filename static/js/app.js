@@ -1,0 +1,57 @@
+// Entry point on every logged-in page: opens the tab's socket when the page shows
+// the conversation list or a conversation, and wires the parts that are present.
+
+import { initConversation } from "./conversation.js";
+import { el, qs, toInt } from "./dom.js";
+import { localizeTimes } from "./render.js";
+import { initSidebar } from "./sidebar.js";
+import { ChatSocket } from "./socket.js";
+
+const BANNER_TEXT = {
+  reconnecting: "Reconnecting…",
+  closed: "You were signed out. Log in again to keep chatting.",
+};
+
+/** The visible "Reconnecting…" banner: the page's own #connection-banner, or one made here. */
+function initBanner(socket) {
+  let banner = document.getElementById("connection-banner");
+  if (!banner) {
+    banner = el("div", { id: "connection-banner", class: "banner", role: "status", hidden: true });
+    const anchor = qs("header.topbar");
+    if (anchor) anchor.after(banner);
+    else document.body.prepend(banner);
+  }
+  banner.classList.add("connection-banner");
+  banner.setAttribute("aria-live", "polite");
+  const label = el("span", { class: "connection-text" });
+  const retry = el("button", { type: "button", class: "link-button", text: "Retry now" });
+  const login = el("a", { href: `/accounts/login/?next=${encodeURIComponent(location.pathname)}`, text: "Log in" });
+  retry.addEventListener("click", () => socket.reconnectNow());
+  banner.replaceChildren(label, " ", retry, login);
+  socket.on("status", (status) => {
+    const text = BANNER_TEXT[status];
+    banner.hidden = !text;
+    banner.dataset.status = status;
+    label.textContent = text || "";
+    retry.hidden = status !== "reconnecting";
+    login.hidden = status !== "closed";
+  });
+}
+
+function start() {
+  localizeTimes();
+  const list = document.getElementById("conversation-list");
+  const messages = document.getElementById("messages");
+  const root = messages ? messages.closest("[data-conversation-id]") : null;
+  if (!list && !root) return;
+  const openId = root ? toInt(root.dataset.conversationId) : null;
+  // The open conversation's cursor is the newest message on the page, when the page shows the newest ones.
+  const cursors = root && root.dataset.live !== "false" ? { [openId]: toInt(root.dataset.lastSeq) } : {};
+  const socket = new ChatSocket({ cursors });
+  initBanner(socket);
+  if (list) initSidebar(socket, list, { openId });
+  if (root) initConversation(socket, root);
+  socket.connect();
+}
+
+start();

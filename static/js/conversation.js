@@ -1,0 +1,493 @@
+// The open conversation: live message list, composer over the socket (the form
+// POST when the socket is down), typing indicator, inline edit and delete, load
+// older, seen-by, read markers, and the notice when the user loses access.
+//
+// Hooks are the ones templates/messaging/conversation.html documents.
+
+import { clear, csrfToken, el, qs, qsa, toInt } from "./dom.js";
+import { displayName, fillMessage, linkify, pendingMessage } from "./render.js";
+
+const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
+const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
+const NEAR_BOTTOM_PX = 120;
+const HISTORY_LIMIT = 50;
+
+export function initConversation(socket, root) {
+  const conversationId = toInt(root.dataset.conversationId);
+  // data-live="false": the page shows older history, so new messages are not appended.
+  const live = root.dataset.live !== "false";
+  const historyUrl = root.dataset.historyUrl || `/chats/${conversationId}/messages/`;
+  const maxLength = toInt(root.dataset.maxLength, 0);
+  const list = qs("#messages");
+  const scroller = qs("#messages-scroll") || list;
+  const empty = qs("#messages-empty");
+  const form = qs("#composer");
+  const textarea = form ? qs("textarea[name=body]", form) : null;
+  const composerError = qs("#composer-error");
+  const typingLine = qs("#typing");
+  const seenLine = qs("#seen-by");
+  const olderLink = qs("#older-link");
+  const state = {
+    me: toInt(root.dataset.userId, null),
+    canModerate: root.dataset.canModerate === "true",
+    removed: false,
+    readSent: 0, // the highest seq we told the server we read
+    lastTypingSent: 0,
+    typers: new Map(), // user id -> {user, until}
+    seen: new Map(), // user id -> {user, seq}: read markers of the others, from `read` frames
+  };
+  // The names the page rendered under the newest message, valid until a newer one arrives.
+  const initialSeen = {
+    seq: newestSeqOf(list),
+    names: seenLine && !seenLine.hidden ? seenLine.textContent.replace(/^\s*Seen by\s*/, "").split(/,\s*/).filter(Boolean) : [],
+  };
+
+  // ---- message list -----------------------------------------------------------
+
+  function viewer() {
+    return { me: state.me, canModerate: state.canModerate, conversationId, csrf: csrfToken(), readOnly: state.removed };
+  }
+
+  function findMessage(seq) {
+    return qs(`li.message[data-seq="${seq}"]`, list);
+  }
+
+  function realMessages() {
+    return qsa("li.message[data-seq]", list);
+  }
+
+  function newestSeq() {
+    const items = realMessages();
+    return items.length ? toInt(items[items.length - 1].dataset.seq) : 0;
+  }
+
+  function oldestSeq() {
+    const first = realMessages()[0];
+    return first ? toInt(first.dataset.seq) : 0;
+  }
+
+  // With `flex-direction: column-reverse` the scroll origin is the bottom: scrollTop is 0
+  // at the newest message and negative above it.
+  const reversed = getComputedStyle(scroller).flexDirection === "column-reverse";
+
+  function nearBottom() {
+    if (reversed) return Math.abs(scroller.scrollTop) < NEAR_BOTTOM_PX;
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToBottom() {
+    scroller.scrollTop = reversed ? 0 : scroller.scrollHeight;
+  }
+
+  function listChanged() {
+    if (empty) empty.hidden = list.children.length > 0;
+    renderSeen();
+  }
+
+  /** Put a message element where its seq belongs: before the first higher seq, else before pending sends. */
+  function place(item, seq) {
+    for (const other of realMessages()) {
+      if (other !== item && toInt(other.dataset.seq) > seq) {
+        list.insertBefore(item, other);
+        return;
+      }
+    }
+    const firstPending = qs("li.message.pending", list);
+    if (firstPending && firstPending !== item) list.insertBefore(item, firstPending);
+    else list.append(item);
+  }
+
+  function showMessage(message) {
+    if (!live) {
+      showNewerNotice();
+      return;
+    }
+    const stick = nearBottom() || (message.author && message.author.id === state.me);
+    const item = findMessage(message.seq);
+    if (item) {
+      if (!item.classList.contains("editing")) fillMessage(item, message, viewer());
+    } else if (!claimPending(message)) {
+      place(fillMessage(el("li"), message, viewer()), message.seq);
+    }
+    if (message.author) stopTyping(message.author.id);
+    listChanged();
+    if (stick) scrollToBottom();
+  }
+
+  /** A sender's own message.new may beat its ack: match it to the oldest pending send with that body. */
+  function claimPending(message) {
+    if (!message.author || message.author.id !== state.me) return false;
+    const pending = qsa("li.message.pending:not(.failed)", list).find((item) => item.dataset.body === message.body);
+    if (!pending) return false;
+    fillMessage(pending, message, viewer());
+    place(pending, message.seq);
+    return true;
+  }
+
+  function updateMessage(message) {
+    const item = findMessage(message.seq);
+    if (!item) return;
+    if (item.classList.contains("editing")) {
+      if (!message.deleted) return; // keep the user's draft; the edit they save wins
+      item.classList.remove("editing");
+    }
+    fillMessage(item, message, viewer());
+    listChanged();
+  }
+
+  /** Viewing older history: say that newer messages exist instead of appending them out of place. */
+  function showNewerNotice() {
+    if (qs("#newer-notice")) return;
+    const notice = el(
+      "p",
+      { id: "newer-notice", class: "history-nav newer-notice", role: "status" },
+      "New messages arrived. ",
+      el("a", { href: `/chats/${conversationId}/`, text: "Jump to the latest" }),
+    );
+    list.after(notice);
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  function pendingFor(clientId) {
+    return qsa("li.message.pending", list).find((item) => item.dataset.clientId === clientId) || null;
+  }
+
+  function onAck({ client_id: clientId, message }) {
+    const pending = pendingFor(clientId);
+    if (!pending || !message || message.conversation !== conversationId) return;
+    const existing = findMessage(message.seq);
+    if (existing && existing !== pending) pending.remove();
+    else {
+      fillMessage(pending, message, viewer());
+      place(pending, message.seq);
+    }
+    listChanged();
+  }
+
+  function onSendError({ client_id: clientId, detail }) {
+    const pending = pendingFor(clientId);
+    if (!pending) return;
+    pending.classList.add("failed");
+    const status = qs(".message-status", pending);
+    status.textContent = `Not sent: ${detail || "the server refused it."}`;
+    const body = pending.dataset.body;
+    qs(".message-content", pending).append(
+      el(
+        "div",
+        { class: "message-actions" },
+        el("button", {
+          type: "button",
+          class: "link-button",
+          text: "Edit and retry",
+          on: {
+            click: () => {
+              pending.remove();
+              listChanged();
+              if (textarea && !textarea.value) textarea.value = body;
+              textarea?.focus();
+            },
+          },
+        }),
+        el("button", {
+          type: "button",
+          class: "link-button",
+          text: "Dismiss",
+          on: {
+            click: () => {
+              pending.remove();
+              listChanged();
+            },
+          },
+        }),
+      ),
+    );
+  }
+
+  function showComposerError(text) {
+    if (!composerError) return;
+    composerError.textContent = text;
+    composerError.hidden = !text;
+  }
+
+  function onSubmit(event) {
+    if (state.removed) {
+      event.preventDefault();
+      return;
+    }
+    const body = textarea.value.trim();
+    if (!body) {
+      event.preventDefault();
+      showComposerError("Write something before sending.");
+      textarea.focus();
+      return;
+    }
+    if (maxLength && body.length > maxLength) {
+      event.preventDefault();
+      showComposerError(`Messages can be at most ${maxLength} characters (this one has ${body.length}).`);
+      return;
+    }
+    if (!live || !socket.ready) return; // the form posts as it would without JavaScript
+    event.preventDefault();
+    showComposerError("");
+    const clientId = socket.sendMessage(conversationId, body);
+    list.append(pendingMessage(clientId, body, socket.user));
+    listChanged();
+    scrollToBottom();
+    textarea.value = "";
+    textarea.focus();
+  }
+
+  function onKeydown(event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.altKey || event.ctrlKey) return;
+    event.preventDefault();
+    form.requestSubmit();
+  }
+
+  function onInput() {
+    if (composerError && !composerError.hidden) showComposerError("");
+    if (state.removed || !textarea.value.trim()) return;
+    const now = Date.now();
+    if (now - state.lastTypingSent < TYPING_SEND_INTERVAL_MS) return;
+    if (socket.send({ type: "typing", conversation: conversationId })) state.lastTypingSent = now;
+  }
+
+  // ---- edit and delete -------------------------------------------------------
+
+  function startEdit(item) {
+    if (item.classList.contains("editing")) return;
+    const seq = toInt(item.dataset.seq);
+    const body = qs(".message-body", item);
+    const original = body ? body.textContent : "";
+    item.classList.add("editing");
+    const editor = el("textarea", { class: "edit-body", "aria-label": "Edit message", rows: 2 });
+    editor.value = original;
+    const status = el("span", { class: "edit-status", role: "status" });
+    const finish = () => {
+      item.classList.remove("editing");
+      editForm.remove();
+    };
+    const save = (event) => {
+      event.preventDefault();
+      const text = editor.value.trim();
+      if (!text || text === original.trim()) return finish();
+      if (maxLength && text.length > maxLength) {
+        status.textContent = `At most ${maxLength} characters.`;
+        return;
+      }
+      if (!socket.send({ type: "message.edit", conversation: conversationId, seq, body: text })) {
+        status.textContent = "Not connected: try again in a moment.";
+        return;
+      }
+      if (body) {
+        clear(body);
+        body.append(linkify(text)); // shown now; the server's message.edited confirms it
+      }
+      finish();
+    };
+    const editForm = el(
+      "form",
+      { class: "edit-form", on: { submit: save } },
+      editor,
+      el(
+        "div",
+        { class: "message-actions" },
+        el("button", { type: "submit", class: "button small primary", text: "Save" }),
+        el("button", { type: "button", class: "button small", text: "Cancel", on: { click: finish } }),
+        status,
+      ),
+    );
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") finish();
+      else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        editForm.requestSubmit();
+      }
+    });
+    (body || item).after(editForm);
+    editor.focus();
+    editor.setSelectionRange(editor.value.length, editor.value.length);
+  }
+
+  function onListClick(event) {
+    const link = event.target.closest("a.message-edit");
+    if (!link || !list.contains(link)) return;
+    const item = link.closest("li.message[data-seq]");
+    if (!item || !socket.ready) return; // the edit page works without the socket
+    event.preventDefault();
+    startEdit(item);
+  }
+
+  function onListSubmit(event) {
+    const deleteForm = event.target.closest("form.message-delete");
+    if (!deleteForm) return;
+    const item = deleteForm.closest("li.message[data-seq]");
+    if (!item) return;
+    if (!window.confirm("Delete this message? Everyone in the conversation will see that it was deleted.")) {
+      event.preventDefault();
+      return;
+    }
+    const seq = toInt(item.dataset.seq);
+    if (socket.send({ type: "message.delete", conversation: conversationId, seq })) event.preventDefault();
+  }
+
+  // ---- typing ----------------------------------------------------------------
+
+  function onTyping(frame) {
+    if (frame.conversation !== conversationId || !frame.user || frame.user.id === state.me) return;
+    state.typers.set(frame.user.id, { user: frame.user, until: Date.now() + TYPING_SHOW_MS });
+    renderTyping();
+    setTimeout(renderTyping, TYPING_SHOW_MS + 50);
+  }
+
+  function stopTyping(userId) {
+    if (state.typers.delete(userId)) renderTyping();
+  }
+
+  function renderTyping() {
+    if (!typingLine) return;
+    const now = Date.now();
+    for (const [id, entry] of state.typers) if (entry.until <= now) state.typers.delete(id);
+    const names = Array.from(state.typers.values(), (entry) => displayName(entry.user));
+    let text = "";
+    if (names.length === 1) text = `${names[0]} is typing…`;
+    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+    else if (names.length > 2) text = "Several people are typing…";
+    typingLine.textContent = text;
+  }
+
+  // ---- read markers and seen-by ---------------------------------------------
+
+  function markRead() {
+    if (state.removed || !live || document.visibilityState !== "visible") return;
+    const seq = newestSeq();
+    if (seq <= state.readSent) return;
+    if (socket.send({ type: "read", conversation: conversationId, seq })) state.readSent = seq;
+  }
+
+  function onRead(frame) {
+    if (frame.conversation !== conversationId || !frame.user) return;
+    if (frame.user.id === state.me) {
+      state.readSent = Math.max(state.readSent, frame.seq);
+      return;
+    }
+    const known = state.seen.get(frame.user.id);
+    if (!known || known.seq < frame.seq) state.seen.set(frame.user.id, { user: frame.user, seq: frame.seq });
+    renderSeen();
+  }
+
+  /** "Seen by …": the others (not the author) who read up to the newest message. */
+  function renderSeen() {
+    if (!seenLine || !live) return;
+    const items = realMessages();
+    const newest = items[items.length - 1];
+    const seq = newest ? toInt(newest.dataset.seq) : 0;
+    const authorId = newest ? toInt(newest.dataset.authorId, null) : null;
+    const names = seq === initialSeen.seq ? [...initialSeen.names] : [];
+    for (const { user, seq: read } of state.seen.values()) {
+      const name = displayName(user);
+      if (seq && read >= seq && user.id !== authorId && !names.includes(name)) names.push(name);
+    }
+    seenLine.textContent = names.length ? `Seen by ${names.join(", ")}` : "";
+    seenLine.hidden = names.length === 0;
+  }
+
+  // ---- load older ------------------------------------------------------------
+
+  async function loadOlder(event) {
+    const before = oldestSeq();
+    if (!before || olderLink.getAttribute("aria-busy") === "true") return;
+    event.preventDefault();
+    olderLink.setAttribute("aria-busy", "true");
+    try {
+      const url = `${historyUrl}?before=${before}&limit=${HISTORY_LIMIT}`;
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(`history answered ${response.status}`);
+      const data = await response.json();
+      const anchor = realMessages()[0];
+      const offset = anchor ? anchor.getBoundingClientRect().top : 0;
+      const fragment = document.createDocumentFragment();
+      for (const message of data.messages) {
+        if (!findMessage(message.seq)) fragment.append(fillMessage(el("li"), message, viewer()));
+      }
+      list.insertBefore(fragment, list.firstChild);
+      // Keep what the reader was looking at where it was.
+      if (anchor) scroller.scrollTop += anchor.getBoundingClientRect().top - offset;
+      olderLink.textContent = "Load older messages";
+      if (!data.has_more) {
+        const nav = olderLink.closest(".history-nav") || olderLink;
+        nav.replaceWith(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
+      }
+    } catch (error) {
+      console.error("chat: loading older messages failed", error);
+      olderLink.textContent = "Could not load older messages. Try again";
+    } finally {
+      olderLink.removeAttribute("aria-busy");
+    }
+  }
+
+  // ---- losing access ---------------------------------------------------------
+
+  function onRemoved(frame) {
+    if (frame.conversation !== conversationId || state.removed) return;
+    state.removed = true;
+    state.typers.clear();
+    renderTyping();
+    for (const node of qsa(".message-actions", list)) node.remove();
+    for (const node of qsa("li.message.pending", list)) node.remove();
+    olderLink?.closest(".history-nav")?.remove();
+    if (form) {
+      form.classList.add("disabled");
+      form.setAttribute("aria-disabled", "true");
+      for (const control of qsa("textarea, button, input", form)) control.disabled = true;
+      if (textarea) textarea.placeholder = "You can no longer write here.";
+    }
+    const notice = el(
+      "div",
+      { class: "notice removed-notice", role: "alert", id: "removed-notice" },
+      el("strong", { text: "You are no longer a member of this conversation." }),
+      " New messages will not appear here. ",
+      el("a", { href: "/chats/", text: "Back to your chats" }),
+    );
+    if (form) form.before(notice);
+    else list.after(notice);
+  }
+
+  // ---- wiring ----------------------------------------------------------------
+
+  socket.on("hello", (frame) => {
+    state.me = frame.user.id;
+    markRead();
+  });
+  socket.on("message", (message) => {
+    if (message.conversation !== conversationId) return;
+    showMessage(message);
+    markRead();
+  });
+  socket.on("ack", onAck);
+  socket.on("send.error", onSendError);
+  for (const type of ["message.edited", "message.deleted"]) {
+    socket.on(type, ({ message }) => {
+      if (message && message.conversation === conversationId && live) updateMessage(message);
+    });
+  }
+  socket.on("typing", onTyping);
+  socket.on("read", onRead);
+  socket.on("conversation.removed", onRemoved);
+  document.addEventListener("visibilitychange", markRead);
+
+  list.addEventListener("click", onListClick);
+  list.addEventListener("submit", onListSubmit);
+  if (olderLink) olderLink.addEventListener("click", loadOlder);
+  if (form && textarea) {
+    form.addEventListener("submit", onSubmit);
+    textarea.addEventListener("keydown", onKeydown);
+    textarea.addEventListener("input", onInput);
+  }
+  if (live) scrollToBottom();
+}
+
+function newestSeqOf(list) {
+  const items = list.querySelectorAll("li.message[data-seq]");
+  return items.length ? toInt(items[items.length - 1].dataset.seq) : 0;
+}

@@ -1,0 +1,149 @@
+// The conversation list: unread badges, newest activity first, rows added and
+// removed as access changes, presence dots, and the unread total in the title.
+
+import { el, qs, qsa, toInt } from "./dom.js";
+import { conversationRow, setRowPreview } from "./render.js";
+
+export function initSidebar(socket, list, { openId = null } = {}) {
+  const state = {
+    me: null,
+    // Seq up to which each badge already counts: a message at or below it is not news.
+    counted: new Map(),
+    // Time of the newest message seen live, per conversation (ms), for ordering.
+    activity: new Map(),
+  };
+  const baseTitle = document.title.replace(/^\(\d+\) /, "");
+
+  for (const row of rows()) {
+    const at = Date.parse(qs("time.conversation-time", row)?.getAttribute("datetime") || "");
+    if (!Number.isNaN(at)) state.activity.set(toInt(row.dataset.conversationId), at);
+  }
+
+  function rows() {
+    return qsa("li[data-conversation-id]", list);
+  }
+
+  function rowFor(id) {
+    return qs(`li[data-conversation-id="${id}"]`, list);
+  }
+
+  function viewingOpen(id) {
+    return id === openId && document.visibilityState === "visible";
+  }
+
+  function badgeOf(row) {
+    let badge = qs(".badge", row);
+    if (!badge) {
+      badge = el("span", { class: "badge", hidden: true });
+      (qs("a", row) || row).append(badge);
+    }
+    return badge;
+  }
+
+  function setUnread(id, count) {
+    const row = rowFor(id);
+    if (!row) return;
+    const badge = badgeOf(row);
+    const n = Math.max(0, count);
+    badge.textContent = n > 99 ? "99+" : String(n);
+    badge.dataset.count = String(n);
+    badge.hidden = n === 0;
+    badge.setAttribute("aria-label", `${n} unread`);
+    row.classList.toggle("has-unread", n > 0);
+    updateTitle();
+  }
+
+  function unreadOf(id) {
+    const row = rowFor(id);
+    if (!row) return 0;
+    const badge = qs(".badge", row);
+    if (!badge || badge.hidden) return 0;
+    return toInt(badge.dataset.count ?? badge.textContent, 0);
+  }
+
+  function updateTitle() {
+    const total = rows().reduce((sum, row) => sum + unreadOf(toInt(row.dataset.conversationId)), 0);
+    document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+  }
+
+  /** Move a row to where its newest activity puts it (newest first). */
+  function reorder(row, at) {
+    const id = toInt(row.dataset.conversationId);
+    state.activity.set(id, at);
+    for (const other of rows()) {
+      if (other === row) continue;
+      const otherAt = state.activity.get(toInt(other.dataset.conversationId));
+      // Rows without a known time were ordered before anything live happened: older.
+      if (otherAt === undefined || otherAt <= at) {
+        if (other.previousElementSibling !== row) list.insertBefore(row, other);
+        return;
+      }
+    }
+    list.append(row);
+  }
+
+  function onMessage(message) {
+    const id = message.conversation;
+    const row = rowFor(id);
+    if (!row) return;
+    const at = Date.parse(message.created_at);
+    reorder(row, Number.isNaN(at) ? Date.now() : at);
+    setRowPreview(row, message);
+    const counted = state.counted.get(id) || 0;
+    if (message.seq <= counted) return;
+    state.counted.set(id, message.seq);
+    const mine = message.author && message.author.id === state.me;
+    if (!mine && !message.deleted && !viewingOpen(id)) setUnread(id, unreadOf(id) + 1);
+  }
+
+  function onHello(frame) {
+    state.me = frame.user.id;
+    for (const conversation of frame.conversations || []) {
+      state.counted.set(conversation.id, conversation.last_seq);
+      setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
+    }
+  }
+
+  function onAdded({ conversation }) {
+    if (!conversation) return;
+    state.counted.set(conversation.id, conversation.last_seq);
+    let row = rowFor(conversation.id);
+    if (!row) {
+      row = conversationRow(conversation);
+      for (const node of qsa(".conversation-empty", list)) node.remove();
+      list.prepend(row);
+      state.activity.set(conversation.id, Date.now());
+    }
+    setUnread(conversation.id, conversation.unread || 0);
+  }
+
+  function onRemoved({ conversation }) {
+    rowFor(conversation)?.remove();
+    state.activity.delete(conversation);
+    state.counted.delete(conversation);
+    updateTitle();
+  }
+
+  function onPresence(frame) {
+    const id = typeof frame.user === "object" && frame.user !== null ? frame.user.id : frame.user;
+    const user = toInt(id);
+    for (const dot of qsa(`.presence[data-user-id="${user}"], [data-user-id="${user}"] > .presence`)) {
+      dot.classList.toggle("online", Boolean(frame.online));
+      dot.title = frame.online ? "online" : "offline";
+      dot.setAttribute("aria-label", dot.title);
+    }
+  }
+
+  socket.on("hello", onHello);
+  socket.on("message", onMessage);
+  socket.on("unread", (frame) => setUnread(frame.conversation, frame.count));
+  socket.on("conversation.added", onAdded);
+  socket.on("conversation.removed", onRemoved);
+  socket.on("presence", onPresence);
+  socket.on("message.deleted", ({ message }) => {
+    // A deleted message that was the preview: say so, without moving the row.
+    const row = message && rowFor(message.conversation);
+    if (row && message.seq === state.counted.get(message.conversation)) setRowPreview(row, message);
+  });
+  updateTitle();
+}
