@@ -95,17 +95,26 @@ def messages_after(conversation_id: int, after: int, limit: int) -> list[Message
     )
 
 
-def conversation_members(conversation: Conversation) -> list[User]:
-    """Who is in a conversation: the group's members, or the two participants."""
+def conversation_members(conversation: Conversation, *, limit: int | None = None) -> list[User]:
+    """Who is in a conversation: the group's members, or the two participants.
+
+    `limit` caps the rows read, so a page of a very large group stays one small query.
+    """
     if conversation.is_direct:
         return list(
             User.objects.filter(pk__in=[conversation.user_low_id, conversation.user_high_id]).order_by("username")
         )
-    return list(
+    members = (
         User.objects.filter(memberships__group_id=conversation.group_id)
         .annotate(role=F("memberships__role"))
         .order_by("username")
     )
+    return list(members[:limit] if limit is not None else members)
+
+
+def message_by_seq(conversation: Conversation, seq: int) -> Message | None:
+    """One message of a conversation, with its author, or None."""
+    return Message.objects.select_related("author").filter(conversation=conversation, seq=seq).first()
 
 
 def conversation_member_ids(conversation: Conversation) -> list[int]:

@@ -1,8 +1,330 @@
+"""Pages and JSON endpoints of conversations and messages (docs/protocol.md).
+
+Every view is a thin adapter: it parses input, passes through the access gate
+(`messaging.access.access_conversation`, `groups.access.access_group`) and one
+service or selector, and renders. Domain errors become HTTP once, through
+`chatsite.http.domain_errors` for pages and `_json_error` for JSON.
+Everything works without JavaScript; scripts only enhance these pages.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chatsite.errors import DomainError, Forbidden, Invalid, NotFound
+from chatsite.http import domain_errors, error_response, status_for
+from groups.access import access_group, can_moderate
+from messaging import selectors, services
+from messaging.access import access_conversation, check_can_delete, check_can_edit
+from messaging.forms import DirectForm, MessageForm, TopicForm
+from messaging.models import Conversation, Message
+from messaging.serializers import message_json
+
+# The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
+MEMBERS_SHOWN = 100
+SEEN_BY_MAX_MEMBERS = 50
 
 
+def _conversation_url(conversation_id: int) -> str:
+    return reverse("messaging:conversation", args=[conversation_id])
+
+
+# --- JSON helpers -------------------------------------------------------------------------------
+
+
+def _json_error(error: DomainError) -> JsonResponse:
+    return JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
+
+
+def _json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """JSON endpoints answer an anonymous caller with 401 JSON, not a redirect to the login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """Scripts ask for JSON with `Accept: application/json`; forms get pages and redirects."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like `domain_errors`, with JSON error bodies (and 401 for anonymous) for JSON callers."""
+    page_view = domain_errors(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not _wants_json(request):
+            return login_required(page_view)(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return _json_error(error)
+
+    return wrapper
+
+
+def _history_params(query) -> dict[str, int | None]:
+    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE)."""
+    params: dict[str, int | None] = {}
+    for name in ("before", "after", "limit"):
+        raw = query.get(name)
+        if raw is None:
+            params[name] = None
+            continue
+        if not (raw.isascii() and raw.isdigit()):
+            raise Invalid(f"{name} must be a whole number of zero or more.", code="invalid")
+        params[name] = int(raw)
+    limit = params["limit"]
+    if limit is None:
+        params["limit"] = settings.HISTORY_PAGE_SIZE
+    elif not 1 <= limit <= settings.HISTORY_MAX_LIMIT:
+        raise Invalid(f"limit must be between 1 and {settings.HISTORY_MAX_LIMIT}.", code="invalid")
+    return params
+
+
+# --- Pages --------------------------------------------------------------------------------------
+
+
+def _sidebar(user) -> list[Conversation]:
+    return list(selectors.conversations_for_user(user))
+
+
+@require_GET
 @login_required
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "messaging/list.html")
+    """All of the user's conversations, newest activity first, with unread counts."""
+    return render(request, "messaging/list.html", {"conversations": _sidebar(request.user)})
+
+
+def _allowed(check: Callable[..., None], *args: Any) -> bool:
+    """Ask a rule of messaging.access without repeating it here."""
+    try:
+        check(*args)
+    except Forbidden:
+        return False
+    return True
+
+
+def _conversation_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    membership,
+    *,
+    form: MessageForm,
+    before: int | None = None,
+    after: int | None = None,
+    mark_read: bool = False,
+) -> dict[str, Any]:
+    """Everything the conversation page shows, in a fixed number of queries."""
+    user = request.user
+    messages, has_more = selectors.messages_page(conversation, before=before, after=after)
+    if after is not None:
+        # Seqs run 1, 2, 3… without gaps (deleted messages keep theirs), so older ones exist below the first.
+        has_older = bool(messages) and messages[0].seq > 1
+        has_newer = has_more
+    else:
+        has_older = has_more
+        has_newer = bool(messages) and messages[-1].seq < conversation.last_seq
+    is_latest = not has_newer and before is None and after is None
+    last_seq = messages[-1].seq if messages else 0
+    conversations = _sidebar(user)
+    if mark_read:
+        _mark_read(user, conversation, conversations)
+    for message in messages:
+        message.can_edit = _allowed(check_can_edit, user, message)
+        message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
+    members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
+    seen_by = _seen_by(conversation, user, messages[-1] if messages and is_latest else None, members)
+    return {
+        "conversation": conversation,
+        "membership": membership,
+        "can_moderate": can_moderate(membership),
+        "page_messages": messages,  # not "messages": that name belongs to django.contrib.messages
+        "has_older": has_older,
+        "has_newer": has_newer,
+        "is_latest": is_latest,
+        "older_url": f"?before={messages[0].seq}" if messages and has_older else None,
+        "newer_url": f"?after={last_seq}" if messages and has_newer else None,
+        "last_seq": last_seq,
+        "members": members[:MEMBERS_SHOWN],
+        "more_members": len(members) > MEMBERS_SHOWN,
+        "seen_by": seen_by,
+        "group_conversations": (
+            list(selectors.group_conversations(conversation.group_id)) if not conversation.is_direct else []
+        ),
+        "conversations": conversations,
+        "form": form,
+        "topic_form": TopicForm(),
+        "max_length": settings.MESSAGE_MAX_LENGTH,
+    }
+
+
+def _mark_read(user, conversation: Conversation, conversations: list[Conversation]) -> None:
+    """Viewing a conversation reads it up to its last seq; the sidebar row already says how far it was read."""
+    row = next((c for c in conversations if c.pk == conversation.pk), None)
+    if conversation.last_seq and (row is None or row.read_seq < conversation.last_seq):
+        services.read_mark(actor=user, conversation_id=conversation.pk, seq=conversation.last_seq)
+    if row is not None:
+        row.read_seq, row.unread = max(row.read_seq, conversation.last_seq), 0
+
+
+def _seen_by(conversation: Conversation, viewer, latest: Message | None, members: list) -> list:
+    """Who (besides the viewer and the author) has read up to the latest message."""
+    if latest is None or len(members) > SEEN_BY_MAX_MEMBERS:
+        return []
+    return [
+        state.user
+        for state in selectors.read_states(conversation, exclude_user=viewer)
+        if state.last_read_seq >= latest.seq and state.user_id != latest.author_id
+    ]
+
+
+def _render_conversation(
+    request: HttpRequest, conversation, membership, *, status: int = 200, **kwargs
+) -> HttpResponse:
+    context = _conversation_context(request, conversation, membership, **kwargs)
+    return render(request, "messaging/conversation.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The conversation page (GET), and the composer's post/redirect/get (POST `body`)."""
+    conversation, membership = access_conversation(request.user, conversation_id)
+    if request.method == "POST":
+        form = MessageForm(request.POST)
+        if not form.is_valid():
+            return _render_conversation(request, conversation, membership, form=form, status=400)
+        services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+        return redirect(_conversation_url(conversation.pk))
+    try:
+        params = _history_params(request.GET)
+    except Invalid as error:
+        return error_response(request, error, back_url=_conversation_url(conversation.pk))
+    return _render_conversation(
+        request,
+        conversation,
+        membership,
+        form=MessageForm(),
+        before=params["before"],
+        after=params["after"],
+        mark_read=True,
+    )
+
+
+@require_GET
+@_json_login_required
+def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """`{"messages": [...], "has_more": bool}`: a page of history, oldest first."""
+    try:
+        conversation, _membership = access_conversation(request.user, conversation_id)
+        params = _history_params(request.GET)
+    except DomainError as error:
+        return _json_error(error)
+    messages, has_more = selectors.messages_page(
+        conversation, before=params["before"], after=params["after"], limit=params["limit"]
+    )
+    return JsonResponse({"messages": [message_json(m) for m in messages], "has_more": has_more})
+
+
+def _message_or_404(conversation: Conversation, seq: int) -> Message:
+    message = selectors.message_by_seq(conversation, seq)
+    if message is None:
+        raise NotFound("That message does not exist.")
+    return message
+
+
+@require_http_methods(["GET", "POST"])
+@_page_or_json_errors
+def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
+    """GET: the edit form (no-JS). POST `body`: the author changes their message."""
+    conversation, _membership = access_conversation(request.user, conversation_id)
+    message = _message_or_404(conversation, seq)
+    check_can_edit(request.user, message)
+    form = MessageForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
+    if request.method == "POST":
+        if form.is_valid():
+            message = services.message_edit(
+                actor=request.user, conversation_id=conversation.pk, seq=message.seq, body=form.cleaned_data["body"]
+            )
+            if _wants_json(request):
+                return JsonResponse({"message": message_json(message)})
+            return redirect(_conversation_url(conversation.pk))
+        if _wants_json(request):
+            return _json_error(Invalid(form.errors["body"][0]))
+    context = {"conversation": conversation, "message": message, "form": form}
+    return render(request, "messaging/edit.html", context, status=400 if form.is_bound else 200)
+
+
+@require_POST
+@_page_or_json_errors
+def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
+    """The author deletes their message; a group's owner and admins delete any. The seq stays."""
+    message = services.message_delete(actor=request.user, conversation_id=conversation_id, seq=seq)
+    if _wants_json(request):
+        return JsonResponse({"message": message_json(message)})
+    return redirect(_conversation_url(message.conversation_id))
+
+
+@require_POST
+@login_required
+@domain_errors
+def topic_create(request: HttpRequest, group_id: int) -> HttpResponse:
+    """POST `name`: a new named conversation in the group, then its page."""
+    group, _membership = access_group(request.user, group_id)
+    form = TopicForm(request.POST)
+    if not form.is_valid():
+        return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=400)
+    try:
+        conversation = services.topic_create(actor=request.user, group_id=group.pk, name=form.cleaned_data["name"])
+    except Invalid as error:  # e.g. the name is taken
+        form.add_error("name", error.detail)
+        return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=400)
+    return redirect(_conversation_url(conversation.pk))
+
+
+def _direct_redirect(request: HttpRequest, form: DirectForm, username: str) -> HttpResponse:
+    """Open (or find) the direct conversation and go there; errors re-render the form."""
+    try:
+        conversation, _created = services.direct_open(actor=request.user, username=username)
+    except (NotFound, Invalid) as error:
+        form.add_error("username", error.detail)
+        return render(request, "messaging/direct.html", {"form": form}, status=status_for(error))
+    return redirect(_conversation_url(conversation.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def direct_start(request: HttpRequest) -> HttpResponse:
+    """GET: the "write to someone" form. POST `username`: go to that direct conversation."""
+    if request.method == "GET":
+        return render(request, "messaging/direct.html", {"form": DirectForm()})
+    form = DirectForm(request.POST)
+    if not form.is_valid():
+        return render(request, "messaging/direct.html", {"form": form}, status=400)
+    return _direct_redirect(request, form, form.cleaned_data["username"])
+
+
+@require_POST
+@login_required
+def direct_open(request: HttpRequest, username: str) -> HttpResponse:
+    """POST /dm/<username>/: the direct conversation with that user, the same one from either side."""
+    form = DirectForm({"username": username})
+    form.is_valid()  # binds the form so the error can be shown next to the field
+    return _direct_redirect(request, form, username)

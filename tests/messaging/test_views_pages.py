@@ -1,0 +1,343 @@
+"""The conversation list and the conversation page, driven through the test client."""
+
+import re
+
+import pytest
+
+from messaging import services
+from messaging.models import Conversation, Message, ReadState
+
+pytestmark = pytest.mark.django_db
+
+# The same bound at 1 and at 50 items: the pages run a constant number of queries.
+LIST_MAX_QUERIES = 6
+PAGE_MAX_QUERIES = 20
+
+
+def send(user, conversation, body="hello"):
+    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
+    return message
+
+
+def sidebar_ids(html: str) -> list[int]:
+    sidebar = html.split('id="conversation-list"', 1)[1].split("</ul>", 1)[0]
+    return [int(i) for i in re.findall(r'class="conversation-row[^"]*" data-conversation-id="(\d+)"', sidebar)]
+
+
+def shown_seqs(html: str) -> list[int]:
+    return [int(s) for s in re.findall(r'<li class="message[^"]*" id="m\d+" data-seq="(\d+)"', html)]
+
+
+# --- /chats/ ------------------------------------------------------------------------------------
+
+
+def test_list_anonymous_is_sent_to_login(login):
+    response = login(None).get("/chats/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/chats/"
+
+
+def test_list_empty_has_links_to_start(login, alice):
+    response = login(alice).get("/chats/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="/groups/new/"' in html and 'href="/dm/"' in html
+    assert "No conversations yet" in html
+    assert sidebar_ids(html) == []
+
+
+def test_list_orders_by_activity_with_names_previews_and_unread(login, team):
+    random = services.topic_create(actor=team.owner, group_id=team.group.pk, name="random")
+    direct, _ = services.direct_open(actor=team.outsider, username=team.member.username)
+    send(team.owner, team.general, "first")
+    send(team.admin, team.general, "second in general")
+    send(team.owner, random, "random talk")
+    send(team.outsider, direct, "psst")
+    other_group_conversation = Conversation.objects.exclude(
+        pk__in=[team.general.pk, random.pk, direct.pk]
+    ).first()  # none: nobody else has any
+    assert other_group_conversation is None
+
+    response = login(team.member).get("/chats/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert sidebar_ids(html) == [direct.pk, random.pk, team.general.pk]
+    rows = {c.pk: c for c in response.context["conversations"]}
+    assert (rows[direct.pk].unread, rows[random.pk].unread, rows[team.general.pk].unread) == (1, 1, 2)
+    assert "Team / general" in html and "Team / random" in html and "Nora" in html
+    assert "second in general" in html and "psst" in html
+    assert 'aria-label="2 unread"' in html
+
+
+def test_list_unread_skips_own_and_deleted_messages(login, team):
+    send(team.member, team.general, "mine")
+    gone = send(team.owner, team.general, "oops")
+    send(team.owner, team.general, "kept")
+    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=gone.seq)
+    response = login(team.member).get("/chats/")
+    assert [c.unread for c in response.context["conversations"]] == [1]
+
+
+def test_list_preview_of_deleted_last_message(login, team):
+    message = send(team.owner, team.general, "secret")
+    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=message.seq)
+    html = login(team.member).get("/chats/").content.decode()
+    assert "Message deleted" in html and "secret" not in html
+
+
+def test_list_hides_other_peoples_conversations(login, team, make_user):
+    stranger = make_user("stranger")
+    services.direct_open(actor=stranger, username=team.owner.username)
+    html = login(team.outsider).get("/chats/").content.decode()
+    assert sidebar_ids(html) == []
+
+
+def test_list_is_get_only(login, alice):
+    assert login(alice).post("/chats/").status_code == 405
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_list_query_count_is_constant(login, team, count, django_assert_max_num_queries):
+    for index in range(count - 1):
+        topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name=f"topic {index}")
+        send(team.owner, topic, f"message {index}")
+    send(team.owner, team.general, "latest")
+    client = login(team.member)
+    with django_assert_max_num_queries(LIST_MAX_QUERIES):
+        response = client.get("/chats/")
+    assert len(sidebar_ids(response.content.decode())) == count
+
+
+# --- /chats/<id>/: who may see it -------------------------------------------------------------
+
+
+def test_page_anonymous_is_sent_to_login(login, team):
+    response = login(None).get(f"/chats/{team.general.pk}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_page_refuses_outsider_and_missing_ids_alike(login, team):
+    client = login(team.outsider)
+    assert client.get(f"/chats/{team.general.pk}/").status_code == 404
+    assert client.get("/chats/999999/").status_code == 404
+    assert not ReadState.objects.filter(user=team.outsider).exists()
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member"])
+def test_page_for_every_role(login, team, role):
+    send(team.owner, team.general, "welcome")
+    topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="planning")
+    response = login(getattr(team, role)).get(f"/chats/{team.general.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "welcome" in html
+    assert f'href="/groups/{team.group.pk}/"' in html
+    assert f'href="/chats/{topic.pk}/"' in html  # the group's other conversations
+    for person in (team.owner, team.admin, team.member, team.other_member):
+        assert f'<li data-user-id="{person.pk}">' in html
+    assert f'<li data-user-id="{team.outsider.pk}">' not in html
+    assert '<form id="composer"' in html and 'name="body"' in html and "csrfmiddlewaretoken" in html
+
+
+def test_page_hooks_for_scripts(login, team):
+    message = send(team.owner, team.general, "hi")
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert (
+        f'data-conversation-id="{team.general.pk}" data-last-seq="{message.seq}" data-user-id="{team.member.pk}"'
+        in html
+    )
+    assert 'data-live="true"' in html and f'data-history-url="/chats/{team.general.pk}/messages/"' in html
+    assert '<ol id="messages"' in html and '<ul id="conversation-list"' in html
+    assert (
+        f'id="m{message.seq}" data-seq="{message.seq}" data-id="{message.pk}" data-author-id="{team.owner.pk}"' in html
+    )
+    assert 'data-can-moderate="false"' in html
+    assert 'data-can-moderate="true"' in login(team.admin).get(f"/chats/{team.general.pk}/").content.decode()
+
+
+def test_page_shows_author_time_edited_and_deleted(login, team):
+    send(team.owner, team.general, "original")
+    send(team.admin, team.general, "to delete")
+    services.message_edit(actor=team.owner, conversation_id=team.general.pk, seq=1, body="changed")
+    services.message_delete(actor=team.admin, conversation_id=team.general.pk, seq=2)
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert "Olivia" in html and "changed" in html and "(edited)" in html and 'class="message-time"' in html
+    assert "This message was deleted." in html and "to delete" not in html
+    assert shown_seqs(html) == [1, 2]
+
+
+def test_page_marks_the_conversation_read(login, team):
+    for n in range(3):
+        send(team.owner, team.general, f"m{n}")
+    client = login(team.member)
+    response = client.get(f"/chats/{team.general.pk}/")
+    assert response.status_code == 200
+    assert ReadState.objects.get(user=team.member, conversation=team.general).last_read_seq == 3
+    assert [c.unread for c in response.context["conversations"]] == [0]
+
+
+def test_page_shows_latest_50_oldest_first_and_pages_back_without_js(login, team):
+    for n in range(1, 61):
+        send(team.owner, team.general, f"message number {n}")
+    client = login(team.member)
+    html = client.get(f"/chats/{team.general.pk}/").content.decode()
+    assert shown_seqs(html) == list(range(11, 61))
+    assert 'href="?before=11"' in html
+
+    older = client.get(f"/chats/{team.general.pk}/?before=11").content.decode()
+    assert shown_seqs(older) == list(range(1, 11))
+    assert "?before=" not in older  # nothing older
+    assert 'href="?after=10"' in older and 'data-live="false"' in older
+
+    newer = client.get(f"/chats/{team.general.pk}/?after=10").content.decode()
+    assert shown_seqs(newer) == list(range(11, 61))
+    assert 'href="?before=11"' in newer
+
+
+def test_page_rejects_bad_paging_params(login, team):
+    client = login(team.member)
+    assert client.get(f"/chats/{team.general.pk}/?before=abc").status_code == 400
+    assert client.get(f"/chats/{team.general.pk}/?after=-1").status_code == 400
+
+
+def test_page_seen_by_under_latest_message(login, team):
+    send(team.member, team.general, "anyone?")
+    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=1)
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    seen = re.search(r'<p id="seen-by" class="seen">(.*?)</p>', html)
+    assert seen and seen.group(1) == "Seen by Adam"
+    # The author's own marker and readers behind the latest message do not count.
+    send(team.owner, team.general, "newer")
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert '<p id="seen-by" class="seen" hidden>' in html
+
+
+def test_page_no_seen_by_over_50_members(login, team, make_user):
+    from groups import services as group_services
+
+    for n in range(47):  # 4 members + 47 = 51
+        user = make_user(f"extra{n}")
+        group_services.member_add(actor=team.owner, group_id=team.group.pk, username=user.username)
+    send(team.member, team.general, "big room")
+    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=1)
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert '<p id="seen-by" class="seen" hidden>' in html
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_page_query_count_is_constant(login, team, make_user, count, django_assert_max_num_queries):
+    from groups import services as group_services
+
+    for n in range(count):
+        user = make_user(f"member{n}")
+        group_services.member_add(actor=team.owner, group_id=team.group.pk, username=user.username)
+        services.topic_create(actor=team.owner, group_id=team.group.pk, name=f"topic {n}")
+        services.direct_open(actor=team.member, username=user.username)
+    for n in range(count):
+        send(team.owner if n % 2 else team.admin, team.general, f"message {n}")
+        services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=n + 1)
+    client = login(team.member)
+    with django_assert_max_num_queries(PAGE_MAX_QUERIES):
+        response = client.get(f"/chats/{team.general.pk}/")
+    assert response.status_code == 200
+    assert len(shown_seqs(response.content.decode())) == count
+
+
+# --- POST /chats/<id>/: the composer -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member"])
+def test_post_stores_and_redirects(login, team, role):
+    author = getattr(team, role)
+    response = login(author).post(f"/chats/{team.general.pk}/", {"body": "  hello there  "})
+    assert response.status_code == 302
+    assert response["Location"] == f"/chats/{team.general.pk}/"
+    message = Message.objects.get(conversation=team.general)
+    assert (message.seq, message.body, message.author_id) == (1, "hello there", author.pk)
+
+
+def test_post_anonymous_and_outsider_change_nothing(login, team):
+    anonymous = login(None).post(f"/chats/{team.general.pk}/", {"body": "hi"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert login(team.outsider).post(f"/chats/{team.general.pk}/", {"body": "hi"}).status_code == 404
+    assert login(team.outsider).post("/chats/999999/", {"body": "hi"}).status_code == 404
+    assert not Message.objects.exists()
+    team.general.refresh_from_db()
+    assert team.general.last_seq == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [("", "Write something"), ("   \n ", "Write something"), ("x" * 4001, "at most 4000 characters")],
+)
+def test_post_invalid_rerenders_with_400_and_keeps_text(login, team, body, error):
+    response = login(team.member).post(f"/chats/{team.general.pk}/", {"body": body})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert 'id="composer-error" class="error composer-error" role="alert">' in html
+    if body.strip():
+        assert body in html  # the text stays in the box
+    assert not Message.objects.exists()
+
+
+def test_post_4000_characters_after_strip_is_accepted(login, team):
+    body = "y" * 4000
+    response = login(team.member).post(f"/chats/{team.general.pk}/", {"body": f"  {body}\n"})
+    assert response.status_code == 302
+    assert Message.objects.get().body == body
+
+
+def test_post_many_sends_have_gap_free_seqs(login, team):
+    client = login(team.member)
+    other = login(team.owner)
+    for n in range(30):
+        (client if n % 3 else other).post(f"/chats/{team.general.pk}/", {"body": f"n{n}"})
+    seqs = list(Message.objects.filter(conversation=team.general).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, 31))
+    team.general.refresh_from_db()
+    assert team.general.last_seq == 30
+
+
+def test_other_methods_are_refused(login, team):
+    client = login(team.member)
+    assert client.put(f"/chats/{team.general.pk}/").status_code == 405
+    assert client.delete(f"/chats/{team.general.pk}/").status_code == 405
+
+
+# --- Rendering of message bodies ---------------------------------------------------------------
+
+
+def test_bodies_are_escaped_with_line_breaks_and_safe_links(login, team):
+    send(team.owner, team.general, "<script>alert(1)</script>")
+    send(team.owner, team.general, "line one\nline two")
+    send(team.owner, team.general, "see https://example.com/x?a=1&b=2 now")
+    send(team.owner, team.general, 'javascript:alert(1) <img src=x onerror="alert(2)">')
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<p class="message-body">line one\nline two</p>' in html
+    assert (
+        '<a href="https://example.com/x?a=1&amp;b=2" rel="noopener nofollow" target="_blank">'
+        "https://example.com/x?a=1&amp;b=2</a>"
+    ) in html
+    assert "<img" not in html.split('<ol id="messages"', 1)[1]
+    assert 'href="javascript:' not in html
+
+
+# --- Direct conversations ----------------------------------------------------------------------
+
+
+def test_direct_page_for_participants_only(login, alice, bob, carol):
+    direct, _ = services.direct_open(actor=alice, username="bob")
+    services.message_send(actor=alice, conversation_id=direct.pk, body="hey bob")
+    for participant in (alice, bob):
+        response = login(participant).get(f"/chats/{direct.pk}/")
+        assert response.status_code == 200 and "hey bob" in response.content.decode()
+    assert login(carol).get(f"/chats/{direct.pk}/").status_code == 404
+    assert login(carol).post(f"/chats/{direct.pk}/", {"body": "intrude"}).status_code == 404
+    assert login(bob).post(f"/chats/{direct.pk}/", {"body": "hi alice"}).status_code == 302
+    assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == ["hey bob", "hi alice"]
+    html = login(bob).get(f"/chats/{direct.pk}/").content.decode()
+    assert "Alice A." in html and "@alice" in html
