@@ -43,6 +43,18 @@ class GroupAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     inlines = (MembershipInline,)
 
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Save removals and demotions before the new owner: the database allows one owner at any moment."""
+        if not isinstance(formset, MembershipFormSet):
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for membership in sorted(instances, key=lambda m: m.role == Membership.Role.OWNER):
+            membership.save()
+        formset.save_m2m()
+        return None
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
 
