@@ -1,0 +1,409 @@
+"""Benchmark orchestrator: starts each target pinned to one CPU and drives it with loadgen.py pinned to another.
+
+    python bench/run.py                                   # every target and scenario, full length
+    python bench/run.py --duration 3                      # smoke run; results go to bench/results/tmp/
+    python bench/run.py --targets node_ws --scenarios fanout,rooms
+
+Each (target, scenario) pair gets a freshly started server, so counters, caches and heaps start clean.
+Results: ``<out-dir>/<target>-<scenario>.json`` (the load generator's full output) and ``<out-dir>/summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import loadgen
+
+BENCH_DIR = Path(__file__).resolve().parent
+NODE_PEER_DIR = BENCH_DIR / "peers" / "node_ws"
+PY_PEER = BENCH_DIR / "peers" / "py_websockets" / "server.py"
+RESULTS_DIR = BENCH_DIR / "results"
+HOST = "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kind: str  # "traffic" or "capacity"
+    rooms: int
+    members: int
+    rate: float = 0.0
+    duration: float = 0.0
+    steps: tuple[int, ...] = ()
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "fanout": Scenario("fanout", "traffic", rooms=1, members=100, rate=20.0, duration=30.0),
+    "rooms": Scenario("rooms", "traffic", rooms=100, members=10, rate=100.0, duration=30.0),
+    "capacity": Scenario("capacity", "capacity", rooms=100, members=10, steps=loadgen.DEFAULT_STEPS),
+}
+
+
+# ------------------------------------------------------------------------------------------ targets
+
+
+@dataclass
+class RunContext:
+    """What a target starter needs: where to put logs and plans, and how to pin the server."""
+
+    workdir: Path
+    server_prefix: list[str]  # e.g. ["taskset", "-c", "0"]
+    python: str = sys.executable
+
+
+@dataclass
+class RunningTarget:
+    """A started target: the plan the load generator should use and the PIDs to sample."""
+
+    name: str
+    plan: dict
+    pids: list[int]
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for fn in self.cleanup:
+            fn()
+
+
+TargetStarter = Callable[[Scenario, RunContext], RunningTarget]
+TARGETS: dict[str, TargetStarter] = {}
+
+
+def target(name: str) -> Callable[[TargetStarter], TargetStarter]:
+    """Register a target starter. A starter launches the server (pinned with ``ctx.server_prefix``), prepares
+    whatever the scenario needs (users, groups, logins for the chat server), and returns the plan and PIDs."""
+
+    def register(fn: TargetStarter) -> TargetStarter:
+        TARGETS[name] = fn
+        return fn
+
+    return register
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
+
+
+def spawn_server(name: str, argv: list[str], port: int, ctx: RunContext, cwd: Path | None = None) -> subprocess.Popen:
+    log = (ctx.workdir / f"{name}.log").open("ab")
+    proc = subprocess.Popen(
+        ctx.server_prefix + argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    log.close()
+    try:
+        wait_for_port(port, proc)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
+
+
+def ensure_node_deps() -> None:
+    if not (NODE_PEER_DIR / "node_modules" / "ws" / "package.json").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_PEER_DIR, check=True)
+
+
+@target("node_ws")
+def start_node_ws(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    ensure_node_deps()
+    port = free_port()
+    proc = spawn_server("node_ws", ["node", "server.js", str(port)], port, ctx, cwd=NODE_PEER_DIR)
+    plan = loadgen.build_peer_plan(f"ws://{HOST}:{port}/ws/", scenario.rooms, scenario.members, name="node_ws")
+    return RunningTarget("node_ws", plan, [proc.pid], [proc])
+
+
+@target("py_websockets")
+def start_py_websockets(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    port = free_port()
+    proc = spawn_server("py_websockets", [ctx.python, str(PY_PEER), str(port)], port, ctx)
+    plan = loadgen.build_peer_plan(f"ws://{HOST}:{port}/ws/", scenario.rooms, scenario.members, name="py_websockets")
+    return RunningTarget("py_websockets", plan, [proc.pid], [proc])
+
+
+# A "chatsite" target plugs in the same way: a @target("chatsite") function that starts the ASGI server with
+# ctx.server_prefix, creates scenario.rooms groups of scenario.members users, logs each user in, and returns
+# RunningTarget(plan={"url", "origin", "clients": [{"cookie", "conversations"}]}, pids=[server pids]).
+
+
+# -------------------------------------------------------------------------------------------- runs
+
+
+def loadgen_argv(scenario: Scenario, plan_path: Path, pids: list[int], out: Path, label: str) -> list[str]:
+    argv = [str(BENCH_DIR / "loadgen.py")]
+    if scenario.kind == "capacity":
+        argv += ["capacity", "--steps", ",".join(map(str, scenario.steps))]
+    else:
+        command = scenario.name if scenario.name in loadgen.PRESETS else "traffic"
+        argv += [command, "--rate", str(scenario.rate), "--duration", str(scenario.duration)]
+    argv += ["--plan", str(plan_path), "--out", str(out), "--label", label]
+    if pids:
+        argv += ["--server-pid", ",".join(map(str, pids))]
+    return argv
+
+
+def cpus_busy(cpu_lists: list[str], sample: float = 1.0) -> float:
+    """Highest busy share among the CPUs named by taskset-style lists, over ``sample`` seconds."""
+    cpus = set()
+    for spec in cpu_lists:
+        for part in spec.split(","):
+            lo, _, hi = part.partition("-")
+            cpus.update(range(int(lo), int(hi or lo) + 1))
+    before = loadgen.cpu_times()
+    time.sleep(sample)
+    after = loadgen.cpu_times()
+    shares = []
+    for cpu in cpus:
+        b0, t0 = before.get(f"cpu{cpu}", (0, 0))
+        b1, t1 = after.get(f"cpu{cpu}", (0, 0))
+        if t1 > t0:
+            shares.append((b1 - b0) / (t1 - t0))
+    return max(shares, default=0.0)
+
+
+def wait_until_idle(cpu_lists: list[str], limit_s: float, threshold: float = 0.15) -> float:
+    """Wait (up to ``limit_s``) until other work leaves the benchmark CPUs alone; return the last busy share."""
+    deadline = time.monotonic() + limit_s
+    busy = cpus_busy(cpu_lists)
+    while busy > threshold and time.monotonic() < deadline:
+        print(f"   benchmark CPUs {busy:.0%} busy with other work; waiting", flush=True)
+        time.sleep(4)
+        busy = cpus_busy(cpu_lists)
+    return busy
+
+
+def run_one(target_name: str, scenario: Scenario, ctx: RunContext, loadgen_prefix: list[str], out_dir: Path) -> dict:
+    label = f"{target_name}/{scenario.name}"
+    out = out_dir / f"{target_name}-{scenario.name}.json"
+    started = time.monotonic()
+    running = TARGETS[target_name](scenario, ctx)
+    try:
+        plan_path = ctx.workdir / f"plan-{target_name}-{scenario.name}.json"
+        plan_path.write_text(json.dumps(running.plan))
+        argv = [*loadgen_prefix, ctx.python, *loadgen_argv(scenario, plan_path, running.pids, out, label)]
+        timeout = scenario.duration + 180
+        with (ctx.workdir / f"loadgen-{target_name}-{scenario.name}.log").open("wb") as log:
+            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        alive = all(loadgen.proc_alive(pid) for pid in running.pids)
+    finally:
+        running.stop()
+    result = json.loads(out.read_text()) if out.exists() else {"ok": False, "error": "no result written"}
+    result["target"] = target_name
+    result["loadgen_exit"] = proc.returncode
+    result["server_alive_at_end"] = alive
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def summarise(result: dict) -> dict:
+    row = {
+        "target": result.get("target"),
+        "scenario": result.get("scenario"),
+        "ok": result.get("ok"),
+        "elapsed_s": result.get("elapsed_s"),
+    }
+    if "error" in result:
+        row["error"] = result["error"]
+        return row
+    if result.get("scenario") == "capacity":
+        last = result["steps"][-1] if result.get("steps") else {}
+        row.update(
+            max_open=result.get("max_open"),
+            stopped_by=result.get("stopped_by"),
+            hello_p50_ms=last.get("hello_ms", {}).get("p50"),
+            hello_p99_ms=last.get("hello_ms", {}).get("p99"),
+            server_rss_mb=last.get("server_rss_mb"),
+            server_rss_per_socket_kb=last.get("server_rss_per_socket_kb"),
+        )
+        return row
+    lat = result["latency_ms"]
+    server = result.get("server", {})
+    row.update(
+        sent=result["sent"],
+        delivered=result["delivered"],
+        lost=result["lost"],
+        duplicated=result["duplicated"],
+        out_of_order=result["out_of_order"],
+        p50_ms=lat["p50"],
+        p95_ms=lat["p95"],
+        p99_ms=lat["p99"],
+        max_ms=lat["max"],
+        deliveries_per_s=result["throughput"]["deliveries_per_s"],
+        server_cpu_s_per_1000=server.get("cpu_s_per_1000_deliveries"),
+        server_cpu_util=server.get("cpu_util"),
+        server_peak_rss_mb=server.get("peak_rss_mb"),
+        generator_cpu_util=result["generator"]["cpu_util"],
+        generator_saturated=result["generator"]["saturated"],
+        host_disturbed=result.get("host", {}).get("disturbed"),
+        host_foreign_busy=result.get("host", {}).get("foreign_busy"),
+    )
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    traffic = [r for r in rows if r.get("scenario") != "capacity" and "error" not in r]
+    if traffic:
+        head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
+        head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}"
+        print(head)
+        for r in traffic:
+            print(
+                f"{r['target']:<15}{r['scenario']:<10}{r['deliveries_per_s']:>9.0f}{r['p50_ms']:>8.2f}"
+                f"{r['p95_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['server_cpu_s_per_1000'] or 0:>9.4f}"
+                f"{r['lost']:>6}{r['duplicated']:>5}{r['out_of_order']:>5}{r['generator_cpu_util'] * 100:>6.0f}"
+            )
+    for r in rows:
+        if r.get("scenario") == "capacity" and "error" not in r:
+            print(
+                f"{r['target']:<15}capacity  open={r['max_open']} hello p50/p99={r['hello_p50_ms']}/"
+                f"{r['hello_p99_ms']} ms, server RSS {r['server_rss_mb']} MB "
+                f"({r['server_rss_per_socket_kb']} KB/socket), stopped_by={r['stopped_by']}"
+            )
+        elif "error" in r:
+            print(f"{r['target']:<15}{r['scenario']:<10}ERROR {r['error']}")
+
+
+def command_output(argv: list[str], cwd: Path | None = None) -> str | None:
+    try:
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def environment(pinned: bool, server_cpu: str, loadgen_cpu: str) -> dict:
+    cpu_model = None
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    ws_version = None
+    with contextlib.suppress(OSError, KeyError, ValueError):
+        lock = json.loads((NODE_PEER_DIR / "package-lock.json").read_text())
+        ws_version = lock["packages"]["node_modules/ws"]["version"]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "websockets": loadgen.websockets.__version__,
+        "node": command_output(["node", "--version"]),
+        "ws": ws_version,
+        "pinned": pinned,
+        "server_cpu": server_cpu if pinned else None,
+        "loadgen_cpu": loadgen_cpu if pinned else None,
+    }
+
+
+def csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", type=csv, default=list(TARGETS), help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--scenarios", type=csv, default=list(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
+    parser.add_argument("--duration", type=float, help="override the traffic scenarios' sending time (seconds)")
+    parser.add_argument("--steps", type=loadgen.int_list, help="override the capacity steps, e.g. 200,500")
+    parser.add_argument("--out-dir", type=Path, help="default bench/results, or bench/results/tmp with overrides")
+    parser.add_argument("--server-cpu", default="0", help="CPU list for the server (taskset -c)")
+    parser.add_argument("--loadgen-cpu", default="1", help="CPU list for the load generator (taskset -c)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S seconds for idle CPUs"
+    )
+    args = parser.parse_args(argv)
+
+    unknown = [t for t in args.targets if t not in TARGETS] + [s for s in args.scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown target or scenario: {', '.join(unknown)}")
+    overridden = args.duration is not None or args.steps is not None
+    out_dir = args.out_dir or (RESULTS_DIR / "tmp" if overridden else RESULTS_DIR)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workdir = RESULTS_DIR / "tmp" / "logs"  # server and load generator logs, plans (not committed)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    pinned = not args.no_pin and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    if not args.no_pin and not pinned:
+        print("warning: taskset or a second CPU is missing; running unpinned", file=sys.stderr)
+    server_prefix = ["taskset", "-c", args.server_cpu] if pinned else []
+    loadgen_prefix = ["taskset", "-c", args.loadgen_cpu] if pinned else []
+    loadgen.raise_nofile_limit()  # inherited by the servers and the load generator
+    ctx = RunContext(workdir=workdir, server_prefix=server_prefix)
+
+    started = time.monotonic()
+    results = []
+    for target_name in args.targets:
+        for scenario_name in args.scenarios:
+            scenario = SCENARIOS[scenario_name]
+            if args.duration is not None and scenario.kind == "traffic":
+                scenario = replace(scenario, duration=args.duration)
+            if args.steps is not None and scenario.kind == "capacity":
+                scenario = replace(scenario, steps=tuple(args.steps))
+            print(f"== {target_name} / {scenario_name}", flush=True)
+            if args.wait_idle > 0 and pinned:
+                wait_until_idle([args.server_cpu, args.loadgen_cpu], args.wait_idle)
+            try:
+                result = run_one(target_name, scenario, ctx, loadgen_prefix, out_dir)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                result = {"target": target_name, "scenario": scenario_name, "ok": False, "error": str(exc)}
+            results.append(result)
+            print(json.dumps(summarise(result)), flush=True)
+
+    rows = [summarise(r) for r in results]
+    summary = {
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "overrides": {"duration": args.duration, "steps": args.steps},
+        "environment": environment(pinned, args.server_cpu, args.loadgen_cpu),
+        "runs": rows,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print()
+    print_table(rows)
+    print(f"\nresults in {out_dir} ({summary['elapsed_s']} s)")
+    return 0 if all(r.get("ok") for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
