@@ -1,0 +1,129 @@
+"""New topic conversations in a group, and direct conversations (/dm/)."""
+
+import pytest
+
+from messaging.models import Conversation
+
+pytestmark = pytest.mark.django_db
+
+
+def topic_url(team) -> str:
+    return f"/groups/{team.group.pk}/conversations/new/"
+
+
+def topic_names(team) -> list[str]:
+    return sorted(Conversation.objects.filter(group=team.group).values_list("name", flat=True))
+
+
+# --- POST /groups/<id>/conversations/new/ -------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member"])
+def test_members_create_topics(login, team, role):
+    response = login(getattr(team, role)).post(topic_url(team), {"name": "  Release plan "})
+    assert response.status_code == 302
+    topic = Conversation.objects.get(group=team.group, name="Release plan")
+    assert response["Location"] == f"/chats/{topic.pk}/"
+    # Every member sees it at once.
+    assert login(team.other_member).get(f"/chats/{topic.pk}/").status_code == 200
+
+
+def test_topic_refusals_change_nothing(login, team):
+    anonymous = login(None).post(topic_url(team), {"name": "sneaky"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert login(team.outsider).post(topic_url(team), {"name": "sneaky"}).status_code == 404
+    assert login(team.outsider).post(topic_url(team), {"name": ""}).status_code == 404  # 404 before validation
+    assert login(team.member).post("/groups/999999/conversations/new/", {"name": "x"}).status_code == 404
+    assert login(team.member).get(topic_url(team)).status_code == 405
+    assert topic_names(team) == ["general"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("GENERAL", "already has a conversation named"),
+        (" General ", "already has a conversation named"),
+        ("", "Give the conversation a name."),
+        ("   ", "Give the conversation a name."),
+        ("n" * 81, "at most 80 characters"),
+    ],
+)
+def test_topic_invalid_names_are_400_with_the_form(login, team, name, error):
+    response = login(team.member).post(topic_url(team), {"name": name})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html and f'action="{topic_url(team)}"' in html
+    assert topic_names(team) == ["general"]
+
+
+def test_topic_name_of_80_characters_is_fine(login, team):
+    assert login(team.member).post(topic_url(team), {"name": "n" * 80}).status_code == 302
+
+
+def test_conversation_page_offers_the_topic_form(login, team):
+    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert f'action="{topic_url(team)}"' in html and 'name="name"' in html
+
+
+# --- /dm/ ---------------------------------------------------------------------------------------
+
+
+def test_dm_page(login, alice):
+    assert login(None).get("/dm/").status_code == 302
+    response = login(alice).get("/dm/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'action="/dm/"' in html and 'name="username"' in html
+
+
+def test_dm_same_conversation_from_either_side(login, alice, bob):
+    first = login(alice).post("/dm/", {"username": "bob"})
+    assert first.status_code == 302
+    conversation = Conversation.objects.get(kind="direct")
+    assert first["Location"] == f"/chats/{conversation.pk}/"
+    for client, username in ((login(bob), "alice"), (login(alice), "BOB"), (login(alice), "bob")):
+        response = client.post(f"/dm/{username}/")
+        assert response.status_code == 302 and response["Location"] == f"/chats/{conversation.pk}/"
+    assert login(bob).post("/dm/", {"username": "Alice"})["Location"] == f"/chats/{conversation.pk}/"
+    assert Conversation.objects.filter(kind="direct").count() == 1
+
+
+def test_dm_unknown_user_is_404_with_a_clear_message(login, alice):
+    for response in (login(alice).post("/dm/nobody/"), login(alice).post("/dm/", {"username": "nobody"})):
+        assert response.status_code == 404
+        assert "There is no user named “nobody”." in response.content.decode()
+    assert not Conversation.objects.exists()
+
+
+def test_dm_yourself_is_400_with_a_clear_message(login, alice):
+    for response in (login(alice).post("/dm/alice/"), login(alice).post("/dm/", {"username": "Alice"})):
+        assert response.status_code == 400
+        assert "You cannot start a direct conversation with yourself." in response.content.decode()
+    assert not Conversation.objects.exists()
+
+
+def test_dm_blank_form_is_400(login, alice):
+    response = login(alice).post("/dm/", {"username": ""})
+    assert response.status_code == 400
+    assert "Enter the username" in response.content.decode()
+
+
+def test_dm_refusals(login, alice, bob):
+    anonymous = login(None).post("/dm/bob/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert login(None).post("/dm/", {"username": "bob"}).status_code == 302
+    assert login(alice).get("/dm/bob/").status_code == 405
+    assert not Conversation.objects.exists()
+
+
+def test_dm_inactive_user_is_not_found(login, alice, bob):
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    assert login(alice).post("/dm/bob/").status_code == 404
+
+
+def test_dm_outsider_cannot_open_someone_elses_direct(login, alice, bob, carol):
+    login(alice).post("/dm/bob/")
+    conversation = Conversation.objects.get(kind="direct")
+    assert login(carol).get(f"/chats/{conversation.pk}/").status_code == 404
+    assert login(carol).get(f"/chats/{conversation.pk}/messages/").status_code == 404
