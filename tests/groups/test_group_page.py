@@ -196,3 +196,13 @@ def test_group_page_queries_do_not_grow_with_members(make_user, django_assert_ma
         response = client.get(f"/groups/{group.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count('class="member-row"') == size
+
+
+def test_error_page_links_back_only_to_this_site(cast):
+    client = client_for(cast.admin)
+    path = f"/groups/{cast.group.pk}/members/olivia/remove/"
+    same_site = client.post(path, HTTP_REFERER=f"http://testserver/groups/{cast.group.pk}/")
+    elsewhere = client.post(path, HTTP_REFERER="https://evil.example/phish")
+    assert same_site.status_code == elsewhere.status_code == 403
+    assert f'href="http://testserver/groups/{cast.group.pk}/">Go back</a>' in same_site.content.decode()
+    assert "evil.example" not in elsewhere.content.decode()
