@@ -106,7 +106,8 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def shoot(base_url: str, conversation_id: int, out: Path) -> None:
+def shoot(base_url: str, conversation_id: int, out: Path, *, extra: bool = False) -> None:
+    """Log in as alice and capture the conversation page (with `extra`: the list, menus and forms too)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -127,6 +128,20 @@ def shoot(base_url: str, conversation_id: int, out: Path) -> None:
                 page.wait_for_selector("#messages li.message")
                 page.screenshot(path=str(out / name))
                 print(f"saved {out / name}")
+                if extra:
+                    kind = "phone" if mobile else "desktop"
+                    page.goto(f"{base_url}/chats/")
+                    page.screenshot(path=str(out / f"list-{kind}.png"))
+                    page.goto(f"{base_url}/chats/{conversation_id}/#members")
+                    page.screenshot(path=str(out / f"members-{kind}.png"))
+                    page.goto(f"{base_url}/chats/{conversation_id}/")
+                    page.click("li.message.mine:last-child details.message-actions summary")
+                    page.screenshot(path=str(out / f"menu-{kind}.png"))
+                    page.fill("#id_body", "")
+                    page.click("#composer button[type=submit]")
+                    page.screenshot(path=str(out / f"error-{kind}.png"))
+                    page.goto(f"{base_url}/dm/")
+                    page.screenshot(path=str(out / f"dm-{kind}.png"))
                 context.close()
         finally:
             browser.close()
@@ -135,6 +150,7 @@ def shoot(base_url: str, conversation_id: int, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--extra", action="store_true", help="also capture the list, a message menu and forms")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if not Path(CHROMIUM).exists():
@@ -162,7 +178,7 @@ def main() -> None:
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_for(f"{base_url}/accounts/login/")
-            shoot(base_url, conversation_id, args.out)
+            shoot(base_url, conversation_id, args.out, extra=args.extra)
         finally:
             server.terminate()
             server.wait(timeout=10)
