@@ -44,9 +44,11 @@ function start() {
   const messages = document.getElementById("messages");
   const root = messages ? messages.closest("[data-conversation-id]") : null;
   if (!list && !root) return;
-  const openId = root ? toInt(root.dataset.conversationId) : null;
-  // The open conversation's cursor is the newest message on the page, when the page shows the newest ones.
-  const cursors = root && root.dataset.live !== "false" ? { [openId]: toInt(root.dataset.lastSeq) } : {};
+  // A conversation page showing the newest messages keeps itself read; one showing older history does not.
+  const live = root !== null && root.dataset.live !== "false";
+  const openId = live ? toInt(root.dataset.conversationId) : null;
+  // The open conversation's cursor is the newest message on the page.
+  const cursors = live ? { [openId]: toInt(root.dataset.lastSeq) } : {};
   const socket = new ChatSocket({ cursors });
   initBanner(socket);
   if (list) initSidebar(socket, list, { openId });

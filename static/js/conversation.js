@@ -11,6 +11,8 @@ const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing fr
 const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
 const NEAR_BOTTOM_PX = 120;
 const HISTORY_LIMIT = 50;
+const SENDING_TEXT = "sending…";
+const WAITING_TEXT = "waiting for the connection…";
 
 export function initConversation(socket, root) {
   const conversationId = toInt(root.dataset.conversationId);
@@ -81,6 +83,11 @@ export function initConversation(socket, root) {
 
   function listChanged() {
     if (empty) empty.hidden = list.children.length > 0;
+    // The first message of a conversation that was empty: say where it begins, as the server would.
+    const first = realMessages()[0];
+    if (first && toInt(first.dataset.seq) === 1 && !olderLink && !qs(".history-start")) {
+      list.before(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
+    }
     renderSeen();
   }
 
@@ -175,7 +182,7 @@ export function initConversation(socket, root) {
     qs(".message-content", pending).append(
       el(
         "div",
-        { class: "message-actions" },
+        { class: "edit-actions failed-actions" },
         el("button", {
           type: "button",
           class: "link-button",
@@ -227,11 +234,15 @@ export function initConversation(socket, root) {
       showComposerError(`Messages can be at most ${maxLength} characters (this one has ${body.length}).`);
       return;
     }
-    if (!live || !socket.ready) return; // the form posts as it would without JavaScript
+    // Connected, or briefly reconnecting: send over the socket (queued until it is back).
+    // Never connected (sockets blocked?) or signed out: the form posts as without JavaScript.
+    if (!live || !(socket.ready || socket.status === "reconnecting")) return;
     event.preventDefault();
     showComposerError("");
     const clientId = socket.sendMessage(conversationId, body);
-    list.append(pendingMessage(clientId, body, socket.user));
+    const item = pendingMessage(clientId, body, socket.user);
+    if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
+    list.append(item);
     listChanged();
     scrollToBottom();
     textarea.value = "";
@@ -291,7 +302,7 @@ export function initConversation(socket, root) {
       editor,
       el(
         "div",
-        { class: "message-actions" },
+        { class: "edit-actions" },
         el("button", { type: "submit", class: "button small primary", text: "Save" }),
         el("button", { type: "button", class: "button small", text: "Cancel", on: { click: finish } }),
         status,
@@ -315,6 +326,8 @@ export function initConversation(socket, root) {
     const item = link.closest("li.message[data-seq]");
     if (!item || !socket.ready) return; // the edit page works without the socket
     event.preventDefault();
+    const menu = link.closest("details");
+    if (menu) menu.open = false;
     startEdit(item);
   }
 
@@ -463,6 +476,10 @@ export function initConversation(socket, root) {
     if (message.conversation !== conversationId) return;
     showMessage(message);
     markRead();
+  });
+  socket.on("status", (status) => {
+    const text = status === "connected" ? SENDING_TEXT : WAITING_TEXT;
+    for (const node of qsa("li.message.pending:not(.failed) .message-status", list)) node.textContent = text;
   });
   socket.on("ack", onAck);
   socket.on("send.error", onSendError);

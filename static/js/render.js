@@ -119,19 +119,22 @@ function actions(message, mine, viewer) {
   if (message.deleted) return null;
   const base = `/chats/${viewer.conversationId}/messages/${message.seq}`;
   const canDelete = mine || viewer.canModerate;
-  if (!mine && !canDelete) return null;
+  if (!canDelete) return null;
   return el(
-    "div",
+    "details",
     { class: "message-actions" },
-    mine ? el("a", { class: "message-edit", href: `${base}/edit/`, text: "Edit" }) : null,
-    canDelete
-      ? el(
-          "form",
-          { class: "message-delete", method: "post", action: `${base}/delete/` },
-          el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: viewer.csrf }),
-          el("button", { type: "submit", class: "link-button", text: "Delete" }),
-        )
-      : null,
+    el("summary", { "aria-label": "Message actions", title: "Message actions", text: "⋯" }),
+    el(
+      "div",
+      { class: "message-menu" },
+      mine ? el("a", { class: "message-edit", href: `${base}/edit/`, text: "Edit" }) : null,
+      el(
+        "form",
+        { class: "message-delete", method: "post", action: `${base}/delete/` },
+        el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: viewer.csrf }),
+        el("button", { type: "submit", class: "link-button", text: mine ? "Delete" : "Delete (moderate)" }),
+      ),
+    ),
   );
 }
 

@@ -136,7 +136,11 @@ export function initSidebar(socket, list, { openId = null } = {}) {
 
   socket.on("hello", onHello);
   socket.on("message", onMessage);
-  socket.on("unread", (frame) => setUnread(frame.conversation, frame.count));
+  socket.on("unread", (frame) => {
+    // The conversation on screen is being marked read: a count for it is about to be 0.
+    if (frame.count > 0 && viewingOpen(frame.conversation)) return;
+    setUnread(frame.conversation, frame.count);
+  });
   socket.on("conversation.added", onAdded);
   socket.on("conversation.removed", onRemoved);
   socket.on("presence", onPresence);

@@ -24,14 +24,18 @@ export class ChatSocket {
    * @param {object} options
    * @param {string} [options.url] defaults to ws(s)://<this host>/ws/
    * @param {Object<string, number>} [options.cursors] last seq seen per conversation (from the page)
+   * @param {number} [options.backoffBaseMs] first reconnect delay ceiling
+   * @param {number} [options.backoffMaxMs] largest reconnect delay
    */
-  constructor({ url, cursors = {} } = {}) {
+  constructor({ url, cursors = {}, backoffBaseMs = BACKOFF_BASE_MS, backoffMaxMs = BACKOFF_MAX_MS } = {}) {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     this.url = url || `${scheme}//${window.location.host}/ws/`;
+    this.backoffBaseMs = backoffBaseMs;
+    this.backoffMaxMs = backoffMaxMs;
     this.ws = null;
     this.ready = false; // open and `hello` received
     this.user = null;
-    this.status = "connecting";
+    this.status = null; // "connecting", "connected", "reconnecting" or "closed"
     this.attempt = 0;
     this.retryTimer = null;
     this.helloTimer = null;
@@ -42,6 +46,8 @@ export class ChatSocket {
     for (const [id, seq] of Object.entries(cursors)) this.cursors.set(Number(id), Number(seq) || 0);
     // Messages that arrived ahead of a hole: conversation id -> Map(seq -> message).
     this.ahead = new Map();
+    // Conversations the user lost: late frames about them are dropped.
+    this.removed = new Set();
     this.syncing = null; // conversation ids of the sync in flight, or null
     this.syncWanted = new Set(); // conversation ids waiting for the next sync
     this.holes = new Map(); // conversation id -> {cursor, tries}: syncs that left a hole
@@ -125,7 +131,7 @@ export class ChatSocket {
   /** Full jitter: a random wait between half and all of the capped exponential delay. */
   scheduleReconnect() {
     if (this.stopped || this.retryTimer) return;
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** this.attempt);
     this.attempt += 1;
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     this.retryTimer = setTimeout(() => {
@@ -196,6 +202,7 @@ export class ChatSocket {
     const behind = [];
     for (const conversation of frame.conversations || []) {
       visible.add(conversation.id);
+      this.removed.delete(conversation.id);
       if (!this.cursors.has(conversation.id)) this.cursors.set(conversation.id, conversation.last_seq);
       // Only conversations with news since our cursor need a sync.
       if (this.cursors.get(conversation.id) < conversation.last_seq) behind.push(conversation.id);
@@ -222,6 +229,7 @@ export class ChatSocket {
 
   onAdded(frame) {
     const conversation = frame.conversation;
+    if (conversation) this.removed.delete(conversation.id);
     if (conversation && !this.cursors.has(conversation.id)) this.cursors.set(conversation.id, conversation.last_seq);
     this.emit("conversation.added", frame);
   }
@@ -237,6 +245,7 @@ export class ChatSocket {
 
   /** Stop tracking a conversation the user no longer sees. */
   forget(id, frame) {
+    this.removed.add(id);
     this.cursors.delete(id);
     this.ahead.delete(id);
     this.holes.delete(id);
@@ -251,6 +260,7 @@ export class ChatSocket {
   accept(message) {
     if (!message || typeof message.seq !== "number") return;
     const id = message.conversation;
+    if (this.removed.has(id)) return;
     if (!this.cursors.has(id)) this.cursors.set(id, message.seq - 1); // news of a conversation before its `added`
     const cursor = this.cursors.get(id);
     if (message.seq <= cursor) return;
