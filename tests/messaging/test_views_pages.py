@@ -341,3 +341,42 @@ def test_direct_page_for_participants_only(login, alice, bob, carol):
     assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == ["hey bob", "hi alice"]
     html = login(bob).get(f"/chats/{direct.pk}/").content.decode()
     assert "Alice A." in html and "@alice" in html
+
+
+# --- CSRF and deleted accounts -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/chats/{conversation}/", {"body": "no token"}),
+        ("/chats/{conversation}/messages/1/edit/", {"body": "no token"}),
+        ("/chats/{conversation}/messages/1/delete/", {}),
+        ("/groups/{group}/conversations/new/", {"name": "no token"}),
+        ("/dm/", {"username": "max"}),
+        ("/dm/max/", {}),
+    ],
+)
+def test_posts_without_a_csrf_token_are_refused(team, path, data):
+    from django.test import Client
+
+    send(team.member, team.general, "original")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(team.member)
+    url = path.format(conversation=team.general.pk, group=team.group.pk)
+    assert client.post(url, data).status_code == 403
+    assert list(Message.objects.values_list("body", "deleted")) == [("original", False)]
+    assert Conversation.objects.count() == 1
+
+
+def test_direct_page_after_the_other_account_is_deleted(login, alice, bob):
+    from accounts import services as account_services
+
+    direct, _ = services.direct_open(actor=alice, username="bob")
+    services.message_send(actor=bob, conversation_id=direct.pk, body="bye")
+    account_services.user_delete(user=bob)
+    response = login(alice).get(f"/chats/{direct.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "deleted user" in html and "bye" in html
+    assert "deleted user" in login(alice).get("/chats/").content.decode()
