@@ -104,12 +104,26 @@ export function initConversation(socket, root) {
     else list.append(item);
   }
 
+  // "New messages" button for a reader scrolled up in the history when something arrives.
+  const jump = el("button", { type: "button", class: "jump-latest", hidden: true, text: "New messages ↓" });
+  if (reversed) scroller.prepend(jump);
+  else scroller.append(jump);
+  jump.addEventListener("click", () => {
+    scrollToBottom();
+    jump.hidden = true;
+  });
+  scroller.addEventListener("scroll", () => {
+    if (!jump.hidden && nearBottom()) jump.hidden = true;
+  });
+
   function showMessage(message) {
     if (!live) {
       showNewerNotice();
       return;
     }
-    const stick = nearBottom() || (message.author && message.author.id === state.me);
+    const mine = message.author && message.author.id === state.me;
+    const stick = nearBottom() || mine;
+    if (!stick && !findMessage(message.seq)) jump.hidden = false;
     const item = findMessage(message.seq);
     if (item) {
       if (!item.classList.contains("editing")) fillMessage(item, message, viewer());
@@ -120,6 +134,7 @@ export function initConversation(socket, root) {
     listChanged();
     if (stick) scrollToBottom();
   }
+
 
   /** A sender's own message.new may beat its ack: match it to the oldest pending send with that body. */
   function claimPending(message) {

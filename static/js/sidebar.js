@@ -98,6 +98,7 @@ export function initSidebar(socket, list, { openId = null } = {}) {
 
   function onHello(frame) {
     state.me = frame.user.id;
+    resetPresence();
     for (const conversation of frame.conversations || []) {
       state.counted.set(conversation.id, conversation.last_seq);
       setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
@@ -124,14 +125,26 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     updateTitle();
   }
 
+  function setPresence(userId, online) {
+    const user = toInt(userId);
+    for (const dot of qsa(`.presence[data-user-id="${user}"], [data-user-id="${user}"] > .presence`)) {
+      dot.classList.toggle("online", online);
+      dot.title = online ? "online" : "offline";
+    }
+  }
+
   function onPresence(frame) {
     const id = typeof frame.user === "object" && frame.user !== null ? frame.user.id : frame.user;
-    const user = toInt(id);
-    for (const dot of qsa(`.presence[data-user-id="${user}"], [data-user-id="${user}"] > .presence`)) {
-      dot.classList.toggle("online", Boolean(frame.online));
-      dot.title = frame.online ? "online" : "offline";
-      dot.setAttribute("aria-label", dot.title);
+    setPresence(id, Boolean(frame.online));
+  }
+
+  /** After (re)connecting the server tells who is online now: forget what we knew before. */
+  function resetPresence() {
+    for (const dot of qsa(".presence.online")) {
+      dot.classList.remove("online");
+      dot.title = "offline";
     }
+    if (state.me !== null) setPresence(state.me, true); // this tab is connected, so its user is online
   }
 
   socket.on("hello", onHello);
@@ -144,6 +157,9 @@ export function initSidebar(socket, list, { openId = null } = {}) {
   socket.on("conversation.added", onAdded);
   socket.on("conversation.removed", onRemoved);
   socket.on("presence", onPresence);
+  socket.on("status", (status) => {
+    if (status !== "connected" && state.me !== null) setPresence(state.me, false);
+  });
   socket.on("message.deleted", ({ message }) => {
     // A deleted message that was the preview: say so, without moving the row.
     const row = message && rowFor(message.conversation);
