@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts import services
+from accounts.forms import AdminSignupForm
 from accounts.models import User
 
 
@@ -9,5 +11,18 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined", "last_login")
     search_fields = ("username", "email", "display_name")
+    ordering = ("username",)
     readonly_fields = ("date_joined", "last_login")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name",)}))
+    add_form = AdminSignupForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "usable_password", "password1", "password2")}),
+    )
+
+    def delete_model(self, request, obj: User) -> None:
+        """Deleting from the admin hands groups over and keeps history, as the user's own deletion does."""
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user)

@@ -1,34 +1,47 @@
+"""Account forms: they parse and validate input; the writes happen in accounts/services.py."""
+
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import BaseUserCreationForm, PasswordChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, PasswordChangeForm
 
 from accounts.models import User
 
+TAKEN_USERNAME = "That username is taken."
+TAKEN_EMAIL = "An account with that email address already exists. Log in instead."
+USED_EMAIL = "Another account uses that email address."
+
 
 def _check_max_length(password: str) -> str:
+    """Django has no maximum; one keeps the cost of hashing an attacker's input bounded."""
     if password and len(password) > settings.PASSWORD_MAX_LENGTH:
         raise forms.ValidationError(f"Use at most {settings.PASSWORD_MAX_LENGTH} characters.")
     return password
 
 
+def _username_free(username: str) -> str:
+    if username and User.objects.filter(username__iexact=username).exists():
+        raise forms.ValidationError(TAKEN_USERNAME)
+    return username
+
+
 class SignupForm(BaseUserCreationForm):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
-    class Meta:
+    class Meta(BaseUserCreationForm.Meta):
         model = User
         fields = ("username", "email")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
+        return _username_free(self.cleaned_data["username"])
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with that email already exists. Log in instead.")
+            raise forms.ValidationError(TAKEN_EMAIL)
         return email
 
     def clean_password1(self) -> str:
@@ -39,30 +52,84 @@ class LoginForm(forms.Form):
     username = forms.CharField(
         label="Username or email",
         max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "autofocus": True}),
     )
     password = forms.CharField(
         max_length=settings.PASSWORD_MAX_LENGTH,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    remember_me = forms.BooleanField(required=False, label="Remember me")
+    remember_me = forms.BooleanField(
+        required=False, label="Remember me", help_text="Stay logged in on this device for two weeks."
+    )
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name", "email")
+        labels = {"display_name": "Display name", "email": "Email"}
+        help_texts = {"display_name": "What others see next to your messages. Leave empty to show your username."}
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another account uses that email.")
+            raise forms.ValidationError(USED_EMAIL)
         return email
 
 
 class ChangePasswordForm(PasswordChangeForm):
+    """Django's form (old password, then the validators on the new one) with a maximum length."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The settings page opens on the profile form; do not jump down to this one.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
     def clean_new_password1(self) -> str:
-        password = _check_max_length(self.cleaned_data.get("new_password1", ""))
-        password_validation.validate_password(password, self.user)
+        return _check_max_length(self.cleaned_data.get("new_password1", ""))
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting an account asks for the password again: a borrowed, unlocked session is not enough."""
+
+    password = forms.CharField(
+        label="Your password",
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    delete_messages = forms.BooleanField(
+        required=False,
+        label="Also delete every message I wrote",
+        help_text="Otherwise your messages stay in their conversations, shown as from “deleted user”.",
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password. Nothing was deleted.", code="password_incorrect")
         return password
+
+
+class AdminSignupForm(AdminUserCreationForm):
+    """The admin's "add user" form: email is required and both names are unique in any case."""
+
+    email = forms.EmailField(max_length=254)
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        return _username_free(self.cleaned_data["username"])
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(USED_EMAIL)
+        return email

@@ -3,8 +3,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+# \A and \Z, not ^ and $: "$" also matches before a trailing newline.
 username_validator = RegexValidator(
-    regex=r"^[A-Za-z0-9_.-]{3,30}$",
+    regex=r"\A[A-Za-z0-9_.-]{3,30}\Z",
     message="Use 3 to 30 characters: letters, digits, “_”, “.” or “-”.",
 )
 
@@ -27,8 +28,16 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="That username is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="Another account uses that email address.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,19 +1,28 @@
 """Every write to accounts."""
 
-from django.contrib.auth import update_session_auth_hash
-from django.db import transaction
-from django.http import HttpRequest
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import User
-from accounts.signals import password_changed
+from chatsite.errors import Invalid
+from groups.models import Membership
+from groups.services import group_owner_leave
+from messaging import events
+from messaging.models import Conversation, Message
+from messaging.serializers import message_json
 
 
 @transaction.atomic
 def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    """A new account. Invalid when the username or email was taken a moment ago by a concurrent sign-up."""
     user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name)
     user.set_password(password)
     user.full_clean(exclude=["password"])
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Invalid("That username or email address was just taken. Choose another.", code="duplicate") from None
     return user
 
 
@@ -21,14 +30,78 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
 def user_update_profile(*, user: User, display_name: str, email: str) -> User:
     user.display_name = display_name
     user.email = User.objects.normalize_email(email)
-    user.save(update_fields=["display_name", "email"])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["display_name", "email"])
+    except IntegrityError:
+        raise Invalid("Another account uses that email address.", code="duplicate") from None
     return user
 
 
-def user_change_password(*, request: HttpRequest, user: User, password: str) -> User:
-    """Set a new password; this session stays logged in, every other session ends."""
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    update_session_auth_hash(request, user)
-    password_changed.send(sender=User, user=user, keep_session_key=request.session.session_key)
+def user_change_password(*, user: User, password: str, keep_session_key: str | None) -> User:
+    """Set a new password and end the sockets of every other session.
+
+    Other sessions' HTTP requests are refused from now on because Django checks
+    the password hash stored in each session; the caller refreshes the hash in
+    the session that stays (`update_session_auth_hash`). `keep_session_key` is
+    that session's key as its open sockets know it (before the key rotates).
+    """
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        events.close_user_sockets(user.pk, except_session=keep_session_key)
+    return user
+
+
+def user_delete(*, user: User, delete_messages: bool = False) -> None:
+    """Remove an account, keeping everyone else's history whole. One transaction.
+
+    - Messages stay in their conversations, shown as from "deleted user"
+      (`Message.author` becomes null), or with `delete_messages` are deleted
+      the way a single message is (text gone, seq kept).
+    - Groups the user owns pass to the longest-standing admin, else the
+      longest-standing member; a group with no other member is deleted.
+    - Direct conversations stay for the other person; one whose other side
+      is already gone is deleted.
+    - The user's sockets are told, and closed, after the commit.
+
+    The caller checks that it is really the user asking (their password).
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values_list("group_id", flat=True)
+        for group_id in list(owned):
+            group_owner_leave(actor=user, group_id=group_id)
+
+        directs = Conversation.objects.filter(Q(user_low=user) | Q(user_high=user), kind=Conversation.Kind.DIRECT)
+        # Nobody is left to read a direct conversation whose other side was deleted before.
+        directs.filter(Q(user_low__isnull=True) | Q(user_high__isnull=True)).delete()
+
+        if delete_messages:
+            written = Message.objects.filter(author=user, deleted=False)
+            for message in written.iterator(chunk_size=500):
+                # Readers with the conversation open see the text go, as for any deleted message.
+                message.author, message.deleted, message.body = None, True, ""
+                events.to_conversation(
+                    message.conversation_id, {"type": "message.deleted", "message": message_json(message)}
+                )
+            written.update(deleted=True, body="")
+
+        conversation_ids = list(
+            Conversation.objects.filter(Q(group__memberships__user=user) | Q(user_low=user) | Q(user_high=user))
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        if conversation_ids:
+            events.conversations_removed([user.pk], conversation_ids)
+        events.close_user_sockets(user.pk)
+        user.delete()
+
+
+def user_deactivate(*, user: User) -> User:
+    """Switch an account off: it cannot log in any more, and its open sockets close after the commit."""
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        events.close_user_sockets(user.pk)
     return user

@@ -8,4 +8,6 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("settings/", views.settings_view, name="settings"),
+    path("settings/export/", views.export_view, name="export"),
+    path("settings/delete/", views.delete_view, name="delete"),
 ]

@@ -1,19 +1,32 @@
+"""Account pages: thin adapters over accounts/services.py, selectors.py and throttle.py."""
+
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services, throttle
-from accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, SignupForm
-from accounts.selectors import login_account_key
+from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm
+from accounts.selectors import login_account_key, user_data_export
+from chatsite.errors import Invalid
+from messaging import events
+
+LOGIN_FAILED = "That username or email and password do not match an account."
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """The `next` URL when it stays on this site, else the chats page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -22,7 +35,15 @@ def _safe_next(request: HttpRequest) -> str:
     return settings.LOGIN_REDIRECT_URL
 
 
+def _next_context(request: HttpRequest) -> dict[str, str]:
+    """`next` for the hidden field, and `next_query` to carry it over to the other auth page's link."""
+    target = _safe_next(request)
+    query = "" if target == settings.LOGIN_REDIRECT_URL else "?" + urlencode({"next": target})
+    return {"next": target, "next_query": query}
+
+
 def client_address(request: HttpRequest) -> str:
+    """The address login failures are counted against: the proxy's last hop only when configured to trust it."""
     if settings.USE_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
@@ -35,28 +56,43 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("password1", "password2")
+@never_cache
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
     form = SignupForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
+    context = {"form": form, **_next_context(request)}
+    if request.method != "POST":
+        return render(request, "accounts/signup.html", context)
+    if form.is_valid():
+        try:
             user = services.user_create(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
             )
+        except Invalid as error:
+            form.add_error(None, error.detail)
+        else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            request.session.set_expiry(0)  # a browser-session cookie until "remember me"
+            request.session.set_expiry(0)  # a browser-session cookie, as a login without "remember me"
             return redirect(_safe_next(request))
-        return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)}, status=400)
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "accounts/signup.html", context, status=400)
+
+
+def _locked(request: HttpRequest, locked: throttle.LoginLocked) -> HttpResponse:
+    minutes = max(1, round(locked.retry_after / 60))
+    context = {"minutes": minutes, "scope": locked.scope, **_next_context(request)}
+    response = render(request, "accounts/locked.html", context, status=429)
+    response["Retry-After"] = str(locked.retry_after)
+    return response
 
 
 @sensitive_post_parameters("password")
+@never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
-    context = {"form": form, "next": _safe_next(request)}
+    context = {"form": form, **_next_context(request)}
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
     if not form.is_valid():
@@ -64,55 +100,112 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
     identifier = form.cleaned_data["username"]
     account = login_account_key(identifier)
-    address = client_address(request)
-    wait = throttle.retry_after(account=account, address=address)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        response = render(request, "accounts/locked.html", {"minutes": minutes}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+    try:
+        # Counted as a failure before the password is checked, so parallel guesses cannot overshoot.
+        attempt = throttle.attempt_begin(account=account, address=client_address(request))
+    except throttle.LoginLocked as locked:
+        return _locked(request, locked)
 
     user = authenticate(request, username=identifier, password=form.cleaned_data["password"])
     if user is None:
-        throttle.record_failure(account=account, address=address)
-        form.add_error(None, "That username or email and password do not match an account.")
+        form.add_error(None, LOGIN_FAILED)
         return render(request, "accounts/login.html", context, status=400)
 
-    throttle.reset_account(account=account)
-    login(request, user)  # rotates the session key
+    throttle.attempt_succeeded(attempt)
+    login(request, user)  # a new session key: a key planted before login is worth nothing
     request.session.set_expiry(settings.SESSION_COOKIE_AGE if form.cleaned_data["remember_me"] else 0)
     return redirect(_safe_next(request))
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.session.session_key:
+        events.close_session_sockets(request.session.session_key)
     logout(request)  # flushes the session server-side
     return redirect("accounts:login")
 
 
+def _settings_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    profile_form: ProfileForm | None = None,
+    password_form: ChangePasswordForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
+) -> HttpResponse:
+    """The settings page, with the form that was just posted (and its errors) in place of its empty one."""
+    user = request.user
+    context = {
+        "profile_form": profile_form if profile_form is not None else ProfileForm(instance=user),
+        "password_form": password_form if password_form is not None else ChangePasswordForm(user),
+        "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
+    }
+    return render(request, "accounts/settings.html", context, status=status)
+
+
 @login_required
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
 def settings_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    profile_form = ProfileForm(instance=user)
-    password_form = ChangePasswordForm(user)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "profile":
-            profile_form = ProfileForm(request.POST, instance=user)
-            if profile_form.is_valid():
-                services.user_update_profile(user=user, **profile_form.cleaned_data)
+    if request.method != "POST":
+        return _settings_page(request)
+    action = request.POST.get("action")
+    if action == "profile":
+        form = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
+            try:
+                services.user_update_profile(user=user, **form.cleaned_data)
+            except Invalid as error:
+                form.add_error("email", error.detail)
+            else:
                 messages.success(request, "Profile saved.")
                 return redirect("accounts:settings")
-        elif action == "password":
-            password_form = ChangePasswordForm(user, request.POST)
-            if password_form.is_valid():
-                services.user_change_password(
-                    request=request, user=user, password=password_form.cleaned_data["new_password1"]
-                )
-                messages.success(request, "Password changed. Your other sessions have been logged out.")
-                return redirect("accounts:settings")
-        user.refresh_from_db()
-        context = {"profile_form": profile_form, "password_form": password_form}
-        return render(request, "accounts/settings.html", context, status=400)
-    return render(request, "accounts/settings.html", {"profile_form": profile_form, "password_form": password_form})
+        user.refresh_from_db()  # the invalid values must not show up in the page header
+        return _settings_page(request, status=400, profile_form=form)
+    if action == "password":
+        form = ChangePasswordForm(user, request.POST)
+        if form.is_valid():
+            services.user_change_password(
+                user=user,
+                password=form.cleaned_data["new_password1"],
+                keep_session_key=request.session.session_key,
+            )
+            update_session_auth_hash(request, user)  # this device stays logged in, under a new session key
+            messages.success(request, "Password changed. Your other devices have been logged out.")
+            return redirect("accounts:settings")
+        return _settings_page(request, status=400, password_form=form)
+    return _settings_page(request, status=400)
+
+
+@login_required
+@require_GET
+def export_view(request: HttpRequest) -> StreamingHttpResponse:
+    """Download my data: a JSON file, streamed so a long history never sits in memory."""
+    chunks = user_data_export(request.user)
+    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="application/json; charset=utf-8")
+    filename = f"chatsite-{request.user.username}-{timezone.now():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
+    """Under ASGI Django would read a plain iterator to the end before sending; feed it a page at a time."""
+    next_chunk = sync_to_async(next, thread_sensitive=True)
+    while (chunk := await next_chunk(chunks, None)) is not None:
+        yield chunk
+
+
+@login_required
+@require_POST
+@sensitive_post_parameters("password")
+def delete_view(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.user, request.POST)
+    if not form.is_valid():
+        return _settings_page(request, status=400, delete_form=form)
+    services.user_delete(user=request.user, delete_messages=form.cleaned_data["delete_messages"])
+    logout(request)
+    messages.success(request, "Your account has been deleted.")
+    return redirect("accounts:login")

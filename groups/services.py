@@ -159,3 +159,27 @@ def group_leave(*, actor: User, group_id) -> None:
         raise Forbidden("Transfer ownership to another member before leaving.")
     Membership.objects.filter(pk=membership.pk).delete()
     events.conversations_removed([actor.pk], group.conversations.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def group_owner_leave(*, actor: User, group_id) -> Membership | None:
+    """The owner goes for good (their account is being deleted), and the group keeps an owner.
+
+    Ownership passes to the longest-standing admin, else the longest-standing
+    member; a group with nobody else in it is deleted. Returns the new owner's
+    membership, or None when the group was deleted.
+    """
+    group, membership = access_group(actor, group_id, for_update=True)
+    require_owner(membership)
+    others = group.memberships.exclude(pk=membership.pk).order_by("joined_at", "pk")
+    successor = others.filter(role=Role.ADMIN).first() or others.first()
+    conversation_ids = list(group.conversations.values_list("pk", flat=True))
+    if successor is None:
+        group.delete()
+    else:
+        # Remove the old owner first: the database allows one owner per group at any moment.
+        membership.delete()
+        Membership.objects.filter(pk=successor.pk).update(role=Role.OWNER)
+        successor.role = Role.OWNER
+    events.conversations_removed([actor.pk], conversation_ids)
+    return successor

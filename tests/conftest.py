@@ -1,5 +1,6 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from accounts import services as account_services
 
@@ -15,12 +16,25 @@ def _plain_static_storage(settings):
     }
 
 
+def _clear_own_cache() -> None:
+    """Delete this run's cache keys only: Redis's FLUSHDB (cache.clear) would also wipe
+    the keys of other test runs sharing the database under another CACHE_KEY_PREFIX."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache) and backend.key_prefix:
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{backend.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttling counters and presence live in the cache: start every test clean."""
-    cache.clear()
+    _clear_own_cache()
     yield
-    cache.clear()
+    _clear_own_cache()
 
 
 @pytest.fixture

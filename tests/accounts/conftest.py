@@ -1,0 +1,17 @@
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+
+
+@pytest.fixture
+def fast_hashing(settings):
+    """For tests that make dozens of attempts: a cheap hasher keeps them quick; nothing else changes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+async def close_thread_connections():
+    """Async tests reach the database from asgiref's worker thread: close its connections
+    afterwards, or PostgreSQL refuses to drop the test database while they are open."""
+    yield
+    await sync_to_async(connections.close_all)()
