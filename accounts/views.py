@@ -23,6 +23,8 @@ from chatsite.errors import Invalid
 from messaging import events
 
 LOGIN_FAILED = "That username or email and password do not match an account."
+# Earlier keys of this session (before a password change rotated it), known to its open sockets.
+SOCKET_SESSION_KEYS = "socket_session_keys"
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -119,8 +121,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.session.session_key:
-        events.close_session_sockets(request.session.session_key)
+    keys = {request.session.session_key, *request.session.get(SOCKET_SESSION_KEYS, [])}
+    for key in sorted(k for k in keys if k):
+        events.close_session_sockets(key)
     logout(request)  # flushes the session server-side
     return redirect("accounts:login")
 
@@ -166,12 +169,13 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     if action == "password":
         form = ChangePasswordForm(user, request.POST)
         if form.is_valid():
+            old_key = request.session.session_key
             services.user_change_password(
-                user=user,
-                password=form.cleaned_data["new_password1"],
-                keep_session_key=request.session.session_key,
+                user=user, password=form.cleaned_data["new_password1"], keep_session_key=old_key
             )
             update_session_auth_hash(request, user)  # this device stays logged in, under a new session key
+            # Its open sockets still know the old key: remember it so logging out closes them too.
+            request.session[SOCKET_SESSION_KEYS] = [*request.session.get(SOCKET_SESSION_KEYS, []), old_key][-5:]
             messages.success(request, "Password changed. Your other devices have been logged out.")
             return redirect("accounts:settings")
         return _settings_page(request, status=400, password_form=form)

@@ -92,3 +92,24 @@ async def test_account_deletion_removes_conversations_and_closes_sockets(make_us
     removed = await next_event(layer, user_channel)
     assert removed == {"type": "access.removed", "conversations": [general.pk]}
     assert await next_event(layer, user_channel) == {"type": "sockets.close", "except_session": None}
+
+
+async def test_logout_after_a_password_change_closes_the_sockets_opened_before_it(make_user):
+    """Sockets opened before the change joined the group of the old session key."""
+    await sync_to_async(make_user)("eve")
+    client = Client()
+    await sync_to_async(login)(client, "eve")
+    old_key = client.cookies["sessionid"].value
+    layer, channel = await listen(session_group(old_key))
+    await sync_to_async(client.post)(
+        "/accounts/settings/",
+        {"action": "password", "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    new_key = client.cookies["sessionid"].value
+    assert new_key != old_key
+    _, new_channel = await listen(session_group(new_key))
+
+    await sync_to_async(client.post)("/accounts/logout/")
+
+    assert await next_event(layer, channel) == {"type": "sockets.close", "except_session": None}
+    assert await next_event(layer, new_channel) == {"type": "sockets.close", "except_session": None}
