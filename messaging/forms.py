@@ -38,6 +38,14 @@ class MessageForm(forms.Form):
         return _clean_with(services.clean_body, self.cleaned_data.get("body", ""))
 
 
+class EditForm(MessageForm):
+    """The no-JS edit page: the same field, with room to see the whole message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].widget.attrs.update({"rows": 6, "placeholder": ""})
+
+
 class TopicForm(forms.Form):
     """A new named conversation in a group: field `name`."""
 

@@ -23,7 +23,7 @@ from chatsite.http import domain_errors, error_response, status_for
 from groups.access import access_group, can_moderate
 from messaging import selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
-from messaging.forms import DirectForm, MessageForm, TopicForm
+from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
 from messaging.serializers import message_json
 
@@ -257,7 +257,7 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
     conversation, _membership = access_conversation(request.user, conversation_id)
     message = _message_or_404(conversation, seq)
     check_can_edit(request.user, message)
-    form = MessageForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
+    form = EditForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
     if request.method == "POST":
         if form.is_valid():
             message = services.message_edit(
