@@ -1,3 +1,9 @@
 """WebSocket routes: the public contract for sockets (see docs/protocol.md)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from messaging.consumers import ChatConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/", ChatConsumer.as_asgi()),
+]

@@ -122,6 +122,9 @@ AUTH_USER_MODEL = "accounts.User"
 # Redis: the channel layer and the cache (login throttling, presence) when set.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Pub/sub: one Redis PUBLISH per event, fanned out in each receiving process.
+    # It has no `capacity` (channels_redis/pubsub.py keeps an unbounded queue per
+    # socket), so bursts are never dropped for a socket that has not drained yet.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -136,7 +139,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process. `capacity` is each socket's queue: events beyond it are dropped
+    # (the default of 100 loses part of a 150-message burst to a busy socket).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PASSWORD_HASHERS = [
@@ -232,6 +237,13 @@ WS_MAX_FRAME_BYTES = 16 * 1024  # largest client frame
 WS_MESSAGE_RATE = 10.0  # messages per second per user, sustained
 WS_MESSAGE_BURST = 20  # burst allowance on top of the rate
 WS_TYPING_INTERVAL = 2.0  # seconds between relayed typing frames per user and conversation
+WS_FRAME_RATE = 30.0  # client frames of any type per second per socket, sustained
+WS_FRAME_BURST = 60  # burst allowance for any client frames
+WS_ABUSE_ERRORS = 20  # error frames within WS_ABUSE_WINDOW seconds that close the socket (code 4008)
+WS_ABUSE_WINDOW = 10.0  # seconds
+WS_PRESENCE_TTL = 90  # seconds a socket counts as online without a heartbeat (sent every third of it)
+WS_ACCOUNT_RECHECK = 300  # seconds between checks that an open socket's account is still active
+WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Seconds /healthz waits for the database and channel-layer round trips.

@@ -21,6 +21,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from messaging import protocol
+
 logger = logging.getLogger(__name__)
 
 
@@ -54,18 +56,26 @@ def _send_after_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _send_now(group, event))
 
 
+def conversation_event(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> dict:
+    """The layer event carrying `frame` to a conversation's sockets, encoded once.
+
+    `kind`, `author` and `seq` let sockets filter (not to the author, not after
+    access was lost) and count unread without decoding the frame.
+    """
+    return {
+        "type": "conversation.frame",
+        "conversation": conversation_id,
+        "author": author_id,
+        "kind": frame["type"],
+        "seq": (frame.get("message") or {}).get("seq"),
+        "frame": encode(frame),
+    }
+
+
 def to_conversation(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> None:
     """A frame for every socket that may see the conversation (`message.*`, `typing`, `read`)."""
     _send_after_commit(
-        conversation_group(conversation_id),
-        {
-            "type": "conversation.frame",
-            "conversation": conversation_id,
-            "author": author_id,
-            "kind": frame["type"],
-            "seq": (frame.get("message") or {}).get("seq"),
-            "frame": encode(frame),
-        },
+        conversation_group(conversation_id), conversation_event(conversation_id, frame, author_id=author_id)
     )
 
 
@@ -83,7 +93,7 @@ def conversation_added(user_id: int, conversation_frame: dict[str, Any]) -> None
         {
             "type": "access.added",
             "conversation": conversation_frame["id"],
-            "frame": encode({"type": "conversation.added", "conversation": conversation_frame}),
+            "frame": encode({"type": protocol.CONVERSATION_ADDED, "conversation": conversation_frame}),
         },
     )
 
@@ -103,3 +113,31 @@ def close_user_sockets(user_id: int, *, except_session: str | None = None) -> No
 def close_session_sockets(session_key: str) -> None:
     """End the sockets of one login session (logout); the user's other devices stay."""
     _send_now(session_group(session_key), {"type": "sockets.close", "except_session": None})
+
+
+async def presence_changed(user: dict[str, Any], conversation_ids: Iterable[int], *, online: bool) -> None:
+    """A user came online or went offline: tell every conversation they are in.
+
+    Called from the socket (already async, outside any transaction). One publish
+    per conversation; a socket sharing several conversations with the user
+    forwards only the first copy of each change.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    text = encode({"type": protocol.PRESENCE, "user": user, "online": online})
+    for conversation_id in conversation_ids:
+        event = {
+            "type": "conversation.frame",
+            "conversation": conversation_id,
+            "author": user["id"],
+            "kind": protocol.PRESENCE,
+            "seq": None,
+            "online": online,
+            "frame": text,
+        }
+        try:
+            await layer.group_send(conversation_group(conversation_id), event)
+        except Exception:
+            logger.warning("channel layer presence publish failed", exc_info=True)
+            return

@@ -1,0 +1,481 @@
+"""The chat socket at /ws/: one per browser tab, carrying every conversation of its user.
+
+A thin adapter (docs/protocol.md, "WebSocket"): a client frame is validated,
+handed to one service or selector in a worker thread, and answered; domain
+errors become `error` frames. Every service call runs the permission check
+(`access_conversation`) again, so a frame is judged by the database as it is
+now, never by what was true on connect.
+
+Events from the channel layer arrive already encoded and are forwarded as they
+are, after checking their conversation against the set this socket may
+deliver. That set is loaded on connect and changed only by access events on
+the user's group, so losing a conversation takes effect with the very next
+event, without a database query per delivered frame.
+
+Threads: database work runs on a small dedicated pool (WS_DB_THREADS workers,
+so at most that many database connections per process, each kept open under
+CONN_MAX_AGE) instead of asgiref's single shared thread, where one slow query
+would hold up every socket of the process. `database_sync_to_async` drops stale
+connections before and after each call in the worker that runs it, so layer
+events (which touch no database) skip Channels' per-event
+`aclose_old_connections` hop to the shared thread.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from asgiref.sync import SyncToAsync
+from channels.consumer import AsyncConsumer, get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+
+from chatsite.errors import DomainError, Invalid, RateLimited
+from messaging import events, protocol, realtime_limits, realtime_presence, realtime_selectors, selectors, services
+from messaging.serializers import message_json, user_json
+
+logger = logging.getLogger(__name__)
+
+db_executor = ThreadPoolExecutor(max_workers=settings.WS_DB_THREADS, thread_name_prefix="ws-db")
+
+# Frames relayed to the other members only, never back to the user's own sockets.
+TO_OTHERS_ONLY = frozenset({protocol.TYPING, protocol.READ, protocol.PRESENCE})
+MAX_ID = 2**63 - 1  # the database's bigint; larger numbers cannot name anything
+
+
+def in_db_thread(func):
+    """Run ORM work on the socket worker pool, with stale connections closed around it."""
+    return database_sync_to_async(func, thread_sensitive=False, executor=db_executor)
+
+
+def in_thread(func):
+    """Run other blocking work (Redis) on the same pool."""
+    return SyncToAsync(func, thread_sensitive=False, executor=db_executor)
+
+
+def _whole_number(frame: dict, name: str) -> int:
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise Invalid(f"“{name}” must be a whole number.", code=protocol.INVALID)
+    return value
+
+
+def _cursors(frame: dict) -> dict[int, int]:
+    raw = frame.get("cursors")
+    if not isinstance(raw, dict):
+        raise Invalid("“cursors” must be an object of conversation id → last seq seen.", code=protocol.INVALID)
+    cursors = {}
+    for key, seq in raw.items():
+        try:
+            conversation_id = int(key)
+        except ValueError:
+            raise Invalid("Cursor keys must be conversation ids.", code=protocol.INVALID) from None
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_ID:
+            raise Invalid("Cursor values must be whole numbers.", code=protocol.INVALID)
+        if 0 < conversation_id <= MAX_ID:
+            cursors[conversation_id] = seq
+    return cursors
+
+
+def _too_large(text: str) -> bool:
+    limit = settings.WS_MAX_FRAME_BYTES
+    if len(text) > limit:
+        return True
+    # UTF-8 takes at most 4 bytes a character: only measure when it could matter.
+    return len(text) * 4 > limit and len(text.encode()) > limit
+
+
+# Work done in a worker thread: one service or selector call, serialized there too.
+
+
+def _send_message(actor, conversation_id: int, body, client_id) -> dict[str, Any]:
+    message, _created = services.message_send(
+        actor=actor, conversation_id=conversation_id, body=body, client_id=client_id
+    )
+    return message_json(message)
+
+
+def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
+    messages, complete = realtime_selectors.sync_messages(user, cursors, settings.SYNC_MAX_MESSAGES)
+    return [events.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
+
+
+def _open_presence(user, socket_id: str) -> tuple[bool, list[dict]]:
+    """Count this socket in; return whether the user just came online, and which co-members are."""
+    store = realtime_presence.store()
+    came_online = store.opened(user.pk, socket_id)
+    members = realtime_selectors.co_members(user)
+    online = store.online_among(member["id"] for member in members)
+    return came_online, [member for member in members if member["id"] in online]
+
+
+class ChatConsumer(AsyncConsumer):
+    """One browser tab's socket. See the module docstring and docs/protocol.md."""
+
+    async def __call__(self, scope, receive, send):
+        """Channels' loop, except that a channel layer that is down does not kill the socket.
+
+        Without the layer the socket still stores and acknowledges what its
+        client sends, and answers `sync`; it just gets no live events.
+        """
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            try:
+                self.channel_name = await self.channel_layer.new_channel()
+            except Exception:
+                logger.warning("channel layer unreachable: socket runs without live events", exc_info=True)
+                self.channel_layer = None
+            else:
+                sources.append(partial(self.channel_layer.receive, self.channel_name))
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def dispatch(self, message):
+        """Route to the handler; no connection clean-up hop (see the module docstring)."""
+        if getattr(self, "closed", False) and not message["type"].startswith("websocket."):
+            return  # closed by the server: nothing more is delivered
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # Connection life cycle -------------------------------------------------------------------
+
+    async def websocket_connect(self, message):
+        self.accepted = self.closed = self.cleaned = False
+        self.groups_joined: set[str] = set()
+        self.heartbeat: asyncio.Task | None = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.base_send({"type": "websocket.close"})  # before accept: the handshake is refused
+            return
+        self.user = user
+        self.user_id = user.pk
+        self.user_frame_json = user_json(user)
+        self.session_key = self.scope["session"].session_key
+        self.socket_id = uuid.uuid4().hex
+        self.conversations: set[int] = set()
+        self.last_seq: dict[int, int] = {}
+        self.unread: dict[int, int] = {}
+        self.presence_seen: dict[int, bool] = {}
+        self.frames = realtime_limits.frame_bucket()
+        self.abuse = realtime_limits.AbuseMeter()
+        self.handlers = {
+            protocol.MESSAGE_SEND: self.on_message_send,
+            protocol.MESSAGE_EDIT: self.on_message_edit,
+            protocol.MESSAGE_DELETE: self.on_message_delete,
+            protocol.TYPING: self.on_typing,
+            protocol.READ: self.on_read,
+            protocol.SYNC: self.on_sync,
+        }
+
+        # Access events first, so none is missed between reading the conversations and
+        # joining them; then join every conversation before reading the cursors, so a
+        # message stored in between is either in `hello`'s last_seq or delivered live.
+        await self._join(events.user_group(self.user_id))
+        if self.session_key:
+            await self._join(events.session_group(self.session_key))
+        for conversation_id in await in_db_thread(realtime_selectors.conversation_ids_for_user)(user):
+            await self._join(events.conversation_group(conversation_id))
+        cursors = await in_db_thread(selectors.conversation_cursors_for_user)(user)
+        for cursor in cursors:
+            self._gain(cursor["id"], last_seq=cursor["last_seq"], unread=cursor["unread"])
+            await self._join(events.conversation_group(cursor["id"]))
+        for group in list(self.groups_joined):  # lost in between: stop listening
+            if group.startswith("conv.") and int(group[5:]) not in self.conversations:
+                await self._leave(group)
+
+        self.limits = realtime_limits.acquire(self.user_id)
+        await self.base_send({"type": "websocket.accept"})
+        self.accepted = True
+        await self.send_frame({"type": protocol.HELLO, "user": self.user_frame_json, "conversations": cursors})
+        await self._announce_presence()
+        self.heartbeat = asyncio.ensure_future(self._heartbeat())
+
+    async def websocket_disconnect(self, message):
+        await self._cleanup()
+        raise StopConsumer()
+
+    async def close(self, code: int) -> None:
+        """Close from the server side, and stop delivering at once."""
+        if self.closed:
+            return
+        self.closed = True
+        await self.base_send({"type": "websocket.close", "code": code})
+        await self._cleanup()
+
+    async def _cleanup(self) -> None:
+        """Leave groups, count the socket out of presence. Runs once, on close or disconnect."""
+        if getattr(self, "cleaned", True):
+            return
+        self.cleaned = True
+        self.closed = True
+        if self.heartbeat is not None and self.heartbeat is not asyncio.current_task():
+            self.heartbeat.cancel()
+        if self.accepted:
+            realtime_limits.release(self.user_id)
+            try:
+                went_offline = await in_thread(realtime_presence.store().closed)(self.user_id, self.socket_id)
+            except Exception:
+                logger.warning("presence store unreachable on close", exc_info=True)
+                went_offline = False
+            if went_offline:
+                await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=False)
+        self.conversations = set()
+        for group in list(self.groups_joined):
+            await self._leave(group)
+
+    async def _announce_presence(self) -> None:
+        try:
+            came_online, online = await in_db_thread(_open_presence)(self.user, self.socket_id)
+        except Exception:
+            logger.warning("presence store unreachable on connect", exc_info=True)
+            return
+        if came_online:
+            await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=True)
+        for member in online:
+            self.presence_seen[member["id"]] = True
+            await self.send_frame({"type": protocol.PRESENCE, "user": member, "online": True})
+
+    async def _heartbeat(self) -> None:
+        """Keep this socket counted as online, and now and then check the account is still active."""
+        interval = settings.WS_PRESENCE_TTL / 3
+        recheck = settings.WS_ACCOUNT_RECHECK
+        recheck_at = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # spread the checks out
+        while not self.closed:
+            await asyncio.sleep(interval)
+            try:
+                await in_thread(realtime_presence.store().refresh)(self.user_id, self.socket_id)
+            except Exception:
+                logger.warning("presence refresh failed", exc_info=True)
+            if time.monotonic() < recheck_at:
+                continue
+            recheck_at = time.monotonic() + recheck
+            try:
+                active = await in_db_thread(realtime_selectors.user_is_active)(self.user_id)
+            except Exception:
+                logger.warning("account re-check failed", exc_info=True)
+                continue
+            if not active:
+                await self.close(protocol.CLOSE_SESSION_ENDED)
+                return
+
+    # Sending ---------------------------------------------------------------------------------
+
+    async def send_text(self, text: str) -> None:
+        if not self.closed:
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send_text(events.encode(frame))
+
+    async def send_error(self, code: str, detail: str, *, client_id=None) -> None:
+        if code not in protocol.ERROR_CODES:
+            code = protocol.INVALID
+        frame = {"type": protocol.ERROR, "code": code, "detail": detail}
+        if client_id is not None:
+            frame["client_id"] = client_id
+        await self.send_frame(frame)
+        if self.abuse.strike():
+            await self.close(protocol.CLOSE_ABUSE)
+
+    # Client frames ---------------------------------------------------------------------------
+
+    async def websocket_receive(self, message):
+        if not self.accepted or self.closed:
+            return
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            if len(data) > settings.WS_MAX_FRAME_BYTES:
+                await self.send_error(protocol.FRAME_TOO_LARGE, self._too_large_detail())
+            else:
+                await self.send_error(protocol.INVALID_JSON, "Send JSON text frames, not binary ones.")
+            return
+        if _too_large(text):
+            await self.send_error(protocol.FRAME_TOO_LARGE, self._too_large_detail())
+            return
+        if not self.frames.take():
+            await self.send_error(protocol.RATE_LIMITED, RateLimited.detail)
+            return
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            await self.send_error(protocol.INVALID_JSON, "That frame is not valid JSON.")
+            return
+        if not isinstance(frame, dict):
+            await self.send_error(protocol.INVALID, "A frame is a JSON object with a “type”.")
+            return
+        kind = frame.get("type")
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self.send_error(protocol.UNKNOWN_TYPE, "Unknown frame type.")
+            return
+        client_id = frame.get("client_id") if kind == protocol.MESSAGE_SEND else None
+        try:
+            await handler(frame)
+        except DomainError as error:
+            await self.send_error(error.code, error.detail, client_id=client_id)
+
+    @staticmethod
+    def _too_large_detail() -> str:
+        return f"Frames can be at most {settings.WS_MAX_FRAME_BYTES} bytes."
+
+    def _take_message_token(self) -> None:
+        if not self.limits.messages.take():
+            raise RateLimited()
+
+    async def on_message_send(self, frame: dict) -> None:
+        conversation_id = _whole_number(frame, "conversation")
+        self._take_message_token()
+        client_id = frame.get("client_id")
+        message = await in_db_thread(_send_message)(self.user, conversation_id, frame.get("body"), client_id)
+        # Sent before the layer's message.new reaches this socket: events are handled in order.
+        await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
+
+    async def on_message_edit(self, frame: dict) -> None:
+        conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
+        self._take_message_token()
+        await in_db_thread(services.message_edit)(
+            actor=self.user, conversation_id=conversation_id, seq=seq, body=frame.get("body")
+        )
+
+    async def on_message_delete(self, frame: dict) -> None:
+        conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
+        self._take_message_token()
+        await in_db_thread(services.message_delete)(actor=self.user, conversation_id=conversation_id, seq=seq)
+
+    async def on_typing(self, frame: dict) -> None:
+        conversation_id = _whole_number(frame, "conversation")
+        if not self.limits.typing_allowed(conversation_id):
+            return  # throttled: typing is a hint, dropping repeats is not an error
+        await in_db_thread(services.typing_notify)(actor=self.user, conversation_id=conversation_id)
+
+    async def on_read(self, frame: dict) -> None:
+        conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
+        await in_db_thread(services.read_mark)(actor=self.user, conversation_id=conversation_id, seq=seq)
+
+    async def on_sync(self, frame: dict) -> None:
+        cursors = _cursors(frame)
+        texts, complete = await in_db_thread(_sync_page)(self.user, cursors)
+        for text in texts:
+            await self.send_text(text)
+        await self.send_frame({"type": protocol.SYNC_DONE, "complete": complete})
+
+    # Channel-layer events --------------------------------------------------------------------
+
+    async def conversation_frame(self, event: dict) -> None:
+        """`message.*`, `typing`, `read`, `presence` for one conversation."""
+        conversation_id = event["conversation"]
+        if conversation_id not in self.conversations:
+            return  # never joined, or access already lost
+        kind, author = event["kind"], event.get("author")
+        if kind in TO_OTHERS_ONLY and author == self.user_id:
+            return
+        if kind == protocol.PRESENCE:
+            if self.presence_seen.get(author) == event["online"]:
+                return  # the same change, through another shared conversation
+            self.presence_seen[author] = event["online"]
+        await self.send_text(event["frame"])
+        if kind == protocol.MESSAGE_NEW:
+            await self._count_new(conversation_id, event.get("seq"), author)
+        elif kind == protocol.MESSAGE_DELETED and self.unread.get(conversation_id):
+            await self._recount(conversation_id)
+
+    async def user_frame(self, event: dict) -> None:
+        """A frame for this user's sockets (`unread` after a read marker moved)."""
+        text = event["frame"]
+        frame = json.loads(text)  # rare: one per read, not per message
+        if frame.get("type") == protocol.UNREAD:
+            conversation_id = frame.get("conversation")
+            if conversation_id not in self.conversations:
+                return
+            self.unread[conversation_id] = frame.get("count", 0)
+        await self.send_text(text)
+
+    async def access_added(self, event: dict) -> None:
+        conversation_id = event["conversation"]
+        if conversation_id not in self.conversations:
+            added = json.loads(event["frame"]).get("conversation") or {}
+            await self._join(events.conversation_group(conversation_id))
+            self._gain(conversation_id, last_seq=added.get("last_seq", 0), unread=added.get("unread", 0))
+        await self.send_text(event["frame"])
+
+    async def access_removed(self, event: dict) -> None:
+        for conversation_id in event["conversations"]:
+            if conversation_id not in self.conversations:
+                continue
+            self.conversations.discard(conversation_id)
+            self.last_seq.pop(conversation_id, None)
+            self.unread.pop(conversation_id, None)
+            await self._leave(events.conversation_group(conversation_id))
+            await self.send_frame({"type": protocol.CONVERSATION_REMOVED, "conversation": conversation_id})
+
+    async def sockets_close(self, event: dict) -> None:
+        """Logout, a password change elsewhere, deactivation: end this socket."""
+        keep = event.get("except_session")
+        if keep and keep == self.session_key:
+            return
+        await self.close(protocol.CLOSE_SESSION_ENDED)
+
+    # Unread counters -------------------------------------------------------------------------
+    # Kept per socket in memory: set by `hello` and by the `unread` frames read_mark publishes,
+    # raised by each new message from someone else. Counting in the database for every
+    # recipient of every message would turn one message into N queries.
+
+    def _gain(self, conversation_id: int, *, last_seq: int, unread: int) -> None:
+        self.conversations.add(conversation_id)
+        self.last_seq[conversation_id] = last_seq
+        self.unread[conversation_id] = unread
+
+    async def _count_new(self, conversation_id: int, seq: int | None, author: int | None) -> None:
+        if seq is None or seq <= self.last_seq.get(conversation_id, 0):
+            return  # already counted in `hello`
+        self.last_seq[conversation_id] = seq
+        if author == self.user_id:
+            return
+        self.unread[conversation_id] = self.unread.get(conversation_id, 0) + 1
+        await self.send_frame(
+            {"type": protocol.UNREAD, "conversation": conversation_id, "count": self.unread[conversation_id]}
+        )
+
+    async def _recount(self, conversation_id: int) -> None:
+        """A message was deleted while some were unread: it may have been one of them."""
+        count = await in_db_thread(selectors.unread_count)(self.user, conversation_id)
+        if conversation_id in self.conversations and count != self.unread.get(conversation_id):
+            self.unread[conversation_id] = count
+            await self.send_frame({"type": protocol.UNREAD, "conversation": conversation_id, "count": count})
+
+    # Channel-layer groups --------------------------------------------------------------------
+
+    async def _join(self, group: str) -> None:
+        if self.channel_layer is None or group in self.groups_joined:
+            return
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            logger.warning("channel layer group_add %s failed", group, exc_info=True)
+            return
+        self.groups_joined.add(group)
+
+    async def _leave(self, group: str) -> None:
+        self.groups_joined.discard(group)
+        if self.channel_layer is None:
+            return
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:
+            logger.warning("channel layer group_discard %s failed", group, exc_info=True)

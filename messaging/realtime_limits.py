@@ -1,0 +1,108 @@
+"""Limits on what one socket or user may send, checked in memory with no I/O per frame.
+
+Scopes (see docs/protocol.md, "WebSocket"):
+- message writes (`message.send`, `message.edit`, `message.delete`): one token bucket
+  per user, shared by all of that user's sockets in this server process
+  (WS_MESSAGE_RATE sustained, WS_MESSAGE_BURST at once). A user with tabs on
+  two processes gets each process's allowance; sharing across processes would
+  cost a Redis round trip per message, for little gain.
+- `typing`: relayed at most once per WS_TYPING_INTERVAL per user and conversation
+  (per process, like the bucket); the extra frames are dropped silently.
+- every client frame: a per-socket bucket (WS_FRAME_RATE / WS_FRAME_BURST), so
+  reads and syncs cannot be used to hammer the database.
+- abuse: WS_ABUSE_ERRORS error frames within WS_ABUSE_WINDOW seconds close the socket.
+"""
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+class TokenBucket:
+    """`capacity` tokens at most, refilled at `rate` per second; each action takes one."""
+
+    __slots__ = ("capacity", "rate", "tokens", "updated")
+
+    def __init__(self, rate: float, capacity: float):
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self.tokens = float(capacity)
+        self.updated = time.monotonic()
+
+    def take(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class UserLimits:
+    """What the sockets of one user in this process share."""
+
+    messages: TokenBucket
+    typing_at: dict[int, float] = field(default_factory=dict)
+    sockets: int = 0
+
+    def typing_allowed(self, conversation_id: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        last = self.typing_at.get(conversation_id)
+        if last is not None and now - last < settings.WS_TYPING_INTERVAL:
+            return False
+        self.typing_at[conversation_id] = now
+        return True
+
+
+_users: dict[int, UserLimits] = {}
+
+
+def acquire(user_id: int) -> UserLimits:
+    """The user's shared limits; call `release` when the socket closes."""
+    limits = _users.get(user_id)
+    if limits is None:
+        limits = UserLimits(messages=TokenBucket(settings.WS_MESSAGE_RATE, settings.WS_MESSAGE_BURST))
+        _users[user_id] = limits
+    limits.sockets += 1
+    return limits
+
+
+def release(user_id: int) -> None:
+    limits = _users.get(user_id)
+    if limits is None:
+        return
+    limits.sockets -= 1
+    if limits.sockets <= 0:
+        del _users[user_id]
+
+
+def reset() -> None:
+    """Forget every user's state (tests start clean)."""
+    _users.clear()
+
+
+def frame_bucket() -> TokenBucket:
+    return TokenBucket(settings.WS_FRAME_RATE, settings.WS_FRAME_BURST)
+
+
+class AbuseMeter:
+    """Error frames sent to one socket in a sliding window; too many and it is closed."""
+
+    __slots__ = ("limit", "times", "window")
+
+    def __init__(self, limit: int | None = None, window: float | None = None):
+        self.limit = settings.WS_ABUSE_ERRORS if limit is None else limit
+        self.window = settings.WS_ABUSE_WINDOW if window is None else window
+        self.times: deque[float] = deque()
+
+    def strike(self, now: float | None = None) -> bool:
+        """Record one error; True when the socket has now had too many."""
+        now = time.monotonic() if now is None else now
+        self.times.append(now)
+        while self.times and now - self.times[0] > self.window:
+            self.times.popleft()
+        return len(self.times) >= self.limit

@@ -1,0 +1,127 @@
+"""Who is online, across every server process: the open sockets of each user.
+
+A user is online while at least one of their sockets is open. With Redis
+(REDIS_URL) each user has a sorted set of socket ids scored by an expiry time:
+every socket refreshes its entry each WS_PRESENCE_TTL / 3 seconds, and every
+change first prunes expired entries, so the sockets of a crashed process stop
+counting after WS_PRESENCE_TTL instead of keeping the user online forever (a
+plain counter would leak them). Opening and closing run as one MULTI, so only
+one socket anywhere sees the 0 → 1 or 1 → 0 change and announces it.
+
+Without Redis there is one process (the in-memory channel layer cannot span
+more), and the same structure lives in a dict.
+
+These functions block (network I/O): call them from a worker thread.
+"""
+
+import threading
+import time
+from collections.abc import Iterable
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.core.cache import cache as django_cache
+
+
+def _ttl() -> float:
+    return float(settings.WS_PRESENCE_TTL)
+
+
+class RedisPresence:
+    def __init__(self, url: str):
+        self.client = redis.Redis.from_url(url)
+
+    @staticmethod
+    def key(user_id: int) -> str:
+        # The cache's prefix (CACHE_KEY_PREFIX) keeps deployments sharing one Redis apart.
+        return django_cache.make_key(f"presence:{user_id}")
+
+    def opened(self, user_id: int, socket_id: str) -> bool:
+        key, now, ttl = self.key(user_id), time.time(), _ttl()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zcard(key)
+        pipe.zadd(key, {socket_id: now + ttl})
+        pipe.expire(key, int(ttl) + 1)
+        _pruned, before, _added, _expire = pipe.execute()
+        return before == 0
+
+    def closed(self, user_id: int, socket_id: str) -> bool:
+        key, now = self.key(user_id), time.time()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zrem(key, socket_id)
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zcard(key)
+        _removed, _pruned, after = pipe.execute()
+        return after == 0
+
+    def refresh(self, user_id: int, socket_id: str) -> None:
+        key, now, ttl = self.key(user_id), time.time(), _ttl()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(key, {socket_id: now + ttl})
+        pipe.expire(key, int(ttl) + 1)
+        pipe.execute()
+
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        user_ids = list(user_ids)
+        if not user_ids:
+            return set()
+        now = time.time()
+        pipe = self.client.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.zcount(self.key(user_id), now, "+inf")
+        return {user_id for user_id, count in zip(user_ids, pipe.execute(), strict=True) if count}
+
+
+class LocalPresence:
+    """The same bookkeeping for a single process."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sockets: dict[int, dict[str, float]] = {}
+
+    def _live(self, user_id: int, now: float) -> dict[str, float]:
+        entries = self.sockets.get(user_id, {})
+        for socket_id, expiry in list(entries.items()):
+            if expiry <= now:
+                del entries[socket_id]
+        return entries
+
+    def opened(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        with self.lock:
+            before = len(self._live(user_id, now))
+            self.sockets.setdefault(user_id, {})[socket_id] = now + _ttl()
+            return before == 0
+
+    def closed(self, user_id: int, socket_id: str) -> bool:
+        now = time.time()
+        with self.lock:
+            entries = self._live(user_id, now)
+            entries.pop(socket_id, None)
+            if entries:
+                return False
+            self.sockets.pop(user_id, None)
+            return True
+
+    def refresh(self, user_id: int, socket_id: str) -> None:
+        with self.lock:
+            self.sockets.setdefault(user_id, {})[socket_id] = time.time() + _ttl()
+
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        now = time.time()
+        with self.lock:
+            return {user_id for user_id in user_ids if self._live(user_id, now)}
+
+    def reset(self) -> None:
+        with self.lock:
+            self.sockets.clear()
+
+
+@cache
+def store() -> RedisPresence | LocalPresence:
+    """The process's presence store, chosen once from settings."""
+    if settings.REDIS_URL:
+        return RedisPresence(settings.REDIS_URL)
+    return LocalPresence()

@@ -1,0 +1,175 @@
+"""Socket test helpers: real sessions from the test client, sockets through the real ASGI stack.
+
+Async tests use `@pytest.mark.django_db(transaction=True)`: the consumer's
+database work runs in worker threads with their own connections, which only see
+committed rows.
+"""
+
+import contextlib
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+
+import pytest
+from asgiref.sync import SyncToAsync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from groups import services as group_services
+from messaging import consumers, realtime_limits, realtime_presence
+
+ORIGIN = b"http://testserver"
+TIMEOUT = 2  # seconds to wait for a frame that must come
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are logged in with force_login; argon2's cost buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_thread_connections(django_db_setup):
+    """Close the connections the socket pool's threads and asgiref's shared thread keep open.
+
+    They persist between calls (CONN_MAX_AGE, as in production), and would stop
+    pytest-django from dropping the test database at the end of the run.
+    """
+    yield
+    workers = consumers.db_executor._max_workers
+    barrier = threading.Barrier(workers)
+
+    def close_in_this_thread() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=5)  # hold every worker, so each thread runs this once
+        connections.close_all()
+
+    futures.wait([consumers.db_executor.submit(close_in_this_thread) for _ in range(workers)])
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
+def _clean_socket_state():
+    """Per-process limits and the in-memory presence store start empty in every test."""
+    realtime_limits.reset()
+    store = realtime_presence.store()
+    if isinstance(store, realtime_presence.LocalPresence):
+        store.reset()
+    yield
+    realtime_limits.reset()
+
+
+def login_cookie(user) -> bytes:
+    """A real session for `user` (as after logging in), as a Cookie header value."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+@pytest.fixture
+def application():
+    """The project's ASGI app, imported late: its origin check reads ALLOWED_HOSTS on import,
+    after the test environment has added "testserver"."""
+    from chatsite.asgi import application
+
+    return application
+
+
+@dataclass
+class Socket:
+    """An open test socket and the `hello` it got."""
+
+    ws: WebsocketCommunicator
+    hello: dict
+
+    async def send(self, frame: dict) -> None:
+        await self.ws.send_json_to(frame)
+
+    async def receive(self, timeout: float = TIMEOUT) -> dict:
+        return await self.ws.receive_json_from(timeout=timeout)
+
+    async def receive_type(self, kind: str, timeout: float = TIMEOUT) -> tuple[dict, list[dict]]:
+        """The next frame of type `kind`, and the frames of other types received before it."""
+        skipped = []
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] == kind:
+                return frame, skipped
+            skipped.append(frame)
+
+    async def expect(self, kind: str, timeout: float = TIMEOUT) -> dict:
+        """The next frame that is not `presence` (announced whenever a co-member connects); it must be `kind`."""
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] != "presence":
+                assert frame["type"] == kind, frame
+                return frame
+
+    async def nothing(self, timeout: float = 0.2) -> bool:
+        """No frame other than `presence` arrives within `timeout`."""
+        while not await self.ws.receive_nothing(timeout=timeout):
+            frame = await self.receive()
+            if frame["type"] != "presence":
+                raise AssertionError(f"unexpected frame {frame}")
+        return True
+
+    async def closed_with(self, timeout: float = TIMEOUT) -> int | None:
+        """Skip frames until the server closes the socket; the close code."""
+        while True:
+            output = await self.ws.receive_output(timeout)
+            if output["type"] == "websocket.close":
+                return output.get("code")
+
+
+@pytest.fixture
+async def connect(application):
+    """`await connect(user)` → Socket; `await connect(cookie=…, origin=…, expect=False)` → the refusal code."""
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_socket(user=None, *, cookie: bytes | None = None, origin: bytes | None = ORIGIN, expect=True):
+        if cookie is None and user is not None:
+            cookie = await call(login_cookie)(user)
+        headers = []
+        if origin is not None:
+            headers.append((b"origin", origin))
+        if cookie is not None:
+            headers.append((b"cookie", cookie))
+        ws = WebsocketCommunicator(application, "/ws/", headers=headers)
+        connected, code = await ws.connect(timeout=TIMEOUT)
+        if not expect:
+            assert not connected, "the handshake should have been refused"
+            return code
+        assert connected, f"the handshake was refused ({code})"
+        opened.append(ws)
+        hello = await ws.receive_json_from(timeout=TIMEOUT)
+        assert hello["type"] == "hello"
+        return Socket(ws, hello)
+
+    yield open_socket
+    for ws in opened:
+        with contextlib.suppress(Exception):  # some were closed by the server during the test
+            await ws.disconnect(timeout=TIMEOUT)
+
+
+@dataclass
+class Team:
+    """alice owns "Team" with bob as a member; carol is in no group with them."""
+
+    alice: object
+    bob: object
+    carol: object
+    group: object
+    general: object
+
+
+@pytest.fixture
+def team(alice, bob, carol) -> Team:
+    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
+    return Team(alice, bob, carol, group, group_services.default_conversation(group))
+
+
+def call(func):
+    """A service or selector, from an async test (through a thread, like the consumer)."""
+    return consumers.in_db_thread(func)

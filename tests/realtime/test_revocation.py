@@ -1,0 +1,124 @@
+"""Losing access takes effect on open sockets at once: no more events, sends refused."""
+
+import pytest
+from django.test import Client
+
+from accounts import services as account_services
+from accounts.models import User
+from groups import services as group_services
+from messaging import protocol, services
+from tests.conftest import PASSWORD
+from tests.realtime.conftest import call, login_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_removed_from_a_group_stops_its_events_and_refuses_sends(connect, team):
+    direct, _ = await call(services.direct_open)(actor=team.alice, username="bob")
+    alice, bob = await connect(team.alice), await connect(team.bob)
+
+    await call(group_services.member_remove)(actor=team.alice, group_id=team.group.pk, username="bob")
+
+    assert await bob.expect("conversation.removed") == {"type": "conversation.removed", "conversation": team.general.pk}
+    await alice.send({"type": "message.send", "conversation": team.general.pk, "body": "after", "client_id": "a"})
+    await alice.expect("message.ack")
+    await alice.send({"type": "typing", "conversation": team.general.pk})
+    assert await bob.nothing()  # neither the message nor typing
+    await bob.send({"type": "message.send", "conversation": team.general.pk, "body": "me?", "client_id": "b"})
+    assert (await bob.expect("error"))["code"] == "not_found"
+    await bob.send({"type": "sync", "cursors": {str(team.general.pk): 0}})
+    assert await bob.expect("sync.done") == {"type": "sync.done", "complete": True}  # nothing from it
+
+    # The direct conversation is untouched.
+    await alice.send({"type": "message.send", "conversation": direct.pk, "body": "still here", "client_id": "c"})
+    assert (await bob.expect("message.new"))["message"]["body"] == "still here"
+
+
+async def test_added_to_a_group_delivers_its_conversations_from_then_on(connect, team):
+    carol = await connect(team.carol)
+    await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
+    added = await carol.expect("conversation.added")
+    assert added["conversation"] == {
+        "id": team.general.pk,
+        "kind": "group",
+        "name": "Team / general",
+        "group": {"id": team.group.pk, "name": "Team"},
+        "last_seq": 0,
+        "unread": 0,
+    }
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="welcome")
+    assert (await carol.expect("message.new"))["message"]["body"] == "welcome"
+
+
+async def test_a_deleted_group_is_removed_from_every_member_socket(connect, team):
+    alice, bob = await connect(team.alice), await connect(team.bob)
+    await call(group_services.group_delete)(actor=team.alice, group_id=team.group.pk)
+    removed = {"type": "conversation.removed", "conversation": team.general.pk}
+    assert await alice.expect("conversation.removed") == removed
+    assert await bob.expect("conversation.removed") == removed
+    await bob.send({"type": "message.send", "conversation": team.general.pk, "body": "hello?", "client_id": "x"})
+    assert (await bob.expect("error"))["code"] == "not_found"
+
+
+async def test_logging_out_closes_that_sessions_sockets_only(connect, team):
+    laptop = Client()
+    await call(laptop.force_login)(team.alice)
+    laptop_cookie = f"sessionid={laptop.cookies['sessionid'].value}".encode()
+    laptop_tab, laptop_other_tab = await connect(cookie=laptop_cookie), await connect(cookie=laptop_cookie)
+    phone = await connect(team.alice)
+
+    response = await call(laptop.post)("/accounts/logout/")
+    assert response.status_code == 302
+
+    assert await laptop_tab.closed_with() == protocol.CLOSE_SESSION_ENDED
+    assert await laptop_other_tab.closed_with() == protocol.CLOSE_SESSION_ENDED
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="for the phone")
+    assert (await phone.expect("message.new"))["message"]["body"] == "for the phone"
+    await connect(cookie=laptop_cookie, expect=False)  # and the old cookie does not open a new one
+
+
+async def test_a_password_change_closes_every_other_sessions_sockets(connect, team):
+    desk, laptop = Client(), Client()
+    await call(desk.force_login)(team.alice)
+    await call(laptop.force_login)(team.alice)
+    desk_socket = await connect(cookie=f"sessionid={desk.cookies['sessionid'].value}".encode())
+    laptop_socket = await connect(cookie=f"sessionid={laptop.cookies['sessionid'].value}".encode())
+
+    new_password = "a completely different passphrase 42"
+    response = await call(desk.post)(
+        "/accounts/settings/",
+        {"action": "password", "old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+
+    assert await laptop_socket.closed_with() == protocol.CLOSE_SESSION_ENDED
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="desk stays")
+    assert (await desk_socket.expect("message.new"))["message"]["body"] == "desk stays"
+
+
+async def test_deactivating_an_account_closes_its_sockets(connect, team):
+    cookie = await call(login_cookie)(team.bob)
+    bob, bob_other_tab = await connect(cookie=cookie), await connect(team.bob)
+
+    await call(account_services.user_deactivate)(user=team.bob)
+
+    assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
+    assert await bob_other_tab.closed_with() == protocol.CLOSE_SESSION_ENDED
+    await connect(cookie=cookie, expect=False)
+
+
+async def test_a_lost_close_event_is_caught_by_the_periodic_account_check(connect, team, settings):
+    settings.WS_PRESENCE_TTL = 0.3
+    settings.WS_ACCOUNT_RECHECK = 0.1
+    bob = await connect(team.bob)
+    await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
+    assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
+
+
+async def test_a_closed_socket_gets_nothing_more(connect, team):
+    cookie = await call(login_cookie)(team.bob)
+    bob = await connect(cookie=cookie)
+    await call(account_services.user_deactivate)(user=team.bob)
+    assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
+    await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="too late")
+    assert await bob.ws.receive_nothing(0.2)
