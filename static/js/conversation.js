@@ -11,6 +11,7 @@ const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing fr
 const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
 const NEAR_BOTTOM_PX = 120;
 const HISTORY_LIMIT = 50;
+const REFRESH_LIMIT = 100; // newest messages re-read after a reconnect (the endpoint's largest page)
 const SENDING_TEXT = "sending…";
 const WAITING_TEXT = "waiting for the connection…";
 
@@ -37,6 +38,9 @@ export function initConversation(socket, root) {
     lastTypingSent: 0,
     typers: new Map(), // user id -> {user, until}
     seen: new Map(), // user id -> {user, seq}: read markers of the others, from `read` frames
+    // Edits and deletes sent and not yet confirmed, oldest first: {seq, undo}. The server
+    // answers frames in order, so an `error` frame belongs to the oldest one.
+    changes: [],
   };
   // The names the page rendered under the newest message, valid until a newer one arrives.
   const initialSeen = {
@@ -134,7 +138,6 @@ export function initConversation(socket, root) {
     listChanged();
     if (stick) scrollToBottom();
   }
-
 
   /** A sender's own message.new may beat its ack: match it to the oldest pending send with that body. */
   function claimPending(message) {
@@ -305,6 +308,12 @@ export function initConversation(socket, root) {
         status.textContent = "Not connected: try again in a moment.";
         return;
       }
+      const undo = () => {
+        if (!body || !body.isConnected) return;
+        clear(body);
+        body.append(linkify(original));
+      };
+      state.changes.push({ seq, undo });
       if (body) {
         clear(body);
         body.append(linkify(text)); // shown now; the server's message.edited confirms it
@@ -356,7 +365,22 @@ export function initConversation(socket, root) {
       return;
     }
     const seq = toInt(item.dataset.seq);
-    if (socket.send({ type: "message.delete", conversation: conversationId, seq })) event.preventDefault();
+    if (!socket.send({ type: "message.delete", conversation: conversationId, seq })) return; // the form posts
+    event.preventDefault();
+    state.changes.push({ seq, undo: null });
+  }
+
+  /** The server confirmed a change to a message: it is no longer waiting. */
+  function settleChange(seq) {
+    const index = state.changes.findIndex((change) => change.seq === seq);
+    if (index >= 0) state.changes.splice(index, 1);
+  }
+
+  /** An `error` frame not about a send: undo the oldest unconfirmed change, and say why. */
+  function onError(frame) {
+    const change = state.changes.shift();
+    if (change && change.undo) change.undo();
+    showComposerError(frame.detail || "That did not work. Try again.");
   }
 
   // ---- typing ----------------------------------------------------------------
@@ -454,6 +478,36 @@ export function initConversation(socket, root) {
     }
   }
 
+  /**
+   * After a reconnect: `sync` brings the messages that are new, but edits and deletions
+   * of ones already on screen happened while away are only in the history endpoint.
+   */
+  async function refreshShown() {
+    const items = realMessages().slice(-REFRESH_LIMIT);
+    if (!items.length) return;
+    const after = toInt(items[0].dataset.seq) - 1;
+    try {
+      const response = await fetch(`${historyUrl}?after=${after}&limit=${REFRESH_LIMIT}`, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      for (const message of data.messages) {
+        const item = findMessage(message.seq);
+        if (item && changed(item, message)) updateMessage(message);
+      }
+    } catch (error) {
+      console.error("chat: refreshing messages after reconnecting failed", error);
+    }
+  }
+
+  function changed(item, message) {
+    if (message.deleted) return !item.classList.contains("deleted");
+    const edited = qs(".edited", item) !== null;
+    return Boolean(message.edited_at) !== edited || qs(".message-body", item)?.textContent !== message.body;
+  }
+
   // ---- losing access ---------------------------------------------------------
 
   function onRemoved(frame) {
@@ -500,9 +554,18 @@ export function initConversation(socket, root) {
   socket.on("send.error", onSendError);
   for (const type of ["message.edited", "message.deleted"]) {
     socket.on(type, ({ message }) => {
-      if (message && message.conversation === conversationId && live) updateMessage(message);
+      if (!message || message.conversation !== conversationId) return;
+      settleChange(message.seq);
+      if (live) updateMessage(message);
     });
   }
+  socket.on("error", onError);
+  let connectedBefore = false;
+  socket.on("hello", () => {
+    state.changes = []; // the connection they were sent on is gone
+    if (connectedBefore && live) refreshShown();
+    connectedBefore = true;
+  });
   socket.on("typing", onTyping);
   socket.on("read", onRead);
   socket.on("conversation.removed", onRemoved);

@@ -161,6 +161,9 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     for text in ["one", "two", "three"]:
         response = client.post(f"/chats/{conversation.pk}/", {"body": text})
         assert response.status_code == 302
+    # ...and edits the message Bob already has on screen...
+    response = client.post(f"/chats/{conversation.pk}/messages/1/edit/", {"body": "before the outage, edited"})
+    assert response.status_code == 302
     # ...and Bob writes too: queued, then sent with its client_id once the socket is back.
     send(bob, "bob, while away")
     expect(bob.locator("#messages li.message.pending .message-status")).to_have_text("waiting for the connection…")
@@ -170,10 +173,12 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     expect(bob.locator("#messages li.message[data-seq='5'] .message-body")).to_have_text("bob, while away")
     expect(bob.locator("#messages li.message.pending")).to_have_count(0)
     assert seqs(bob) == [1, 2, 3, 4, 5]
-    assert bodies(bob) == ["before the outage", "one", "two", "three", "bob, while away"]
+    expect(bob.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text("before the outage, edited")
+    expect(bob.locator("#messages li.message[data-seq='1'] .edited")).to_have_text("(edited)")
+    assert bodies(bob) == ["before the outage, edited", "one", "two", "three", "bob, while away"]
     assert not_reloaded(bob)
     assert list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("body", flat=True)) == [
-        "before the outage",
+        "before the outage, edited",
         "one",
         "two",
         "three",
@@ -186,3 +191,50 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     send(alice_page, "welcome back")
     expect(bob.locator("#messages li.message[data-seq='6'] .message-body")).to_have_text("welcome back")
     assert seqs(bob) == [1, 2, 3, 4, 5, 6]
+
+
+def test_history_edits_and_deletions_are_live(server, new_context, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob")
+    group = group_create(actor=alice, name="Archive", member_usernames=["bob"])
+    conversation = default_conversation(group)
+    for n in range(1, 61):
+        message_send(actor=alice, conversation_id=conversation.pk, body=f"old message {n}")
+
+    bob = login(new_context(), server, "bob", f"/chats/{conversation.pk}/")
+    alice_page = login(new_context(), server, "alice", f"/chats/{conversation.pk}/")
+    connected(bob)
+    connected(alice_page)
+    mark_loaded(bob)
+    assert seqs(bob) == list(range(11, 61))  # the newest page
+
+    # "Load older" fetches the history endpoint and puts the rest above, once each.
+    bob.click("#older-link")
+    expect(bob.locator("#messages li.message[data-seq='1']")).to_be_attached()
+    assert seqs(bob) == list(range(1, 61))
+    assert bodies(bob)[:2] == ["old message 1", "old message 2"]
+    expect(bob.locator("#older-link")).to_have_count(0)  # nothing older is left
+
+    # Alice edits her newest message in place (menu, Edit, Enter): Bob sees the new text.
+    newest = alice_page.locator("#messages li.message[data-seq='60']")
+    newest.locator("summary").click()
+    newest.locator("a.message-edit").click()
+    alice_page.fill("#messages li.message[data-seq='60'] textarea.edit-body", "old message 60, corrected")
+    alice_page.press("#messages li.message[data-seq='60'] textarea.edit-body", "Enter")
+    expect(bob.locator("#messages li.message[data-seq='60'] .message-body")).to_have_text("old message 60, corrected")
+    expect(bob.locator("#messages li.message[data-seq='60'] .edited")).to_be_visible()
+    expect(newest.locator(".edited")).to_be_visible()
+
+    # And deletes another after confirming: it is gone for both, its place kept.
+    alice_page.once("dialog", lambda dialog: dialog.accept())
+    second = alice_page.locator("#messages li.message[data-seq='59']")
+    second.locator("summary").click()
+    second.locator("form.message-delete button").click()
+    expect(bob.locator("#messages li.message.deleted[data-seq='59'] .message-body")).to_have_text(
+        "This message was deleted."
+    )
+    expect(second).to_have_class(re.compile(r"\bdeleted\b"))
+    assert Message.objects.get(conversation=conversation, seq=59).deleted
+    assert Message.objects.get(conversation=conversation, seq=60).body == "old message 60, corrected"
+    assert seqs(bob) == list(range(1, 61))
+    assert not_reloaded(bob)
