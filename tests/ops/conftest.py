@@ -1,9 +1,19 @@
 import io
 import logging
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command, get_commands, load_command_class
+from django.utils import timezone
 
 from chatsite.logging import LineFormatter
+from messaging.models import Message
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Many users are made here; argon2's deliberate cost buys nothing in these tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -18,3 +28,42 @@ def log_output():
     finally:
         for handler, stream in zip(handlers, previous, strict=True):
             handler.setStream(stream)
+
+
+@pytest.fixture
+def run_command():
+    """`call_command` returning what the command printed on stdout."""
+
+    def run(*args, **options) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out, **options)
+        return out.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def command_help(capsys):
+    """`manage.py <command> --help` as an operator runs it: exits 0, returns the text."""
+
+    def run(name: str) -> str:
+        # The command's own argv entry point; execute_from_command_line would also re-run
+        # django.setup(), pointing the log handler at this test's captured (soon closed) stdout.
+        command = load_command_class(get_commands()[name], name)
+        with pytest.raises(SystemExit) as exit_info:
+            command.run_from_argv(["manage.py", name, "--help"])
+        assert exit_info.value.code == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+@pytest.fixture
+def backdate():
+    """Move messages into the past, as time would (services always stamp "now")."""
+
+    def move(messages, *, days: float) -> None:
+        when = timezone.now() - timedelta(days=days)
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(created_at=when)
+
+    return move
