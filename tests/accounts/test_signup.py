@@ -127,3 +127,14 @@ def test_display_name_is_optional_and_name_falls_back_to_username(make_user):
 def test_logged_in_user_visiting_signup_goes_to_chats(alice_client):
     response = alice_client.get("/accounts/signup/")
     assert response.status_code == 302 and response["Location"] == "/chats/"
+
+
+def test_the_service_refuses_a_name_or_email_taken_in_another_case(alice):
+    """The last line of defence behind the form (a concurrent sign-up): the model's constraints."""
+    with pytest.raises(ValidationError) as error:
+        services.user_create(username="ALICE", email="new@example.com", password=PASSWORD)
+    assert "That username is taken." in str(error.value)
+    with pytest.raises(ValidationError) as error:
+        services.user_create(username="alice2", email="Alice@Example.com", password=PASSWORD)
+    assert "Another account uses that email address." in str(error.value)
+    assert User.objects.count() == 1
