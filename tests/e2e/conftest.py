@@ -127,21 +127,33 @@ class DaphneServer:
             return ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module.
+
+    Playwright's sync API marks an event loop as running in this thread for as long
+    as it is started, so the ORM calls the tests make between browser steps need
+    DJANGO_ALLOW_ASYNC_UNSAFE. Both end with the module: the rest of the suite runs
+    with no loop and Django's async-safety checks on.
+    """
     reason = _browser_unavailable()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
-    # make between browser steps are plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -189,7 +201,7 @@ class _QuietStaticHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def static_server(browser) -> Iterator[str]:
     """The static/ folder over plain HTTP, for tests of a single module in the browser."""
     handler = functools.partial(_QuietStaticHandler, directory=str(BASE_DIR / "static"))
