@@ -1,0 +1,166 @@
+"""Production settings: hashed, compressed static files served by the app itself, under daphne with DEBUG=0."""
+
+import gzip
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+HASHED_CSS = re.compile(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"')
+
+
+def production_env(**extra) -> dict[str, str]:
+    """The documented production environment, minus https (no TLS on loopback)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env.update(
+        {
+            "DEBUG": "0",
+            "HTTPS": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": "chatsite.settings",
+        }
+    )
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory) -> Path:
+    """`manage.py collectstatic` as a deploy runs it, into a fresh STATIC_ROOT."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=BASE_DIR,
+        env=production_env(STATIC_ROOT=root),
+        check=True,
+        timeout=300,
+    )
+    return root
+
+
+def test_collectstatic_writes_hashed_gzipped_files_and_pins_module_imports(collected):
+    manifest = json.loads((collected / "staticfiles.json").read_text())["paths"]
+    app_js = manifest["js/app.js"]
+    assert re.fullmatch(r"js/app\.[0-9a-f]{12}\.js", app_js)
+    assert (collected / f"{app_js}.gz").exists()
+    imports = re.findall(r'from "\./([^"]+)"', (collected / app_js).read_text())
+    assert imports, "app.js imports its modules"
+    for name in imports:  # every import names a hashed file that exists
+        assert re.fullmatch(r"[a-z]+\.[0-9a-f]{12}\.js", name), name
+        assert (collected / "js" / name).exists()
+
+
+@pytest.mark.django_db
+def test_app_serves_hashed_compressed_static_files(collected, settings):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = collected
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "chatsite.storage.ChatStaticFilesStorage"}}
+    client = Client()  # a new handler: WhiteNoise reads the new STATIC_ROOT
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    css_url = HASHED_CSS.search(page.content.decode()).group(1)
+
+    response = client.get(css_url, HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
+    body = gzip.decompress(b"".join(response.streaming_content))
+    assert body == (collected / css_url.removeprefix("/static/")).read_bytes()
+    assert client.get("/static/css/no-such-file.css").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The test database this run created, for a server in another process."""
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _get(url: str, **headers) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a loopback http URL built here
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def daphne_server(collected, transactional_db):
+    """One daphne process with DEBUG=0 and nothing in front of it."""
+    port = _free_port()
+    env = production_env(STATIC_ROOT=collected, DATABASE_URL=_database_url())
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/healthz")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start: {process.stdout.read().decode()}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.multiprocess
+def test_daphne_alone_serves_pages_health_and_static_files(daphne_server, collected):
+    status, _headers, body = _get(f"{daphne_server}/healthz")
+    assert status == 200
+    assert json.loads(body) == {"database": "ok", "channel_layer": "ok"}
+
+    status, headers, body = _get(f"{daphne_server}/accounts/login/")
+    assert status == 200
+    assert "Content-Security-Policy" in headers
+    css_url = HASHED_CSS.search(body.decode()).group(1)
+
+    status, headers, body = _get(f"{daphne_server}{css_url}", **{"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert "immutable" in headers["Cache-Control"]
+    assert gzip.decompress(body) == (collected / css_url.removeprefix("/static/")).read_bytes()
+
+    app_js = json.loads((collected / "staticfiles.json").read_text())["paths"]["js/app.js"]
+    status, headers, body = _get(f"{daphne_server}/static/{app_js}")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert body == (collected / app_js).read_bytes()
+
+    status, _headers, _body = _get(f"{daphne_server}/static/js/no-such-file.js")
+    assert status == 404
