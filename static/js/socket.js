@@ -14,6 +14,8 @@ const BACKOFF_MAX_MS = 30000;
 const HELLO_TIMEOUT_MS = 10000;
 const MAX_HOLE_SYNCS = 3;
 const SYNC_TIMEOUT_MS = 15000;
+// Cursors per sync frame: keeps the frame well under the server's 16 KiB limit; the rest follow.
+const MAX_SYNC_CURSORS = 400;
 // Close codes of messaging/protocol.py.
 const CLOSE_SESSION_ENDED = 4001; // signed out: reconnecting cannot help
 const CLOSE_ABUSE = 4008; // too many bad frames: wait long before trying again
@@ -44,6 +46,7 @@ export class ChatSocket {
     // Highest seq delivered without a hole, per conversation id.
     this.cursors = new Map();
     for (const [id, seq] of Object.entries(cursors)) this.cursors.set(Number(id), Number(seq) || 0);
+    this.pageConversations = Object.keys(cursors).map(Number); // the conversation(s) the page shows
     // Messages that arrived ahead of a hole: conversation id -> Map(seq -> message).
     this.ahead = new Map();
     // Conversations the user lost: late frames about them are dropped.
@@ -215,7 +218,8 @@ export class ChatSocket {
     }
     this.syncing = null;
     this.syncWanted.clear();
-    this.requestSync([...behind, ...this.ahead.keys()]);
+    // Every (re)connect syncs the conversation on screen, and any other hello says moved on.
+    this.requestSync([...this.pageConversations, ...behind, ...this.ahead.keys()]);
     for (const [clientId, { conversation, body }] of this.outbox) {
       this.send({ type: "message.send", conversation, body, client_id: clientId });
     }
@@ -298,11 +302,14 @@ export class ChatSocket {
     for (const id of ids) this.syncWanted.add(id);
     if (this.syncing || !this.ready || this.syncWanted.size === 0) return;
     const cursors = {};
+    this.syncing = new Set();
     for (const id of this.syncWanted) {
-      if (this.cursors.has(id)) cursors[String(id)] = this.cursors.get(id);
+      if (this.syncing.size >= MAX_SYNC_CURSORS) break;
+      this.syncWanted.delete(id);
+      if (!this.cursors.has(id)) continue;
+      cursors[String(id)] = this.cursors.get(id);
+      this.syncing.add(id);
     }
-    this.syncing = new Set(this.syncWanted);
-    this.syncWanted.clear();
     if (Object.keys(cursors).length === 0 || !this.send({ type: "sync", cursors })) {
       this.syncing = null;
       return;

@@ -98,20 +98,50 @@ def client(browser, static_server):
     context.close()
 
 
-def test_first_connect_syncs_only_conversations_behind_their_cursor(client):
+def test_first_connect_syncs_the_page_conversation_and_those_behind_their_cursor(client):
     client.start({5: 2})
     client.wait_socket(1)
     assert client.sent(0) == []  # nothing before hello
-    client.open([{"id": 5, "last_seq": 4, "unread": 2}, {"id": 6, "last_seq": 9, "unread": 0}])
+    client.open(
+        [
+            {"id": 5, "last_seq": 2, "unread": 0},  # on the page, up to date: synced all the same
+            {"id": 6, "last_seq": 9, "unread": 0},  # new to this page: its cursor starts at hello's
+        ]
+    )
     assert client.sent() == [{"type": "sync", "cursors": {"5": 2}}]
     assert client.page.evaluate("document.documentElement.dataset.socket") == "connected"
+
+
+def test_a_list_page_syncs_only_what_moved_on_in_frames_of_bounded_size(client):
+    client.start({})
+    client.wait_socket(1)
+    client.open([{"id": n, "last_seq": 3, "unread": 0} for n in range(1, 451)])
+    assert client.sent() == []  # the first hello sets every cursor: nothing to catch up on
+
+    # Back after a drop, half the conversations moved on: only those are synced.
+    client.drop()
+    client.wait_socket(2)
+    client.open([{"id": n, "last_seq": 3 if n % 2 else 4, "unread": 0} for n in range(1, 451)], index=1)
+    assert client.sent(1) == [{"type": "sync", "cursors": {str(n): 3 for n in range(2, 451, 2)}}]
+
+    # All of them moved on: at most 400 cursors a frame, the rest once the first is done.
+    client.drop(index=1)
+    client.wait_socket(3)
+    client.open([{"id": n, "last_seq": 4, "unread": 0} for n in range(1, 451)], index=2)
+    first = client.sent(2)
+    assert len(first) == 1 and len(first[0]["cursors"]) == 400
+    client.frame({"type": "sync.done", "complete": True}, index=2)
+    second = client.sent(2)[1:]
+    assert len(second) == 1 and len(second[0]["cursors"]) == 50
+    assert {**first[0]["cursors"], **second[0]["cursors"]} == {str(n): 3 for n in range(1, 451)}
 
 
 def test_messages_are_delivered_once_and_in_seq_order(client):
     client.start({5: 2})
     client.wait_socket(1)
     client.open([{"id": 5, "last_seq": 2, "unread": 0}])
-    assert client.sent() == []  # up to date: no sync
+    assert client.sent() == [{"type": "sync", "cursors": {"5": 2}}]
+    client.frame({"type": "sync.done", "complete": True})
     client.new(message(5, 3))
     client.new(message(5, 3))  # the same message twice (e.g. live and from sync)
     client.new(message(5, 2))  # already on the page
@@ -148,6 +178,7 @@ def test_reconnect_syncs_from_the_cursor_and_retries_unacked_sends_with_the_same
     client.start({5: 1})
     client.wait_socket(1)
     client.open([{"id": 5, "last_seq": 1, "unread": 0}])
+    client.frame({"type": "sync.done", "complete": True})
     client.new(message(5, 2))
     client_id = client.send_message(5, "hello while connected")
     assert client.sent()[-1] == {
@@ -185,7 +216,7 @@ def test_reconnect_syncs_from_the_cursor_and_retries_unacked_sends_with_the_same
     client.drop(index=1)
     client.wait_socket(3)
     client.open([{"id": 5, "last_seq": 6, "unread": 0}], index=2)
-    assert client.sent(2) == []
+    assert client.sent(2) == [{"type": "sync", "cursors": {"5": 6}}]
 
 
 def test_refused_send_leaves_the_outbox(client):
