@@ -1,7 +1,8 @@
 """Every write to accounts."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.models import User
 from chatsite.errors import Invalid
@@ -79,8 +80,11 @@ def user_delete(*, user: User, delete_messages: bool = False) -> None:
 
         if delete_messages:
             written = Message.objects.filter(author=user, deleted=False)
-            for message in written.iterator(chunk_size=500):
-                # Readers with the conversation open see the text go, as for any deleted message.
+            # Readers with a conversation open see the text go, as for any deleted message. Only
+            # the newest page of each conversation can be on screen; older ones load from the
+            # database already deleted (one event per message of a long history took seconds).
+            on_screen = written.filter(seq__gt=F("conversation__last_seq") - settings.HISTORY_PAGE_SIZE)
+            for message in on_screen.iterator(chunk_size=500):
                 message.author, message.deleted, message.body = None, True, ""
                 events.to_conversation(
                     message.conversation_id, {"type": "message.deleted", "message": message_json(message)}

@@ -113,3 +113,27 @@ async def test_logout_after_a_password_change_closes_the_sockets_opened_before_i
 
     assert await next_event(layer, channel) == {"type": "sockets.close", "except_session": None}
     assert await next_event(layer, new_channel) == {"type": "sockets.close", "except_session": None}
+
+
+async def test_deletion_publishes_only_the_newest_page_but_deletes_everything(make_user, settings):
+    """Older messages are not on anyone's screen: they load from the database already deleted."""
+    settings.HISTORY_PAGE_SIZE = 2
+    eve = await sync_to_async(make_user)("eve")
+    group = await sync_to_async(group_services.group_create)(actor=eve, name="G")
+    general = await sync_to_async(group_services.default_conversation)(group)
+    for n in range(4):
+        await sync_to_async(messaging_services.message_send)(actor=eve, conversation_id=general.pk, body=f"m{n}")
+    layer, channel = await listen(conversation_group(general.pk))
+    await sync_to_async(make_user)("finn")
+    await sync_to_async(group_services.member_add)(actor=eve, group_id=group.pk, username="finn")
+    client = Client()
+    await sync_to_async(client.force_login)(eve)
+
+    await sync_to_async(client.post)("/accounts/settings/delete/", {"password": PASSWORD, "delete_messages": "on"})
+
+    seqs = {(await next_event(layer, channel))["seq"] for _ in range(2)}
+    assert seqs == {3, 4}
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+    bodies = await sync_to_async(list)(general.messages.order_by("seq").values_list("body", "deleted"))
+    assert bodies == [("", True)] * 4
