@@ -238,3 +238,23 @@ def test_history_edits_and_deletions_are_live(server, new_context, make_user):
     assert Message.objects.get(conversation=conversation, seq=60).body == "old message 60, corrected"
     assert seqs(bob) == list(range(1, 61))
     assert not_reloaded(bob)
+
+
+def test_without_a_socket_the_composer_posts_the_form(server, new_context, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob")
+    group = group_create(actor=alice, name="Offline", member_usernames=["bob"])
+    conversation = default_conversation(group)
+
+    context = new_context()
+    # A proxy that swallows WebSockets: the socket opens but the server never says hello.
+    context.route_web_socket(re.compile(r"/ws/$"), lambda ws: None)
+    page = login(context, server, "alice", f"/chats/{conversation.pk}/")
+    expect(page.locator("html")).not_to_have_attribute("data-socket", "connected")
+    mark_loaded(page)
+
+    send(page, "sent the old way")
+    page.wait_for_url(f"{server.url}/chats/{conversation.pk}/")
+    expect(page.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text("sent the old way")
+    assert not not_reloaded(page)  # a full page load, as without JavaScript
+    assert Message.objects.get(conversation=conversation, seq=1).body == "sent the old way"
