@@ -356,6 +356,9 @@ class Client:
     closed: bool = False
     close_reason: str | None = None
 
+    def __post_init__(self) -> None:
+        self.conv_set = set(self.conversations)
+
 
 async def open_client(plan: dict, idx: int, spec: dict, timeout: float) -> Client:
     """Connect, wait for ``hello`` and return the client; the time measured is connect start to hello."""
@@ -457,9 +460,9 @@ class TrafficState:
     unexpected_conversation: int = 0
     misrouted: int = 0
     other_frames: int = 0
+    bad_frames: int = 0
     errors: Counter = field(default_factory=Counter)
     disconnects: Counter = field(default_factory=Counter)
-    first_delivery_ns: int = 0
     last_delivery_ns: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -468,63 +471,67 @@ class TrafficState:
             self.done.set()
 
 
+def handle_new(client: Client, st: TrafficState, msg: dict, now: int, handled: int, prefix: str) -> None:
+    """Account for one ``message.new`` at one client."""
+    conv = msg["conversation"]
+    body = msg.get("body") or ""
+    if not body.startswith(prefix):
+        st.foreign += 1
+        return
+    if conv not in client.conv_set:
+        st.unexpected_conversation += 1
+        return
+    _, k, _, sent_ns = body.split(":")
+    k, sent_ns = int(k), int(sent_ns)
+    seq = msg.get("seq")
+    if seq is not None:
+        seen = client.seqs.setdefault(conv, set())
+        if seq in seen:
+            st.duplicated += 1
+            return
+        seen.add(seq)
+        if seq < client.last_seq.get(conv, 0):
+            st.out_of_order += 1
+        else:
+            client.last_seq[conv] = seq
+    if k >= len(st.msg_conv) or st.msg_conv[k] != conv:
+        st.misrouted += 1
+        return
+    got = client.got.setdefault(conv, set())
+    if k in got:
+        st.duplicated_body += 1
+        return
+    got.add(k)
+    st.latencies_ns.append(now - sent_ns)
+    st.handled_latencies_ns.append(handled - sent_ns)
+    st.last_delivery_ns = now
+    st.delivered += 1
+    if st.sending_done and st.delivered >= st.expected:
+        st.done.set()
+
+
 async def read_loop(client: Client, st: TrafficState) -> None:
-    conv_set = set(client.conversations)
     ws = client.ws
     prefix = st.nonce + ":"
     try:
         async for raw in ws:
             now = ws.pop_stamp()
             handled = time.monotonic_ns()
-            frame = json.loads(raw)
-            kind = frame.get("type")
-            if kind == "message.new":
-                msg = frame["message"]
-                conv = msg["conversation"]
-                body = msg.get("body") or ""
-                if not body.startswith(prefix):
-                    st.foreign += 1
-                    continue
-                if conv not in conv_set:
-                    st.unexpected_conversation += 1
-                    continue
-                _, k, _, sent_ns = body.split(":")
-                k = int(k)
-                seq = msg.get("seq")
-                if seq is not None:
-                    seen = client.seqs.setdefault(conv, set())
-                    if seq in seen:
-                        st.duplicated += 1
-                        continue
-                    seen.add(seq)
-                    if seq < client.last_seq.get(conv, 0):
-                        st.out_of_order += 1
-                    else:
-                        client.last_seq[conv] = seq
-                if k >= len(st.msg_conv) or st.msg_conv[k] != conv:
-                    st.misrouted += 1
-                    continue
-                got = client.got.setdefault(conv, set())
-                if k in got:
-                    st.duplicated_body += 1
-                    continue
-                got.add(k)
-                st.latencies_ns.append(now - int(sent_ns))
-                st.handled_latencies_ns.append(handled - int(sent_ns))
-                if not st.first_delivery_ns:
-                    st.first_delivery_ns = now
-                st.last_delivery_ns = now
-                st.delivered += 1
-                if st.sending_done and st.delivered >= st.expected:
-                    st.done.set()
-            elif kind == "message.ack":
-                sent_ns = st.ack_pending.pop(frame.get("client_id"), None)
-                if sent_ns is not None:
-                    st.ack_latencies_ns.append(now - sent_ns)
-            elif kind == "error":
-                st.errors[str(frame.get("code") or frame.get("error") or "unknown")] += 1
-            else:
-                st.other_frames += 1
+            try:
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "message.new":
+                    handle_new(client, st, frame["message"], now, handled, prefix)
+                elif kind == "message.ack":
+                    sent_ns = st.ack_pending.pop(frame.get("client_id"), None)
+                    if sent_ns is not None:
+                        st.ack_latencies_ns.append(now - sent_ns)
+                elif kind == "error":
+                    st.errors[str(frame.get("code") or frame.get("error") or "unknown")] += 1
+                else:
+                    st.other_frames += 1
+            except (ValueError, KeyError, TypeError, AttributeError):
+                st.bad_frames += 1
     except ConnectionClosed as exc:
         client.close_reason = f"{exc.rcvd.code if exc.rcvd else 'no close frame'}"
     finally:
@@ -684,6 +691,8 @@ async def run_traffic(
         "out_of_order": st.out_of_order,
         "misrouted": st.misrouted,
         "foreign": st.foreign,
+        "bad_frames": st.bad_frames,
+        "other_frames": st.other_frames,
         "unexpected_conversation": st.unexpected_conversation,
         "drained": drained,
         "errors": dict(st.errors),
@@ -720,6 +729,7 @@ async def run_traffic(
         and st.misrouted == 0
         and send_failed == 0
         and not st.errors
+        and st.bad_frames == 0
     )
     return result
 

@@ -254,6 +254,7 @@ def summarise(result: dict) -> dict:
             hello_p99_ms=last.get("hello_ms", {}).get("p99"),
             server_rss_mb=last.get("server_rss_mb"),
             server_rss_per_socket_kb=last.get("server_rss_per_socket_kb"),
+            host_disturbed=result.get("host", {}).get("disturbed"),
         )
         return row
     lat = result["latency_ms"]
@@ -284,13 +285,14 @@ def print_table(rows: list[dict]) -> None:
     traffic = [r for r in rows if r.get("scenario") != "capacity" and "error" not in r]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
-        head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}"
+        head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}  disturbed"
         print(head)
         for r in traffic:
             print(
                 f"{r['target']:<15}{r['scenario']:<10}{r['deliveries_per_s']:>9.0f}{r['p50_ms']:>8.2f}"
                 f"{r['p95_ms']:>8.2f}{r['p99_ms']:>8.2f}{r['max_ms']:>8.2f}{r['server_cpu_s_per_1000'] or 0:>9.4f}"
                 f"{r['lost']:>6}{r['duplicated']:>5}{r['out_of_order']:>5}{r['generator_cpu_util'] * 100:>6.0f}"
+                f"  {'yes' if r['host_disturbed'] else 'no'}"
             )
     for r in rows:
         if r.get("scenario") == "capacity" and "error" not in r:
@@ -350,6 +352,9 @@ def main(argv=None) -> int:
     parser.add_argument("--loadgen-cpu", default="1", help="CPU list for the load generator (taskset -c)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     parser.add_argument(
+        "--nice", type=int, default=0, help="run the server and generator under nice -n N (negative needs root)"
+    )
+    parser.add_argument(
         "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S seconds for idle CPUs"
     )
     args = parser.parse_args(argv)
@@ -366,8 +371,11 @@ def main(argv=None) -> int:
     pinned = not args.no_pin and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     if not args.no_pin and not pinned:
         print("warning: taskset or a second CPU is missing; running unpinned", file=sys.stderr)
-    server_prefix = ["taskset", "-c", args.server_cpu] if pinned else []
-    loadgen_prefix = ["taskset", "-c", args.loadgen_cpu] if pinned else []
+    nice = ["nice", "-n", str(args.nice)] if args.nice else []
+    server_prefix = [*nice, "taskset", "-c", args.server_cpu] if pinned else nice
+    loadgen_prefix = [*nice, "taskset", "-c", args.loadgen_cpu] if pinned else nice
+    # A terminated orchestrator still stops the server it started (finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     loadgen.raise_nofile_limit()  # inherited by the servers and the load generator
     ctx = RunContext(workdir=workdir, server_prefix=server_prefix)
 
@@ -395,7 +403,7 @@ def main(argv=None) -> int:
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "elapsed_s": round(time.monotonic() - started, 1),
         "overrides": {"duration": args.duration, "steps": args.steps},
-        "environment": environment(pinned, args.server_cpu, args.loadgen_cpu),
+        "environment": {**environment(pinned, args.server_cpu, args.loadgen_cpu), "nice": args.nice},
         "runs": rows,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
