@@ -2,7 +2,7 @@
 // removed as access changes, presence dots, and the unread total in the title.
 
 import { el, qs, qsa, toInt } from "./dom.js";
-import { conversationRow, setRowPreview } from "./render.js";
+import { conversationRow, localizeTimes, setRowPreview } from "./render.js";
 
 export function initSidebar(socket, list, { openId = null } = {}) {
   const state = {
@@ -99,10 +99,41 @@ export function initSidebar(socket, list, { openId = null } = {}) {
   function onHello(frame) {
     state.me = frame.user.id;
     resetPresence();
+    const missing = [];
     for (const conversation of frame.conversations || []) {
       state.counted.set(conversation.id, conversation.last_seq);
+      if (!rowFor(conversation.id)) missing.push(conversation.id);
       setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
     }
+    if (missing.length) addMissingRows(missing);
+  }
+
+  /**
+   * Conversations gained while the socket was down (their `conversation.added` was
+   * missed): take their rows from the server-rendered list. The page is parsed into an
+   * inert document (no scripts run) and only the wanted rows are adopted.
+   */
+  async function addMissingRows(ids) {
+    let doc;
+    try {
+      const response = await fetch("/chats/", { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch (error) {
+      console.error("chat: fetching the conversation list failed", error);
+      return;
+    }
+    for (const id of ids) {
+      const fresh = doc.querySelector(`#conversation-list li[data-conversation-id="${id}"]`);
+      if (!fresh || rowFor(id)) continue;
+      const row = document.importNode(fresh, true);
+      for (const node of qsa(".conversation-empty", list)) node.remove();
+      list.prepend(row);
+      localizeTimes(row);
+      const at = Date.parse(qs("time.conversation-time", row)?.getAttribute("datetime") || "");
+      reorder(row, Number.isNaN(at) ? 0 : at);
+    }
+    updateTitle();
   }
 
   function onAdded({ conversation }) {

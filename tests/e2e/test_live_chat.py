@@ -164,6 +164,8 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     # ...and edits the message Bob already has on screen...
     response = client.post(f"/chats/{conversation.pk}/messages/1/edit/", {"body": "before the outage, edited"})
     assert response.status_code == 302
+    # ...and adds Bob to a new group, whose conversation.added nobody is there to receive.
+    added = default_conversation(group_create(actor=alice, name="Added while away", member_usernames=["bob"]))
     # ...and Bob writes too: queued, then sent with its client_id once the socket is back.
     send(bob, "bob, while away")
     expect(bob.locator("#messages li.message.pending .message-status")).to_have_text("waiting for the connection…")
@@ -172,6 +174,7 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     expect(bob.locator("#connection-banner")).to_be_hidden(timeout=RECONNECT_TIMEOUT_MS)
     expect(bob.locator("#messages li.message[data-seq='5'] .message-body")).to_have_text("bob, while away")
     expect(bob.locator("#messages li.message.pending")).to_have_count(0)
+    expect(row(bob, added.pk).locator(".conversation-name")).to_have_text("Added while away / general")
     assert seqs(bob) == [1, 2, 3, 4, 5]
     expect(bob.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text("before the outage, edited")
     expect(bob.locator("#messages li.message[data-seq='1'] .edited")).to_have_text("(edited)")
