@@ -8,7 +8,7 @@ from accounts.models import User
 from chatsite.errors import Invalid
 from groups.models import Membership
 from groups.services import group_owner_leave
-from messaging import events
+from messaging import events, protocol
 from messaging.models import Conversation, Message
 from messaging.serializers import message_json
 
@@ -87,7 +87,7 @@ def user_delete(*, user: User, delete_messages: bool = False) -> None:
             for message in on_screen.iterator(chunk_size=500):
                 message.author, message.deleted, message.body = None, True, ""
                 events.to_conversation(
-                    message.conversation_id, {"type": "message.deleted", "message": message_json(message)}
+                    message.conversation_id, {"type": protocol.MESSAGE_DELETED, "message": message_json(message)}
                 )
             written.update(deleted=True, body="")
 

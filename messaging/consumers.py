@@ -408,11 +408,15 @@ class ChatConsumer(AsyncConsumer):
 
     async def access_added(self, event: dict) -> None:
         conversation_id = event["conversation"]
-        if conversation_id not in self.conversations:
-            added = json.loads(event["frame"]).get("conversation") or {}
-            await self._join(events.conversation_group(conversation_id))
-            self._gain(conversation_id, last_seq=added.get("last_seq", 0), unread=added.get("unread", 0))
+        if conversation_id in self.conversations:
+            await self.send_text(event["frame"])
+            return
+        added = json.loads(event["frame"]).get("conversation") or {}
+        await self._join(events.conversation_group(conversation_id))
+        self._gain(conversation_id, last_seq=added.get("last_seq", 0), unread=added.get("unread", 0))
         await self.send_text(event["frame"])
+        # Joining a group with history: count its unread messages as `hello` would.
+        await self._recount(conversation_id)
 
     async def access_removed(self, event: dict) -> None:
         for conversation_id in event["conversations"]:
@@ -453,7 +457,11 @@ class ChatConsumer(AsyncConsumer):
         )
 
     async def _recount(self, conversation_id: int) -> None:
-        """A message was deleted while some were unread: it may have been one of them."""
+        """Count in the database, and send `unread` if the socket's counter was off.
+
+        For the rare events a counter cannot follow: a deletion while messages were
+        unread (it may have been one of them), a conversation gained with history.
+        """
         count = await in_db_thread(selectors.unread_count)(self.user, conversation_id)
         if conversation_id in self.conversations and count != self.unread.get(conversation_id):
             self.unread[conversation_id] = count

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from chatsite.errors import Invalid, NotFound
 from groups.access import access_group
-from messaging import events
+from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.models import Conversation, Message, ReadState
 from messaging.selectors import conversation_member_ids, unread_count
@@ -75,7 +75,7 @@ def message_send(*, actor: User, conversation_id, body, client_id: str | None = 
                 conversation=conversation, seq=seq, author=actor, body=body, client_id=client_id, created_at=now
             )
             events.to_conversation(
-                conversation.pk, {"type": "message.new", "message": message_json(message)}, author_id=actor.pk
+                conversation.pk, {"type": protocol.MESSAGE_NEW, "message": message_json(message)}, author_id=actor.pk
             )
     except IntegrityError:
         # The same client_id won a race in another process: answer with that one.
@@ -123,7 +123,7 @@ def message_edit(*, actor: User, conversation_id, seq, body) -> Message:
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
         events.to_conversation(
-            conversation.pk, {"type": "message.edited", "message": message_json(message)}, author_id=actor.pk
+            conversation.pk, {"type": protocol.MESSAGE_EDITED, "message": message_json(message)}, author_id=actor.pk
         )
     return message
 
@@ -138,7 +138,7 @@ def message_delete(*, actor: User, conversation_id, seq) -> Message:
         message.body = ""
         message.save(update_fields=["deleted", "body"])
         events.to_conversation(
-            conversation.pk, {"type": "message.deleted", "message": message_json(message)}, author_id=actor.pk
+            conversation.pk, {"type": protocol.MESSAGE_DELETED, "message": message_json(message)}, author_id=actor.pk
         )
     return message
 
@@ -157,12 +157,12 @@ def read_mark(*, actor: User, conversation_id, seq) -> int:
     if moved:
         events.to_conversation(
             conversation.pk,
-            {"type": "read", "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
+            {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
             author_id=actor.pk,
         )
         events.to_users(
             [actor.pk],
-            {"type": "unread", "conversation": conversation.pk, "count": unread_count(actor, conversation.pk)},
+            {"type": protocol.UNREAD, "conversation": conversation.pk, "count": unread_count(actor, conversation.pk)},
         )
     return seq
 
@@ -172,7 +172,7 @@ def typing_notify(*, actor: User, conversation_id) -> None:
     conversation, _membership = access_conversation(actor, conversation_id)
     events.to_conversation(
         conversation.pk,
-        {"type": "typing", "conversation": conversation.pk, "user": user_json(actor)},
+        {"type": protocol.TYPING, "conversation": conversation.pk, "user": user_json(actor)},
         author_id=actor.pk,
     )
 

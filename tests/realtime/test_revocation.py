@@ -50,6 +50,19 @@ async def test_added_to_a_group_delivers_its_conversations_from_then_on(connect,
     assert (await carol.expect("message.new"))["message"]["body"] == "welcome"
 
 
+async def test_a_conversation_gained_with_history_counts_it_as_unread_like_hello(connect, team):
+    for n in range(3):
+        await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body=f"{n}")
+    carol = await connect(team.carol)
+    await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
+    assert (await carol.expect("conversation.added"))["conversation"]["last_seq"] == 3
+    assert await carol.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 3}
+    assert (await connect(team.carol)).hello["conversations"] == [{"id": team.general.pk, "last_seq": 3, "unread": 3}]
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="then one more")
+    await carol.expect("message.new")
+    assert (await carol.expect("unread"))["count"] == 4
+
+
 async def test_a_deleted_group_is_removed_from_every_member_socket(connect, team):
     alice, bob = await connect(team.alice), await connect(team.bob)
     await call(group_services.group_delete)(actor=team.alice, group_id=team.group.pk)
