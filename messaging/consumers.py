@@ -53,6 +53,18 @@ TO_OTHERS_ONLY = frozenset({protocol.TYPING, protocol.READ, protocol.PRESENCE})
 MAX_ID = 2**63 - 1  # the database's bigint; larger numbers cannot name anything
 
 
+_warned_at: dict[str, float] = {}
+
+
+def log_outage(what: str) -> None:
+    """Log an outage once a minute per kind, not once per socket: Redis down must not flood the log."""
+    now = time.monotonic()
+    if now - _warned_at.get(what, -60.0) < 60.0:
+        return
+    _warned_at[what] = now
+    logger.warning(what, exc_info=True)
+
+
 def in_db_thread(func):
     """Run ORM work on the socket worker pool, with stale connections closed around it."""
     return database_sync_to_async(func, thread_sensitive=False, executor=db_executor)
@@ -136,7 +148,7 @@ class ChatConsumer(AsyncConsumer):
             try:
                 self.channel_name = await self.channel_layer.new_channel()
             except Exception:
-                logger.warning("channel layer unreachable: socket runs without live events", exc_info=True)
+                log_outage("channel layer unreachable: socket runs without live events")
                 self.channel_layer = None
             else:
                 sources.append(partial(self.channel_layer.receive, self.channel_name))
@@ -225,12 +237,15 @@ class ChatConsumer(AsyncConsumer):
         self.closed = True
         if self.heartbeat is not None and self.heartbeat is not asyncio.current_task():
             self.heartbeat.cancel()
+            # Let a refresh in flight finish first, or it could re-add this socket after it is removed.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.heartbeat
         if self.accepted:
             realtime_limits.release(self.user_id)
             try:
                 went_offline = await in_thread(realtime_presence.store().closed)(self.user_id, self.socket_id)
             except Exception:
-                logger.warning("presence store unreachable on close", exc_info=True)
+                log_outage("presence store unreachable on close")
                 went_offline = False
             if went_offline:
                 await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=False)
@@ -242,7 +257,7 @@ class ChatConsumer(AsyncConsumer):
         try:
             came_online, online = await in_db_thread(_open_presence)(self.user, self.socket_id)
         except Exception:
-            logger.warning("presence store unreachable on connect", exc_info=True)
+            log_outage("presence store unreachable on connect")
             return
         if came_online:
             await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=True)
@@ -260,14 +275,14 @@ class ChatConsumer(AsyncConsumer):
             try:
                 await in_thread(realtime_presence.store().refresh)(self.user_id, self.socket_id)
             except Exception:
-                logger.warning("presence refresh failed", exc_info=True)
+                log_outage("presence refresh failed")
             if time.monotonic() < recheck_at:
                 continue
             recheck_at = time.monotonic() + recheck
             try:
                 active = await in_db_thread(realtime_selectors.user_is_active)(self.user_id)
             except Exception:
-                logger.warning("account re-check failed", exc_info=True)
+                log_outage("account re-check failed")
                 continue
             if not active:
                 await self.close(protocol.CLOSE_SESSION_ENDED)
@@ -475,7 +490,7 @@ class ChatConsumer(AsyncConsumer):
         try:
             await self.channel_layer.group_add(group, self.channel_name)
         except Exception:
-            logger.warning("channel layer group_add %s failed", group, exc_info=True)
+            log_outage("channel layer group_add failed")
             return
         self.groups_joined.add(group)
 
@@ -486,4 +501,4 @@ class ChatConsumer(AsyncConsumer):
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
         except Exception:
-            logger.warning("channel layer group_discard %s failed", group, exc_info=True)
+            log_outage("channel layer group_discard failed")

@@ -1,0 +1,59 @@
+"""The socket's building blocks: token bucket, abuse meter, and the presence store in use."""
+
+import time
+import uuid
+
+import pytest
+
+from messaging import realtime_presence
+from messaging.realtime_limits import AbuseMeter, TokenBucket
+
+
+def test_the_token_bucket_allows_a_burst_then_the_sustained_rate():
+    bucket = TokenBucket(rate=2.0, capacity=3)
+    start = bucket.updated
+    assert [bucket.take(start) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(start + 0.5)  # one token back after 1/rate seconds
+    assert not bucket.take(start + 0.5)
+    assert [bucket.take(start + 100) for _ in range(4)] == [True, True, True, False]  # never more than capacity
+
+
+def test_the_abuse_meter_counts_errors_in_a_sliding_window():
+    meter = AbuseMeter(limit=3, window=10.0)
+    assert not meter.strike(0.0) and not meter.strike(5.0)
+    assert not meter.strike(11.0)  # the first one has left the window
+    assert meter.strike(12.0)  # three within ten seconds
+
+
+@pytest.fixture
+def store(settings):
+    settings.WS_PRESENCE_TTL = 0.3
+    return realtime_presence.store()
+
+
+def test_presence_counts_sockets_and_reports_the_first_and_last(store, db):
+    user = 10_000 + uuid.uuid4().int % 1_000_000  # no real user needed: the store keys by id
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    assert store.opened(user, first) is True
+    assert store.opened(user, second) is False
+    assert store.online_among([user, user + 1]) == {user}
+    assert store.closed(user, first) is False
+    assert store.closed(user, second) is True
+    assert store.online_among([user]) == set()
+
+
+def test_sockets_that_stop_refreshing_expire(store, db):
+    """A crashed process's sockets stop counting after WS_PRESENCE_TTL; a refreshed one stays."""
+    user = 10_000 + uuid.uuid4().int % 1_000_000
+    crashed, alive = uuid.uuid4().hex, uuid.uuid4().hex
+    store.opened(user, crashed)
+    store.opened(user, alive)
+    time.sleep(0.2)
+    store.refresh(user, alive)
+    time.sleep(0.2)
+    assert store.online_among([user]) == {user}
+    assert store.closed(user, alive) is True  # the crashed one no longer holds the user online
+    store.opened(user, crashed)
+    time.sleep(0.4)
+    assert store.online_among([user]) == set()
+    assert store.opened(user, alive) is True  # so the next socket announces the user online again
