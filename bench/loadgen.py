@@ -862,6 +862,7 @@ async def run_capacity(
             "open_s": round(open_s, 3),
             "sockets_per_s": round(len(opened) / open_s, 1) if open_s else None,
             "generator_cpu_util": round(step_gen_cpu / open_s, 3) if open_s else None,
+            "generator_saturated": bool(open_s and step_gen_cpu / open_s > 0.8),
             "server_cpu_util": round(step_srv_cpu / open_s, 3) if open_s and step_srv_cpu is not None else None,
             "server_rss_mb": mb(rss),
             "server_rss_per_socket_kb": (
