@@ -44,6 +44,10 @@ seed: install
 screenshots: install-dev
 	$(PY) scripts/screenshots.py
 
+# All benchmark scenarios, chat server vs the Node and Python peers (PostgreSQL and Redis on 127.0.0.1; see BENCHMARKS.md).
+bench: install-dev
+	$(PY) bench/run.py
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -46,13 +46,17 @@ class Scenario:
     rate: float = 0.0
     duration: float = 0.0
     steps: tuple[int, ...] = ()
+    messages: int = 0  # "pages": messages stored in the conversation before the load
 
 
 SCENARIOS: dict[str, Scenario] = {
     "fanout": Scenario("fanout", "traffic", rooms=1, members=100, rate=20.0, duration=30.0),
     "rooms": Scenario("rooms", "traffic", rooms=100, members=10, rate=100.0, duration=30.0),
     "capacity": Scenario("capacity", "capacity", rooms=100, members=10, steps=loadgen.DEFAULT_STEPS),
+    # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
+    "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
 }
+HTTP_TARGETS = {"chatsite"}  # the peers serve no pages
 
 
 # ------------------------------------------------------------------------------------------ targets
@@ -65,6 +69,7 @@ class RunContext:
     workdir: Path
     server_prefix: list[str]  # e.g. ["taskset", "-c", "0"]
     python: str = sys.executable
+    server_env: dict[str, str] = field(default_factory=dict)  # extra environment for the chat server
 
 
 @dataclass
@@ -160,9 +165,101 @@ def start_py_websockets(scenario: Scenario, ctx: RunContext) -> RunningTarget:
     return RunningTarget("py_websockets", plan, [proc.pid], [proc])
 
 
-# A "chatsite" target plugs in the same way: a @target("chatsite") function that starts the ASGI server with
-# ctx.server_prefix, creates scenario.rooms groups of scenario.members users, logs each user in, and returns
-# RunningTarget(plan={"url", "origin", "clients": [{"cookie", "conversations"}]}, pids=[server pids]).
+# ----------------------------------------------------------------------------------------- chatsite
+
+PROJECT_DIR = BENCH_DIR.parent
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_bench")
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+_chatsite_db_ready = False
+_chatsite_runs = 0
+
+
+def chatsite_env(**extra: str) -> dict[str, str]:
+    """The production configuration: DEBUG off, PostgreSQL, Redis channel layer and cache (own prefixes)."""
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-only-secret-key-" + "x" * 40),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": BENCH_DATABASE_URL,
+        "REDIS_URL": BENCH_REDIS_URL,
+        "CHANNEL_LAYER_PREFIX": "chatbench",
+        "CACHE_KEY_PREFIX": "chatbench",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "STATIC_ROOT": str(RESULTS_DIR / "tmp" / "static"),  # collected once, so pages find the manifest
+    }
+    env.update(extra)
+    return env
+
+
+def chatsite_prepare_db(ctx: RunContext) -> None:
+    """Drop and re-create the dedicated bench database, then migrate it (once per orchestrator run)."""
+    global _chatsite_db_ready
+    if _chatsite_db_ready:
+        return
+    import psycopg  # the project's own driver; imported here so peer-only runs do not need it
+
+    base, _, name = BENCH_DATABASE_URL.rpartition("/")
+    if not name.replace("_", "").isalnum() or "bench" not in name:
+        raise RuntimeError(f"refusing to re-create database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    for command in (["migrate"], ["collectstatic", "--clear"]):
+        argv = [ctx.python, "manage.py", *command, "--noinput", "-v", "0"]
+        subprocess.run(argv, cwd=PROJECT_DIR, env=chatsite_env(), check=True)
+    _chatsite_db_ready = True
+
+
+def chatsite_sessions(ctx: RunContext, prefix: str, groups: int, members: int, messages: int = 0) -> dict:
+    """Bench users in groups with logged-in sessions (manage.py bench_sessions), as a plan fragment."""
+    argv = [ctx.python, "manage.py", "bench_sessions", "--force", "--prefix", prefix]
+    argv += ["--groups", str(groups), "--members", str(members), "--messages", str(messages)]
+    out = subprocess.run(argv, cwd=PROJECT_DIR, env=chatsite_env(), check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def start_chatsite_server(ctx: RunContext, name: str = "chatsite") -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    argv = [ctx.python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
+    log = (ctx.workdir / f"{name}.log").open("ab")
+    proc = subprocess.Popen(
+        ctx.server_prefix + argv,
+        cwd=PROJECT_DIR,
+        env=chatsite_env(**ctx.server_env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    log.close()
+    try:
+        wait_for_port(port, proc, timeout=60)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, port
+
+
+@target("chatsite")
+def start_chatsite(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """daphne + PostgreSQL + Redis, DEBUG off; users, groups and sessions made by manage.py bench_sessions."""
+    global _chatsite_runs
+    chatsite_prepare_db(ctx)
+    _chatsite_runs += 1
+    prefix = f"{scenario.name[:5]}{_chatsite_runs}"
+    messages = scenario.messages if scenario.kind == "pages" else 0
+    fragment = chatsite_sessions(ctx, prefix, scenario.rooms, scenario.members, messages)
+    proc, port = start_chatsite_server(ctx)
+    plan = {
+        "name": "chatsite",
+        "url": f"ws://{HOST}:{port}/ws/",
+        "origin": f"http://{HOST}:{port}",
+        "http": f"http://{HOST}:{port}",
+        "clients": fragment["clients"],
+        "conversations": fragment["conversations"],
+    }
+    return RunningTarget("chatsite", plan, [proc.pid], [proc])
 
 
 # -------------------------------------------------------------------------------------------- runs
@@ -170,6 +267,10 @@ def start_py_websockets(scenario: Scenario, ctx: RunContext) -> RunningTarget:
 
 def loadgen_argv(scenario: Scenario, plan_path: Path, pids: list[int], out: Path, label: str) -> list[str]:
     argv = [str(BENCH_DIR / "loadgen.py")]
+    if scenario.kind == "pages":
+        argv = [str(BENCH_DIR / "pages.py"), "--concurrency", str(scenario.members), "--queries"]
+        argv += ["--duration", str(scenario.duration), "--plan", str(plan_path), "--out", str(out), "--label", label]
+        return argv + (["--server-pid", ",".join(map(str, pids))] if pids else [])
     if scenario.kind == "capacity":
         argv += ["capacity", "--steps", ",".join(map(str, scenario.steps))]
     else:
@@ -220,14 +321,18 @@ def run_one(target_name: str, scenario: Scenario, ctx: RunContext, loadgen_prefi
         plan_path = ctx.workdir / f"plan-{target_name}-{scenario.name}.json"
         plan_path.write_text(json.dumps(running.plan))
         argv = [*loadgen_prefix, ctx.python, *loadgen_argv(scenario, plan_path, running.pids, out, label)]
-        timeout = scenario.duration + 180
+        timeout = scenario.duration * 2 + 180
+        env = chatsite_env() if scenario.kind == "pages" else None  # its query count opens the bench database
         with (ctx.workdir / f"loadgen-{target_name}-{scenario.name}.log").open("wb") as log:
-            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            proc = subprocess.run(
+                argv, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False, env=env, cwd=PROJECT_DIR
+            )
         alive = all(loadgen.proc_alive(pid) for pid in running.pids)
     finally:
         running.stop()
     result = json.loads(out.read_text()) if out.exists() else {"ok": False, "error": "no result written"}
     result["target"] = target_name
+    result.setdefault("scenario", scenario.name)
     result["loadgen_exit"] = proc.returncode
     result["server_alive_at_end"] = alive
     result["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -244,6 +349,14 @@ def summarise(result: dict) -> dict:
     }
     if "error" in result:
         row["error"] = result["error"]
+        return row
+    if result.get("scenario") == "pages":
+        for name, ep in result.get("endpoints", {}).items():
+            row[f"{name}_rps"] = ep["requests_per_s"]
+            row[f"{name}_p50_ms"] = ep["latency_ms"]["p50"]
+            row[f"{name}_p99_ms"] = ep["latency_ms"]["p99"]
+            row[f"{name}_cpu_ms_per_request"] = ep["server"]["cpu_ms_per_request"]
+        row["queries"] = result.get("queries")
         return row
     if result.get("scenario") == "capacity":
         last = result["steps"][-1] if result.get("steps") else {}
@@ -282,7 +395,7 @@ def summarise(result: dict) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    traffic = [r for r in rows if r.get("scenario") != "capacity" and "error" not in r]
+    traffic = [r for r in rows if r.get("scenario") not in ("capacity", "pages") and "error" not in r]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
         head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}  disturbed"
@@ -300,6 +413,11 @@ def print_table(rows: list[dict]) -> None:
                 f"{r['target']:<15}capacity  open={r['max_open']} hello p50/p99={r['hello_p50_ms']}/"
                 f"{r['hello_p99_ms']} ms, server RSS {r['server_rss_mb']} MB "
                 f"({r['server_rss_per_socket_kb']} KB/socket), stopped_by={r['stopped_by']}"
+            )
+        elif r.get("scenario") == "pages" and "error" not in r:
+            print(
+                f"{r['target']:<15}pages     "
+                + json.dumps({k: v for k, v in r.items() if k not in ("target", "scenario")})
             )
         elif "error" in r:
             print(f"{r['target']:<15}{r['scenario']:<10}ERROR {r['error']}")
@@ -384,7 +502,9 @@ def main(argv=None) -> int:
     for target_name in args.targets:
         for scenario_name in args.scenarios:
             scenario = SCENARIOS[scenario_name]
-            if args.duration is not None and scenario.kind == "traffic":
+            if scenario.kind == "pages" and target_name not in HTTP_TARGETS:
+                continue
+            if args.duration is not None and scenario.kind in ("traffic", "pages"):
                 scenario = replace(scenario, duration=args.duration)
             if args.steps is not None and scenario.kind == "capacity":
                 scenario = replace(scenario, steps=tuple(args.steps))
