@@ -11,27 +11,20 @@ import functools
 import http.server
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.conftest import PASSWORD
+from tests.servers import DaphneServer, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BASE_DIR = Path(settings.BASE_DIR)
-STARTUP_TIMEOUT = 30.0  # seconds for daphne to answer HTTP
 TIMEOUT_MS = 15_000  # Playwright waits
 
 
@@ -43,88 +36,6 @@ def _browser_unavailable() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -r requirements-dev.txt)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    """The URL of the database this test run uses, for the server subprocess."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if connection.vendor == "postgresql":
-        auth = quote(db.get("USER") or "", safe="")
-        if db.get("PASSWORD"):
-            auth += ":" + quote(db["PASSWORD"], safe="")
-        host = db.get("HOST") or "127.0.0.1"
-        port = db.get("PORT") or 5432
-        return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
-    raise RuntimeError(f"no server subprocess support for {connection.vendor}")
-
-
-class DaphneServer:
-    """One daphne process serving the app; can be stopped and started again on the same port."""
-
-    def __init__(self, log_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.env = {
-            **os.environ,
-            "DEBUG": "1",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DATABASE_URL": database_url(),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONUNBUFFERED": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-
-    def start(self) -> None:
-        assert self.process is None, "already running"
-        log = open(self.log_path, "ab")  # noqa: SIM115 (handed to the subprocess, closed in stop())
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatsite.asgi:application"],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self._log = log
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-        self._log.close()
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +70,10 @@ def browser():
 @pytest.fixture
 def server(browser, transactional_db, tmp_path) -> Iterator[DaphneServer]:
     """The app in a daphne subprocess on the committed test database."""
-    daphne = DaphneServer(tmp_path / "daphne.log")
+    daphne = DaphneServer(tmp_path / "daphne.log", env=server_env(DEBUG=1))
     daphne.start()
     yield daphne
-    daphne.stop()
+    daphne.close()
     print(f"--- daphne log ---\n{daphne.log_tail()}")
 
 

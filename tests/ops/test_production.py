@@ -5,17 +5,16 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
+
+from tests.servers import DaphneServer, database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 HASHED_CSS = re.compile(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"')
@@ -82,21 +81,6 @@ def test_app_serves_hashed_compressed_static_files(collected, settings):
     assert client.get("/static/css/no-such-file.css").status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The test database this run created, for a server in another process."""
-    db = django_settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _get(url: str, **headers) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a loopback http URL built here
     try:
@@ -107,36 +91,15 @@ def _get(url: str, **headers) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture
-def daphne_server(collected, transactional_db):
+def daphne_server(collected, transactional_db, tmp_path):
     """One daphne process with DEBUG=0 and nothing in front of it."""
-    port = _free_port()
-    env = production_env(STATIC_ROOT=collected, DATABASE_URL=_database_url())
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = production_env(STATIC_ROOT=collected, DATABASE_URL=database_url(), LOG_LEVEL="WARNING", PYTHONUNBUFFERED=1)
+    server = DaphneServer(tmp_path / "daphne.log", env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(f"{base}/healthz")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start: {process.stdout.read().decode()}") from None
-                time.sleep(0.2)
-        yield base
+        server.start()
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.close()
 
 
 @pytest.mark.multiprocess

@@ -11,21 +11,15 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from groups import services as group_services
 from messaging.models import Message
 from tests.realtime.conftest import call
+from tests.servers import DaphneServer, server_env
 
 pytestmark = [
     pytest.mark.multiprocess,
@@ -36,73 +30,24 @@ pytestmark = [
     ),
 ]
 
-STARTUP_TIMEOUT = 30.0  # seconds for a server to answer its first handshake
 FRAME_TIMEOUT = 10.0  # seconds for a frame that must come
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-class Server:
-    """`daphne chatsite.asgi:application` on a listening socket handed over by file descriptor."""
-
-    def __init__(self, log_path: Path):
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(128)
-        self.port = self.listener.getsockname()[1]
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.url = f"ws://127.0.0.1:{self.port}/ws/"
-        self.log_path = log_path
-        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        env = {
-            **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DATABASE_URL": database_url(),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-        fd = self.listener.fileno()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--fd", str(fd), "chatsite.asgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            pass_fds=[fd],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.listener.close()
-        self.log.close()
-
-    def log_tail(self) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
 
 
 @pytest.fixture
 def servers(transactional_db, tmp_path):
+    """Two servers with production settings, started together on sockets bound here first."""
     started = []
     try:
         for name in ("a", "b"):
-            started.append(Server(tmp_path / f"daphne-{name}.log"))
+            server = DaphneServer(tmp_path / f"daphne-{name}.log", env=server_env(DEBUG=0), hand_over_socket=True)
+            started.append(server)
+            server.start(wait=False)
+        for server in started:
+            server.wait_ready()
         yield started
     finally:
         for server in started:
-            server.stop()
+            server.close()
 
 
 class WsClient:
@@ -123,22 +68,12 @@ class WsClient:
                 return frame
 
 
-async def open_client(server: Server, cookie: str, stack: contextlib.AsyncExitStack) -> WsClient:
+async def open_client(server: DaphneServer, cookie: str, stack: contextlib.AsyncExitStack) -> WsClient:
     from websockets.asyncio.client import connect
 
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            ws = await stack.enter_async_context(
-                connect(server.url, origin=server.origin, additional_headers={"Cookie": cookie}, open_timeout=5)
-            )
-            break
-        except (OSError, TimeoutError):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not answer:\n{server.log_tail()}") from None
-            await asyncio.sleep(0.2)
+    ws = await stack.enter_async_context(
+        connect(server.ws_url, origin=server.url, additional_headers={"Cookie": cookie}, open_timeout=5)
+    )
     hello = json.loads(await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT))
     assert hello["type"] == "hello"
     return WsClient(ws, hello)
