@@ -1,5 +1,7 @@
 """Losing access takes effect on open sockets at once: no more events, sends refused."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -135,3 +137,25 @@ async def test_a_closed_socket_gets_nothing_more(connect, team):
     assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
     await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="too late")
     assert await bob.ws.receive_nothing(0.2)
+
+
+async def test_deleting_an_account_removes_its_conversations_then_closes_its_sockets(connect, team):
+    direct, _ = await call(services.direct_open)(actor=team.alice, username="bob")
+    alice, bob = await connect(team.alice), await connect(team.bob)
+
+    await call(account_services.user_delete)(user=team.bob)
+
+    removed = []
+    while True:
+        output = await bob.ws.receive_output(2)
+        if output["type"] == "websocket.close":
+            break
+        frame = json.loads(output["text"])
+        if frame["type"] != "presence":
+            assert frame["type"] == "conversation.removed", frame
+            removed.append(frame["conversation"])
+    assert output.get("code") == protocol.CLOSE_SESSION_ENDED
+    assert sorted(removed) == sorted([team.general.pk, direct.pk])
+    # The others keep their conversations: alice still gets what is sent there.
+    await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="still on")
+    assert (await alice.expect("message.new"))["message"]["body"] == "still on"
