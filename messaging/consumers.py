@@ -357,6 +357,9 @@ class ChatConsumer(AsyncConsumer):
         conversation_id = _whole_number(frame, "conversation")
         self._take_message_token()
         client_id = frame.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            # Required on the socket: it is what makes a retry after a drop safe.
+            raise Invalid("“client_id” must be a non-empty string (a UUID the client chose).", code=protocol.INVALID)
         message = await in_db_thread(_send_message)(self.user, conversation_id, frame.get("body"), client_id)
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})

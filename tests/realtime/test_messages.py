@@ -172,6 +172,9 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open(connect, te
     assert (await answer_to(frame={"type": "sync", "cursors": [1, 2]}))["code"] == "invalid"
     assert (await answer_to(frame={"type": "sync", "cursors": {"x": 1}}))["code"] == "invalid"
     assert (await answer_to(frame={"type": "read", "conversation": general, "seq": -1}))["code"] == "invalid"
+    assert (await answer_to(frame={"type": "message.send", "conversation": general, "body": "x"}))["code"] == "invalid"
+    no_id = {"type": "message.send", "conversation": general, "body": "x", "client_id": ""}
+    assert (await answer_to(frame=no_id))["code"] == "invalid"
     blank = await answer_to(frame={"type": "message.send", "conversation": general, "body": "   ", "client_id": "b"})
     assert blank == {"type": "error", "code": "blank", "detail": blank["detail"], "client_id": "b"}
     too_long = {"type": "message.send", "conversation": general, "body": "x" * 4001, "client_id": "t"}
