@@ -185,6 +185,9 @@ def chatsite_env(**extra: str) -> dict[str, str]:
         "REDIS_URL": BENCH_REDIS_URL,
         "CHANNEL_LAYER_PREFIX": "chatbench",
         "CACHE_KEY_PREFIX": "chatbench",
+        # docs/deploy.md: "in production set DB_POOL" (under ASGI, CONN_MAX_AGE keeps a connection per request
+        # thread); --server-env DB_POOL=0 measures the CONN_MAX_AGE=600 fallback.
+        "DB_POOL": "20",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "STATIC_ROOT": str(RESULTS_DIR / "tmp" / "static"),  # collected once, so pages find the manifest
     }
@@ -475,6 +478,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S seconds for idle CPUs"
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the chat server (repeatable), e.g. DB_POOL=16; use with --out-dir",
+    )
     args = parser.parse_args(argv)
 
     unknown = [t for t in args.targets if t not in TARGETS] + [s for s in args.scenarios if s not in SCENARIOS]
@@ -495,7 +505,8 @@ def main(argv=None) -> int:
     # A terminated orchestrator still stops the server it started (finally blocks run on SystemExit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     loadgen.raise_nofile_limit()  # inherited by the servers and the load generator
-    ctx = RunContext(workdir=workdir, server_prefix=server_prefix)
+    server_env = dict(item.split("=", 1) for item in args.server_env)
+    ctx = RunContext(workdir=workdir, server_prefix=server_prefix, server_env=server_env)
 
     started = time.monotonic()
     results = []
@@ -522,7 +533,7 @@ def main(argv=None) -> int:
     summary = {
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "elapsed_s": round(time.monotonic() - started, 1),
-        "overrides": {"duration": args.duration, "steps": args.steps},
+        "overrides": {"duration": args.duration, "steps": args.steps, "server_env": server_env},
         "environment": {**environment(pinned, args.server_cpu, args.loadgen_cpu), "nice": args.nice},
         "runs": rows,
     }
