@@ -56,7 +56,12 @@ SCENARIOS: dict[str, Scenario] = {
     # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
     "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
 }
-HTTP_TARGETS = {"chatsite"}  # the peers serve no pages
+HTTP_TARGETS = {"chatsite"}
+DEFAULT_TARGETS = [
+    "chatsite",
+    "node_ws",
+    "py_websockets",
+]  # chatsite_2proc on request (--targets)  # the peers serve no pages
 
 
 # ------------------------------------------------------------------------------------------ targets
@@ -70,6 +75,7 @@ class RunContext:
     server_prefix: list[str]  # e.g. ["taskset", "-c", "0"]
     python: str = sys.executable
     server_env: dict[str, str] = field(default_factory=dict)  # extra environment for the chat server
+    generator_prefix: list[str] = field(default_factory=list)  # the generator's pinning (chatsite_2proc's 2nd server)
 
 
 @dataclass
@@ -263,6 +269,27 @@ def start_chatsite(scenario: Scenario, ctx: RunContext) -> RunningTarget:
         "conversations": fragment["conversations"],
     }
     return RunningTarget("chatsite", plan, [proc.pid], [proc])
+
+
+@target("chatsite_2proc")
+def start_chatsite_2proc(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """Two daphne processes behind the same Redis, one per core (the second shares the generator's core);
+    sockets alternate between them, so most deliveries cross processes through the channel layer."""
+    global _chatsite_runs
+    chatsite_prepare_db(ctx)
+    _chatsite_runs += 1
+    fragment = chatsite_sessions(ctx, f"{scenario.name[:5]}{_chatsite_runs}", scenario.rooms, scenario.members)
+    second = replace(ctx, server_prefix=ctx.generator_prefix)
+    procs, ports = zip(
+        start_chatsite_server(ctx, "chatsite-a"), start_chatsite_server(second, "chatsite-b"), strict=True
+    )
+    clients = [
+        {**client, "url": f"ws://{HOST}:{ports[i % 2]}/ws/", "origin": f"http://{HOST}:{ports[i % 2]}"}
+        for i, client in enumerate(fragment["clients"])
+    ]
+    plan = {"name": "chatsite_2proc", "url": f"ws://{HOST}:{ports[0]}/ws/", "clients": clients}
+    plan["conversations"] = fragment["conversations"]
+    return RunningTarget("chatsite_2proc", plan, [p.pid for p in procs], list(procs))
 
 
 # -------------------------------------------------------------------------------------------- runs
@@ -464,7 +491,7 @@ def csv(value: str) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--targets", type=csv, default=list(TARGETS), help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--targets", type=csv, default=DEFAULT_TARGETS, help=f"comma list of {', '.join(TARGETS)}")
     parser.add_argument("--scenarios", type=csv, default=list(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
     parser.add_argument("--duration", type=float, help="override the traffic scenarios' sending time (seconds)")
     parser.add_argument("--steps", type=loadgen.int_list, help="override the capacity steps, e.g. 200,500")
@@ -506,7 +533,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     loadgen.raise_nofile_limit()  # inherited by the servers and the load generator
     server_env = dict(item.split("=", 1) for item in args.server_env)
-    ctx = RunContext(workdir=workdir, server_prefix=server_prefix, server_env=server_env)
+    ctx = RunContext(
+        workdir=workdir, server_prefix=server_prefix, server_env=server_env, generator_prefix=loadgen_prefix
+    )
 
     started = time.monotonic()
     results = []

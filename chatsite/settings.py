@@ -131,6 +131,11 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="chatsite")},
         }
     }
+    if env.str("CHANNEL_LAYER", default="pubsub") == "redis":
+        # The list-based RedisChannelLayer, kept for comparison (bench/, BENCHMARKS.md): one Redis
+        # list per socket, so `capacity` is each socket's queue, as with the in-memory layer below.
+        CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.core.RedisChannelLayer"
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 2000
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

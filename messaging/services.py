@@ -63,10 +63,9 @@ def message_send(*, actor: User, conversation_id, body, client_id: str | None = 
     if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
         raise Invalid("client_id must be a string of 1 to 64 characters.")
     conversation, _membership = access_conversation(actor, conversation_id)
-    if client_id is not None:
-        existing = _message_by_client_id(actor, client_id)
-        if existing is not None:
-            return _same_conversation(existing, conversation), False
+    # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
+    # before every send, let the (author, client_id) unique constraint refuse the copy; the
+    # rollback also returns the seq, and the original is answered below.
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -78,7 +77,7 @@ def message_send(*, actor: User, conversation_id, body, client_id: str | None = 
                 conversation.pk, {"type": protocol.MESSAGE_NEW, "message": message_json(message)}, author_id=actor.pk
             )
     except IntegrityError:
-        # The same client_id won a race in another process: answer with that one.
+        # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
         if existing is None:
             raise
