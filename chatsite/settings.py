@@ -88,7 +88,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DB_POOL = env.int("DB_POOL", default=0)
+    # On by default: under daphne every sync view runs in its own thread, and with
+    # persistent connections each thread kept one open until PostgreSQL refused new
+    # clients (measured in BENCHMARKS.md). DB_POOL=0 falls back to CONN_MAX_AGE.
+    DB_POOL = env.int("DB_POOL", default=20)
     if DB_POOL:
         # A psycopg_pool connection pool per process, at most DB_POOL connections
         # (see docs/deploy.md); Django then closes connections back into the pool.
