@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.management import call_command
 
 from accounts import services as account_services
 
@@ -65,3 +68,15 @@ def carol(make_user):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def run_command():
+    """`call_command` returning what the command printed on stdout."""
+
+    def run(*args, **options) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out, **options)
+        return out.getvalue()
+
+    return run

@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command, get_commands, load_command_class
+from django.core.management import get_commands, load_command_class
 from django.utils import timezone
 
 from chatsite.logging import LineFormatter
@@ -28,18 +28,6 @@ def log_output():
     finally:
         for handler, stream in zip(handlers, previous, strict=True):
             handler.setStream(stream)
-
-
-@pytest.fixture
-def run_command():
-    """`call_command` returning what the command printed on stdout."""
-
-    def run(*args, **options) -> str:
-        out = io.StringIO()
-        call_command(*args, stdout=out, **options)
-        return out.getvalue()
-
-    return run
 
 
 @pytest.fixture
