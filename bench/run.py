@@ -56,7 +56,7 @@ SCENARIOS: dict[str, Scenario] = {
     # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
     "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
 }
-HTTP_TARGETS = {"chatsite"}
+HTTP_TARGETS = {"chatsite", "chatsite_uvicorn"}
 DEFAULT_TARGETS = [
     "chatsite",
     "node_ws",
@@ -228,9 +228,19 @@ def chatsite_sessions(ctx: RunContext, prefix: str, groups: int, members: int, m
     return json.loads(out.stdout)
 
 
-def start_chatsite_server(ctx: RunContext, name: str = "chatsite") -> tuple[subprocess.Popen, int]:
+def server_argv(server: str, python: str, port: int) -> list[str]:
+    """The same ASGI app under daphne or uvicorn (httptools, the `websockets` protocol, compression off)."""
+    if server == "uvicorn":
+        argv = [python, "-m", "uvicorn", "chatsite.asgi:application", "--host", HOST, "--port", str(port)]
+        return [*argv, "--ws", "websockets", "--ws-per-message-deflate", "false", "--no-access-log"]
+    return [python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
+
+
+def start_chatsite_server(
+    ctx: RunContext, name: str = "chatsite", server: str = "daphne"
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    argv = [ctx.python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
+    argv = server_argv(server, ctx.python, port)
     log = (ctx.workdir / f"{name}.log").open("ab")
     proc = subprocess.Popen(
         ctx.server_prefix + argv,
@@ -251,7 +261,7 @@ def start_chatsite_server(ctx: RunContext, name: str = "chatsite") -> tuple[subp
 
 
 @target("chatsite")
-def start_chatsite(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+def start_chatsite(scenario: Scenario, ctx: RunContext, server: str = "daphne") -> RunningTarget:
     """daphne + PostgreSQL + Redis, DEBUG off; users, groups and sessions made by manage.py bench_sessions."""
     global _chatsite_runs
     chatsite_prepare_db(ctx)
@@ -259,7 +269,7 @@ def start_chatsite(scenario: Scenario, ctx: RunContext) -> RunningTarget:
     prefix = f"{scenario.name[:5]}{_chatsite_runs}"
     messages = scenario.messages if scenario.kind == "pages" else 0
     fragment = chatsite_sessions(ctx, prefix, scenario.rooms, scenario.members, messages)
-    proc, port = start_chatsite_server(ctx)
+    proc, port = start_chatsite_server(ctx, server=server)
     plan = {
         "name": "chatsite",
         "url": f"ws://{HOST}:{port}/ws/",
@@ -269,6 +279,14 @@ def start_chatsite(scenario: Scenario, ctx: RunContext) -> RunningTarget:
         "conversations": fragment["conversations"],
     }
     return RunningTarget("chatsite", plan, [proc.pid], [proc])
+
+
+@target("chatsite_uvicorn")
+def start_chatsite_uvicorn(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """The same app, settings and data under uvicorn instead of daphne."""
+    running = start_chatsite(scenario, ctx, server="uvicorn")
+    running.name = running.plan["name"] = "chatsite_uvicorn"
+    return running
 
 
 @target("chatsite_2proc")
