@@ -1,0 +1,212 @@
+"""Server CPU per request of the conversation page and the history endpoint, measured in-process.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat_pages_bench .venv/bin/python bench/page_cpu.py [-n 200]
+
+Django runs as in production (DEBUG=0, the settings' connection pool), against the database named by
+DATABASE_URL, which must be migrated (`manage.py migrate`). The first run seeds it: a group of 20 members whose
+"general" conversation holds 60 messages (some edited, one deleted, some with links), and about 20 other
+conversations for the viewer (topics of the group and direct ones, each with messages), so the sidebar has a
+realistic size. Later runs reuse that data.
+
+Each scenario sends its requests through Django's ASGI handler (django.test.AsyncClient: the same middleware
+adaptation and sync/async hops as under daphne) or, with --wsgi, the WSGI handler (django.test.Client), and
+reports CPU milliseconds per request (time.process_time, every thread of the process) and queries per request
+(counted in a separate pass, since counting has a cost of its own):
+
+- page: the conversation page, already read (what a reload or a bench client sees);
+- page-unread: the page with new messages since the viewer's last visit (the read marker moves);
+- history: GET /chats/<id>/messages/ (the latest 50, JSON).
+
+Not a test: timings vary by machine; compare runs made minutes apart on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_pages_bench")
+os.environ.setdefault("SECRET_KEY", "page-cpu-bench")
+os.environ["DEBUG"] = "0"
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The hashed static files' manifest, which DEBUG=0 pages need: collected once into a folder of this script's own.
+os.environ.setdefault("STATIC_ROOT", str(ROOT / "bench" / "results" / "tmp" / "page_cpu_static"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import AsyncClient, Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.services import user_create  # noqa: E402
+from groups import services as group_services  # noqa: E402
+from messaging import services  # noqa: E402
+from messaging.models import Conversation, ReadState  # noqa: E402
+
+VIEWER = "pagebench0"
+MEMBERS = 20
+MESSAGES = 60
+OTHER_TOPICS = 10
+DIRECTS = 10
+
+
+def seed() -> tuple[User, Conversation]:
+    """The viewer and the conversation under test, created on the first run."""
+    viewer = User.objects.filter(username=VIEWER).first()
+    if viewer is not None:
+        group = viewer.memberships.get(group__name="Page bench").group
+        return viewer, group_services.default_conversation(group)
+    users = [
+        user_create(
+            username=f"pagebench{n}",
+            email=f"pagebench{n}@example.com",
+            password="page bench password",
+            display_name=f"Bench Person {n}",
+        )
+        for n in range(MEMBERS + DIRECTS)
+    ]
+    viewer, members, outsiders = users[0], users[1:MEMBERS], users[MEMBERS:]
+    group = group_services.group_create(
+        actor=members[0], name="Page bench", member_usernames=[u.username for u in [viewer, *members[1:]]]
+    )
+    group_services.member_set_role(actor=members[0], group_id=group.pk, username=members[1].username, role="admin")
+    general = group_services.default_conversation(group)
+    authors = [viewer, *members]
+    for n in range(MESSAGES):
+        author = authors[n % 7]
+        body = (
+            f"Message {n} about the plan, see https://example.com/notes/{n} for details"
+            if n % 5 == 0
+            else (
+                f"Message number {n}: a line of ordinary chat text that is about this long, give or take.\nSecond line."
+            )
+        )
+        services.message_send(actor=author, conversation_id=general.pk, body=body)
+    services.message_edit(actor=viewer, conversation_id=general.pk, seq=1, body="Edited first message")
+    services.message_delete(actor=members[0], conversation_id=general.pk, seq=2)
+    for n in range(OTHER_TOPICS):
+        topic = services.topic_create(actor=members[n % 5], group_id=group.pk, name=f"topic {n}")
+        for k in range(3):
+            services.message_send(actor=members[(n + k) % 9], conversation_id=topic.pk, body=f"topic {n} message {k}")
+    for outsider in outsiders:
+        direct, _ = services.direct_open(actor=outsider, username=viewer.username)
+        services.message_send(actor=outsider, conversation_id=direct.pk, body=f"hello from {outsider.username}")
+    # The general conversation is the newest activity, read up to its end.
+    services.message_send(actor=members[0], conversation_id=general.pk, body="The latest message")
+    general.refresh_from_db()
+    services.read_mark(actor=viewer, conversation_id=general.pk, seq=general.last_seq)
+    return viewer, general
+
+
+def unread_setup(viewer: User, conversation: Conversation):
+    """Before each page-unread request: the viewer's marker five messages behind."""
+    last_seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation.pk)
+
+    def setup() -> None:
+        ReadState.objects.filter(user=viewer, conversation=conversation).update(last_read_seq=last_seq - 5)
+
+    return setup
+
+
+class Runner:
+    """Send requests through the ASGI handler (default) or the WSGI one."""
+
+    def __init__(self, viewer: User, *, wsgi: bool) -> None:
+        self.wsgi = wsgi
+        self.client = Client() if wsgi else AsyncClient()
+        # force_login writes the session with the sync ORM; share its cookie with the async client.
+        login = Client()
+        login.force_login(viewer)
+        self.client.cookies = login.cookies
+        self.sync_client = login
+        self.loop = None if wsgi else asyncio.new_event_loop()
+
+    def get(self, path: str, **headers):
+        if self.wsgi:
+            return self.client.get(path, headers=headers)
+        return self.loop.run_until_complete(self.client.get(path, headers=headers))
+
+
+def measure(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> dict:
+    headers = headers or {}
+    for _ in range(5):  # warm-up: templates compiled, pool filled
+        if setup:
+            setup()
+        response = runner.get(path, **headers)
+        assert response.status_code == 200, (path, response.status_code)
+    cpu = []
+    for _ in range(n):
+        if setup:
+            setup()
+        started = time.process_time()
+        runner.get(path, **headers)
+        cpu.append(time.process_time() - started)
+    # Queries, in a separate pass (the debug cursor costs CPU of its own), through the WSGI
+    # handler: under ASGI the view runs in another thread, with another connection.
+    if setup:
+        setup()
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        runner.sync_client.get(path, headers=headers)
+    return {
+        "mean_ms": 1000 * statistics.fmean(cpu),
+        "median_ms": 1000 * statistics.median(cpu),
+        "p10_ms": 1000 * statistics.quantiles(cpu, n=10)[0],
+        "queries": len(captured),
+        "sql": [q["sql"] for q in captured.captured_queries],
+        "bytes": len(response.content),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=200, help="requests per scenario (default 200)")
+    parser.add_argument("--wsgi", action="store_true", help="through the WSGI handler instead of ASGI")
+    parser.add_argument("--only", choices=["page", "page-unread", "history"], help="one scenario")
+    parser.add_argument("--sql", action="store_true", help="print each scenario's queries")
+    args = parser.parse_args()
+
+    if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
+        call_command("collectstatic", "--noinput", verbosity=0)
+    viewer, conversation = seed()
+    runner = Runner(viewer, wsgi=args.wsgi)
+    scenarios = {
+        "page": (f"/chats/{conversation.pk}/", None, None),
+        "page-unread": (f"/chats/{conversation.pk}/", unread_setup(viewer, conversation), None),
+        "history": (f"/chats/{conversation.pk}/messages/", None, {"Accept": "application/json"}),
+    }
+    gc.collect()
+    gc.freeze()  # as chatsite/asgi.py does after start-up
+    print(f"{'ASGI' if not args.wsgi else 'WSGI'} handler, {args.n} requests each, {connection.vendor}")
+    for name, (path, setup, headers) in scenarios.items():
+        if args.only and name != args.only:
+            continue
+        result = measure(runner, path, args.n, setup=setup, headers=headers)
+        print(
+            f"{name:12} {result['mean_ms']:6.2f} ms CPU mean, {result['median_ms']:6.2f} median, "
+            f"{result['p10_ms']:6.2f} p10, {result['queries']:2} queries, {result['bytes']} bytes"
+        )
+        if args.sql:
+            for sql in result["sql"]:
+                print("   ", sql[:300])
+    if runner.loop is not None:
+        runner.loop.close()
+
+
+if __name__ == "__main__":
+    main()
