@@ -75,6 +75,15 @@ def in_thread(func):
     return SyncToAsync(func, thread_sensitive=False, executor=db_executor)
 
 
+async def write(func, *args, **kwargs):
+    """Run a service (a write) in a worker thread, then publish its events from the event loop."""
+    with events.deferred() as pending:
+        try:
+            return await in_db_thread(func)(*args, **kwargs)
+        finally:
+            await events.publish(pending)  # what was committed is published, even if the call failed after
+
+
 def _whole_number(frame: dict, name: str) -> int:
     value = frame.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
@@ -360,31 +369,31 @@ class ChatConsumer(AsyncConsumer):
         if not isinstance(client_id, str) or not client_id:
             # Required on the socket: it is what makes a retry after a drop safe.
             raise Invalid("“client_id” must be a non-empty string (a UUID the client chose).", code=protocol.INVALID)
-        message = await in_db_thread(_send_message)(self.user, conversation_id, frame.get("body"), client_id)
+        message = await write(_send_message, self.user, conversation_id, frame.get("body"), client_id)
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
 
     async def on_message_edit(self, frame: dict) -> None:
         conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
         self._take_message_token()
-        await in_db_thread(services.message_edit)(
-            actor=self.user, conversation_id=conversation_id, seq=seq, body=frame.get("body")
+        await write(
+            services.message_edit, actor=self.user, conversation_id=conversation_id, seq=seq, body=frame.get("body")
         )
 
     async def on_message_delete(self, frame: dict) -> None:
         conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
         self._take_message_token()
-        await in_db_thread(services.message_delete)(actor=self.user, conversation_id=conversation_id, seq=seq)
+        await write(services.message_delete, actor=self.user, conversation_id=conversation_id, seq=seq)
 
     async def on_typing(self, frame: dict) -> None:
         conversation_id = _whole_number(frame, "conversation")
         if not self.limits.typing_allowed(conversation_id):
             return  # throttled: typing is a hint, dropping repeats is not an error
-        await in_db_thread(services.typing_notify)(actor=self.user, conversation_id=conversation_id)
+        await write(services.typing_notify, actor=self.user, conversation_id=conversation_id)
 
     async def on_read(self, frame: dict) -> None:
         conversation_id, seq = _whole_number(frame, "conversation"), _whole_number(frame, "seq")
-        await in_db_thread(services.read_mark)(actor=self.user, conversation_id=conversation_id, seq=seq)
+        await write(services.read_mark, actor=self.user, conversation_id=conversation_id, seq=seq)
 
     async def on_sync(self, frame: dict) -> None:
         cursors = _cursors(frame)

@@ -15,6 +15,8 @@ when the layer drops or is down.
 import json
 import logging
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -42,7 +44,15 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
+# Set by `deferred()`: publishes are collected here instead of sent from the worker thread.
+_deferred: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("deferred_publishes", default=None)
+
+
 def _send_now(group: str, event: dict[str, Any]) -> None:
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is None:
         return
@@ -50,6 +60,37 @@ def _send_now(group: str, event: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # the layer being down must not fail the write that was committed
         logger.warning("channel layer publish to %s failed; clients will catch up with sync", group, exc_info=True)
+
+
+@contextmanager
+def deferred():
+    """Collect the publishes of the writes made inside, for `publish` to send from the event loop.
+
+    The socket runs its writes in a worker thread; publishing from there means a
+    blocking hop back to the event loop per event. Set this in the async caller:
+    the worker thread runs in a copy of its context and appends to the same list.
+    """
+    pending: list[tuple[str, dict[str, Any]]] = []
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+
+
+async def publish(pending: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send what `deferred` collected (already committed), in order. Never raises."""
+    if not pending:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, event in pending:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            logger.warning("channel layer publish to %s failed; clients will catch up with sync", group, exc_info=True)
+            return
 
 
 def _send_after_commit(group: str, event: dict[str, Any]) -> None:
