@@ -149,7 +149,7 @@ def _conversation_context(
         message.can_edit = _allowed(check_can_edit, user, message)
         message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
     members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
-    seen_by = _seen_by(conversation, user, messages[-1] if messages and is_latest else None, members)
+    seen_by = _seen_by(user, messages[-1] if messages and is_latest else None, members)
     return {
         "conversation": conversation,
         "membership": membership,
@@ -164,14 +164,21 @@ def _conversation_context(
         "members": members[:MEMBERS_SHOWN],
         "more_members": len(members) > MEMBERS_SHOWN,
         "seen_by": seen_by,
-        "group_conversations": (
-            list(selectors.group_conversations(conversation.group_id)) if not conversation.is_direct else []
-        ),
+        "group_conversations": _group_conversations(conversation, conversations),
         "conversations": conversations,
         "form": form,
         "topic_form": TopicForm(),
         "max_length": settings.MESSAGE_MAX_LENGTH,
     }
+
+
+def _group_conversations(conversation: Conversation, conversations: list[Conversation]) -> list[Conversation]:
+    """The group's conversations, oldest first. A member sees every one of them, so the
+    sidebar already holds them all: no query of their own."""
+    if conversation.is_direct:
+        return []
+    topics = [c for c in conversations if c.group_id == conversation.group_id and not c.is_direct]
+    return sorted(topics, key=lambda c: (c.created_at, c.pk))
 
 
 def _mark_read(user, conversation: Conversation, conversations: list[Conversation]) -> None:
@@ -183,15 +190,16 @@ def _mark_read(user, conversation: Conversation, conversations: list[Conversatio
         row.read_seq, row.unread = max(row.read_seq, conversation.last_seq), 0
 
 
-def _seen_by(conversation: Conversation, viewer, latest: Message | None, members: list) -> list:
-    """Who (besides the viewer and the author) has read up to the latest message."""
+def _seen_by(viewer, latest: Message | None, members: list) -> list:
+    """Who (besides the viewer and the author) has read up to the latest message, furthest first.
+
+    Members carry their read marker (`selectors.conversation_members`); only small
+    conversations show it, where `members` is the whole list.
+    """
     if latest is None or len(members) > SEEN_BY_MAX_MEMBERS:
         return []
-    return [
-        state.user
-        for state in selectors.read_states(conversation, exclude_user=viewer)
-        if state.last_read_seq >= latest.seq and state.user_id != latest.author_id
-    ]
+    readers = [m for m in members if m.read_seq >= latest.seq and m.pk not in (viewer.pk, latest.author_id)]
+    return sorted(readers, key=lambda m: -m.read_seq)
 
 
 def _render_conversation(

@@ -1,0 +1,115 @@
+"""The hand-written reads of the conversation page agree with the ORM's rules.
+
+`conversations_for_user` repeats `messaging.access.visible_to` and the unread rule of
+`unread_count` in SQL; these tests hold the two side by side for every kind of user.
+"""
+
+import pytest
+
+from accounts import services as account_services
+from groups import services as group_services
+from messaging import selectors, services
+from messaging.access import visible_to
+from messaging.models import Conversation
+from messaging.serializers import conversation_title
+
+pytestmark = pytest.mark.django_db
+
+
+def send(user, conversation, body="hello"):
+    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
+    return message
+
+
+@pytest.fixture
+def world(team, make_user, alice, bob):
+    """Groups, topics and directs, some read, some deleted, one with a deleted author."""
+    other = group_services.group_create(actor=alice, name="Other", member_usernames=["bob"])
+    other_general = group_services.default_conversation(other)
+    topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="planning")
+    services.topic_create(actor=team.owner, group_id=team.group.pk, name="empty")
+    direct, _ = services.direct_open(actor=team.member, username=team.owner.username)
+    lonely, _ = services.direct_open(actor=alice, username=team.member.username)
+    leaver = make_user("leaver")
+    gone_direct, _ = services.direct_open(actor=leaver, username=team.member.username)
+    for n in range(4):
+        send(team.owner, team.general, f"general {n}")
+        send(team.member, team.general, f"mine {n}")
+    send(team.admin, topic, "topic one")
+    deleted = send(team.admin, topic, "topic two")
+    services.message_delete(actor=team.admin, conversation_id=topic.pk, seq=deleted.seq)
+    send(team.owner, direct, "direct hi")
+    send(alice, lonely, "from alice")
+    send(alice, other_general, "other group")
+    send(leaver, gone_direct, "bye")
+    account_services.user_delete(user=leaver)
+    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=3)
+    services.read_mark(actor=team.owner, conversation_id=direct.pk, seq=1)
+    return team
+
+
+def test_sidebar_agrees_with_visible_to_and_unread_count(world, alice, bob):
+    for user in (world.owner, world.admin, world.member, world.other_member, world.outsider, alice, bob):
+        rows = selectors.conversations_for_user(user)
+        expected = Conversation.objects.filter(visible_to(user))
+        assert sorted(c.pk for c in rows) == sorted(expected.values_list("pk", flat=True)), user
+        for row in rows:
+            assert row.unread == selectors.unread_count(user, row.pk), (user, row)
+
+
+def test_sidebar_order_titles_previews_and_read_seq(world):
+    rows = selectors.conversations_for_user(world.member)
+    ordered = sorted(rows, key=lambda c: (c.last_message_at is not None, c.last_message_at, c.created_at, c.pk))
+    assert [c.pk for c in rows] == [c.pk for c in reversed(ordered)]
+    general = next(c for c in rows if c.pk == world.general.pk)
+    assert (general.read_seq, general.unread, general.last_body, general.last_deleted) == (3, 2, "mine 3", False)
+    assert general.group.name == "Team"
+    topic = next(c for c in rows if c.name == "planning")
+    assert topic.last_deleted and topic.last_body == ""
+    empty = next(c for c in rows if c.name == "empty")
+    assert empty.last_seq == 0 and empty.last_body is None and empty.unread == 0
+    titles = sorted(conversation_title(c, world.member) for c in rows if c.is_direct)
+    assert titles == ["Alice A.", "Olivia", "deleted user"]
+
+
+def test_messages_page_bounds(team):
+    for n in range(1, 8):
+        send(team.owner if n % 2 else team.member, team.general, f"m{n}")
+    page = selectors.messages_page
+
+    def seqs(**kwargs):
+        messages, more = page(team.general, **kwargs)
+        return [m.seq for m in messages], more
+
+    assert seqs(limit=3) == ([5, 6, 7], True)
+    assert seqs(limit=7) == ([1, 2, 3, 4, 5, 6, 7], False)
+    assert seqs(before=5, limit=3) == ([2, 3, 4], True)
+    assert seqs(before=4, limit=3) == ([1, 2, 3], False)
+    assert seqs(after=2, limit=3) == ([3, 4, 5], True)
+    assert seqs(after=4, limit=3) == ([5, 6, 7], False)
+    assert seqs(after=2, before=5, limit=5) == ([3, 4], False)
+    assert seqs(after=2**70) == ([], False)
+    assert seqs(before=2**70, limit=2) == ([6, 7], True)
+    messages, _ = page(team.general, limit=2)
+    assert [m.author.name for m in messages] == ["Mia", "Olivia"]
+    assert messages[-1].body == "m7" and messages[-1].conversation_id == team.general.pk
+
+
+def test_members_carry_role_and_read_marker(team, alice):
+    send(team.owner, team.general, "one")
+    send(team.owner, team.general, "two")
+    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=2)
+    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=1)
+    members = selectors.conversation_members(team.general)
+    assert [(m.username, m.role, m.read_seq) for m in members] == [
+        ("adam", "admin", 2),
+        ("max", "member", 0),
+        ("mia", "member", 1),
+        ("olivia", "owner", 0),
+    ]
+    assert [m.username for m in selectors.conversation_members(team.general, limit=2)] == ["adam", "max"]
+    direct, _ = services.direct_open(actor=alice, username=team.member.username)
+    send(alice, direct, "hi")
+    services.read_mark(actor=team.member, conversation_id=direct.pk, seq=1)
+    participants = selectors.conversation_members(direct)
+    assert [(m.username, m.role, m.read_seq) for m in participants] == [("alice", None, 0), ("mia", None, 1)]
