@@ -1,38 +1,23 @@
-"""Template filters of the chat pages: safe links in message bodies, titles, times."""
+"""Template filters and tags of the chat pages: safe links in message bodies, titles, times,
+and the repeated pieces of the conversation page (built in `messaging.markup`)."""
 
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.html import Urlizer
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from messaging import markup
 from messaging.models import Conversation
 from messaging.serializers import conversation_title
 
 register = template.Library()
 
 
-class _ExternalLinks(Urlizer):
-    """Django's urlizer, with links that cannot reach back into the page or pass ranking.
-
-    `noopener` stops the opened page from scripting this one through `window.opener`;
-    `nofollow` tells search engines the link is user content.
-    """
-
-    url_template = '<a href="{href}" rel="noopener nofollow" target="_blank">{url}</a>'
-
-
-_linker = _ExternalLinks()
-
-
 @register.filter(is_safe=False, needs_autoescape=False)
 def linkify(value) -> SafeString:
     """Escape a message body and turn its URLs into links. Line breaks stay (CSS `pre-wrap`)."""
-    # "".join gives a plain str even from SafeData, so the text is always escaped.
-    text = "".join([str(value or "")])
-    # Safe to mark: every piece of user text was escaped by the urlizer (autoescape=True).
-    return mark_safe(_linker(text, trim_url_limit=60, nofollow=False, autoescape=True))  # noqa: S308
+    return markup.linkify(value)
 
 
 @register.filter
@@ -46,26 +31,33 @@ def chat_time(value: datetime | None) -> str:
     """Short time for a message: "14:05" today, "Mar 3, 14:05" this year, else with the year."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
-    now = timezone.localtime()
-    if local.date() == now.date():
-        return local.strftime("%H:%M")
-    if local.year == now.year:
-        return f"{local.strftime('%b')} {local.day}, {local.strftime('%H:%M')}"
-    return f"{local.strftime('%b')} {local.day} {local.year}, {local.strftime('%H:%M')}"
+    return markup.short_time(timezone.localtime(value), timezone.localdate())
 
 
 @register.filter
 def initial(name: str) -> str:
     """The first letter of a name, for the round avatar."""
-    name = (name or "?").strip()
-    return name[:1].upper() or "?"
+    return markup.initial(name)
 
 
 @register.filter
 def avatar_color(user_id) -> int:
     """One of eight colours, stable per user, so the same person looks the same everywhere."""
-    try:
-        return int(user_id) % 8
-    except (TypeError, ValueError):
-        return 0
+    return markup.avatar_color(user_id)
+
+
+@register.simple_tag(takes_context=True)
+def message_items(context, messages) -> SafeString:
+    """`{% message_items page_messages %}`: the conversation page's message list items."""
+    return markup.message_items(
+        messages,
+        viewer_id=context["user"].pk,
+        conversation_id=context["conversation"].pk,
+        csrf_token=context.get("csrf_token"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def conversation_rows(context, conversations, active_id=None) -> SafeString:
+    """`{% conversation_rows conversations active_id %}`: the sidebar's rows."""
+    return markup.conversation_rows(conversations, viewer=context["user"], active_id=active_id)

@@ -64,3 +64,29 @@ def test_chat_time(delta, pattern):
 
 def test_initial():
     assert initial("alice") == "A" and initial("") == "?" and initial("  ") == "?"
+
+
+LINK_TEXTS = [
+    "",
+    "plain words only",
+    "end of a sentence. Next one: here",
+    "see https://example.com/a?x=1&y=2. and (www.example.org), or [http://x.org/p]!",
+    "mail me at someone@example.com; or <me@example.net>",
+    'quotes "https://example.com/q" and \'http://example.com/s\' and http://example.com/"onmouseover=x',
+    "javascript:alert(1) data:text/html,<b>x</b> ftp://example.com",
+    "long https://example.com/" + "a" * 120 + " tail",
+    "tabs\tand\nnew lines\r\nwith example.com/path and a.b.c",
+    "unicode: café.com, https://bücher.example/ü?q=ä, \uff20full.width",
+    "&amp; &lt;already&gt; escaped? http://example.com/?a=1&amp;b=2",
+    "...:::@@@ . : @",
+    "trailing punctuation https://example.com/x)... and (https://example.com/y)",
+]
+
+
+@pytest.mark.parametrize("text", LINK_TEXTS)
+def test_linkify_matches_djangos_urlizer(text):
+    """The word-skipping fast path gives exactly what the urlizer gives for the whole text."""
+    from messaging.markup import _linker
+
+    expected = _linker(text, trim_url_limit=60, nofollow=False, autoescape=True)
+    assert linkify(text) == expected

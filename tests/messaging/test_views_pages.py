@@ -332,6 +332,17 @@ def test_bodies_are_escaped_with_line_breaks_and_safe_links(login, team):
     assert 'href="javascript:' not in html
 
 
+def test_names_are_escaped_in_messages_and_sidebar(login, team, make_user):
+    sneaky = make_user("sneaky", display_name='<b>Bold</b> "q"')
+    direct, _ = services.direct_open(actor=sneaky, username=team.member.username)
+    send(sneaky, direct, "hi")
+    html = login(team.member).get(f"/chats/{direct.pk}/").content.decode()
+    assert "<b>Bold</b>" not in html
+    escaped = "&lt;b&gt;Bold&lt;/b&gt; &quot;q&quot;"
+    assert f'<span class="message-author">{escaped}</span>' in html
+    assert f'<span class="conversation-name">{escaped}</span>' in html
+
+
 # --- Direct conversations ----------------------------------------------------------------------
 
 
