@@ -189,6 +189,9 @@ LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 # Trust X-Forwarded-For's last hop for the client address (behind a proxy only).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+# Peers whose X-Forwarded-For/-Proto the server applies to the client address and scheme
+# (chatsite/serve.py): the proxy's addresses, comma-separated, or "*".
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1")
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -225,7 +228,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Where collectstatic writes and WhiteNoise serves from (daphne serves static files itself).
+# Where collectstatic writes and WhiteNoise serves from (the app serves static files itself).
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

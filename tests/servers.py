@@ -1,4 +1,7 @@
-"""The app in a real daphne subprocess, for the browser, multi-process and production tests.
+"""The app in a real server subprocess, for the browser, multi-process and production tests.
+
+The subprocess is the production entry point, `python -m chatsite.serve` (uvicorn
+with the deployed options), so these tests run the server operators run.
 
 One helper for all of them so that start-up, the database the subprocess uses,
 shutdown and log capture are done (and fixed) in one place. The subprocess runs
@@ -19,7 +22,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-STARTUP_TIMEOUT = 30.0  # seconds for daphne to answer its first HTTP request
+STARTUP_TIMEOUT = 30.0  # seconds for the server to answer its first HTTP request
 
 
 def free_port() -> int:
@@ -59,13 +62,14 @@ def server_env(**overrides: object) -> dict[str, str]:
     return env
 
 
-class DaphneServer:
-    """`daphne chatsite.asgi:application` on 127.0.0.1; can be stopped and started again on the same port.
+class AppServer:
+    """`python -m chatsite.serve` on 127.0.0.1; can be stopped and started again on the same port.
 
-    With `hand_over_socket`, the test binds the listening socket first and daphne
-    takes it by file descriptor (`--fd`), so two servers started at once cannot
-    race for a port; otherwise daphne binds a free port itself (`-p`), which
-    refuses connections while it is stopped, as a crashed server would.
+    With `hand_over_socket`, the test binds the listening socket first and the
+    server takes it by file descriptor (`--fd`), so two servers started at once
+    cannot race for a port; otherwise the server binds a free port itself
+    (`--port`), which refuses connections while it is stopped, as a crashed
+    server would.
     """
 
     def __init__(self, log_path: Path, *, env: dict[str, str], hand_over_socket: bool = False):
@@ -90,10 +94,10 @@ class DaphneServer:
             fd = self.listener.fileno()
             bind, pass_fds = ["--fd", str(fd)], [fd]
         else:
-            bind, pass_fds = ["-b", "127.0.0.1", "-p", str(self.port)], []
+            bind, pass_fds = ["--host", "127.0.0.1", "--port", str(self.port)], []
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the subprocess, closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", *bind, "chatsite.asgi:application"],
+            [sys.executable, "-m", "chatsite.serve", *bind],
             cwd=settings.BASE_DIR,
             env=self.env,
             pass_fds=pass_fds,
@@ -108,7 +112,7 @@ class DaphneServer:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.url}{path}", timeout=2):  # noqa: S310 - loopback URL built here
                     return
@@ -117,7 +121,7 @@ class DaphneServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"daphne did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
+        raise RuntimeError(f"the server did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         """End the process (the listening socket, if handed over, stays for a restart; see `close`)."""

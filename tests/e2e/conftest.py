@@ -1,6 +1,6 @@
-"""Browser tests: Debian's Chromium driven by Playwright, against a real daphne process.
+"""Browser tests: Debian's Chromium driven by Playwright, against a real server process.
 
-The app runs in a subprocess (`daphne chatsite.asgi:application`) on a free port,
+The app runs in a subprocess (`python -m chatsite.serve`, as in production) on a free port,
 on the test database of this run (transactional tests, so its rows are committed
 and visible to that process), with DEBUG=1 so static files come from the source
 tree through whitenoise. Every subprocess is ended by its fixture's finalizer.
@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import PASSWORD
-from tests.servers import DaphneServer, server_env
+from tests.servers import AppServer, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -68,13 +68,13 @@ def browser():
 
 
 @pytest.fixture
-def server(browser, transactional_db, tmp_path) -> Iterator[DaphneServer]:
-    """The app in a daphne subprocess on the committed test database."""
-    daphne = DaphneServer(tmp_path / "daphne.log", env=server_env(DEBUG=1))
-    daphne.start()
-    yield daphne
-    daphne.close()
-    print(f"--- daphne log ---\n{daphne.log_tail()}")
+def server(browser, transactional_db, tmp_path) -> Iterator[AppServer]:
+    """The app in a server subprocess on the committed test database."""
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1))
+    server.start()
+    yield server
+    server.close()
+    print(f"--- server log ---\n{server.log_tail()}")
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def new_context(browser):
             context.close()
 
 
-def login(context, server: DaphneServer, username: str, next_path: str = "/chats/"):
+def login(context, server: AppServer, username: str, next_path: str = "/chats/"):
     """Log in through the real login form; returns the page, left on `next_path`."""
     page = context.new_page()
     page.on("console", lambda msg: print(f"[{username} console.{msg.type}] {msg.text}"))

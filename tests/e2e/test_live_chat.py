@@ -1,4 +1,4 @@
-"""End to end in Chromium against daphne: two people chatting live, losing access, and
+"""End to end in Chromium against the production server: two people chatting live, losing access, and
 a page riding out a server restart.
 
 Set-up goes through the real pages (log-in, the new-group form, the group page's

@@ -84,7 +84,7 @@ def _probe_channels() -> set[str]:
 async def test_repeated_probes_leave_no_channel_behind():
     """Probes every few seconds for months must not pile up subscriptions in one long-lived process.
 
-    Calls the layer check itself several times in one event loop, as daphne would
+    Calls the layer check itself several times in one event loop, as the server would
     (the database half needs no loop of its own).
     """
     before = _probe_channels()

@@ -1,4 +1,5 @@
-"""Production settings: hashed, compressed static files served by the app itself, under daphne with DEBUG=0."""
+"""Production settings: hashed, compressed static files served by the app itself, under the production server
+(`python -m chatsite.serve`) with DEBUG=0."""
 
 import gzip
 import json
@@ -9,12 +10,13 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
-from tests.servers import DaphneServer, database_url
+from tests.servers import AppServer, database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 HASHED_CSS = re.compile(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"')
@@ -81,20 +83,21 @@ def test_app_serves_hashed_compressed_static_files(collected, settings):
     assert client.get("/static/css/no-such-file.css").status_code == 404
 
 
-def _get(url: str, **headers) -> tuple[int, dict[str, str], bytes]:
+def _get(url: str, **headers) -> tuple[int, Message, bytes]:
+    """Status, headers (looked up in any letter case, as HTTP names are) and body."""
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a loopback http URL built here
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 @pytest.fixture
-def daphne_server(collected, transactional_db, tmp_path):
-    """One daphne process with DEBUG=0 and nothing in front of it."""
+def app_server(collected, transactional_db, tmp_path):
+    """One server process with DEBUG=0 and nothing in front of it."""
     env = production_env(STATIC_ROOT=collected, DATABASE_URL=database_url(), LOG_LEVEL="WARNING", PYTHONUNBUFFERED=1)
-    server = DaphneServer(tmp_path / "daphne.log", env=env)
+    server = AppServer(tmp_path / "server.log", env=env)
     try:
         server.start()
         yield server.url
@@ -103,27 +106,27 @@ def daphne_server(collected, transactional_db, tmp_path):
 
 
 @pytest.mark.multiprocess
-def test_daphne_alone_serves_pages_health_and_static_files(daphne_server, collected):
-    status, _headers, body = _get(f"{daphne_server}/healthz")
+def test_the_server_alone_serves_pages_health_and_static_files(app_server, collected):
+    status, _headers, body = _get(f"{app_server}/healthz")
     assert status == 200
     assert json.loads(body) == {"database": "ok", "channel_layer": "ok"}
 
-    status, headers, body = _get(f"{daphne_server}/accounts/login/")
+    status, headers, body = _get(f"{app_server}/accounts/login/")
     assert status == 200
     assert "Content-Security-Policy" in headers
     css_url = HASHED_CSS.search(body.decode()).group(1)
 
-    status, headers, body = _get(f"{daphne_server}{css_url}", **{"Accept-Encoding": "gzip"})
+    status, headers, body = _get(f"{app_server}{css_url}", **{"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert "immutable" in headers["Cache-Control"]
     assert gzip.decompress(body) == (collected / css_url.removeprefix("/static/")).read_bytes()
 
     app_js = json.loads((collected / "staticfiles.json").read_text())["paths"]["js/app.js"]
-    status, headers, body = _get(f"{daphne_server}/static/{app_js}")
+    status, headers, body = _get(f"{app_server}/static/{app_js}")
     assert status == 200
     assert headers["Content-Type"].startswith("text/javascript")
     assert body == (collected / app_js).read_bytes()
 
-    status, _headers, _body = _get(f"{daphne_server}/static/js/no-such-file.js")
+    status, _headers, _body = _get(f"{app_server}/static/js/no-such-file.js")
     assert status == 404

@@ -1,4 +1,4 @@
-"""Two real daphne processes sharing PostgreSQL and Redis, as in production.
+"""Two real server processes (`python -m chatsite.serve`) sharing PostgreSQL and Redis, as in production.
 
 Each server runs in a subprocess on a socket this test binds first (no port
 race), on this run's test database (transactional test: rows are committed, so
@@ -19,7 +19,7 @@ from django.test import Client
 from groups import services as group_services
 from messaging.models import Message
 from tests.realtime.conftest import call
-from tests.servers import DaphneServer, server_env
+from tests.servers import AppServer, server_env
 
 pytestmark = [
     pytest.mark.multiprocess,
@@ -39,7 +39,7 @@ def servers(transactional_db, tmp_path):
     started = []
     try:
         for name in ("a", "b"):
-            server = DaphneServer(tmp_path / f"daphne-{name}.log", env=server_env(DEBUG=0), hand_over_socket=True)
+            server = AppServer(tmp_path / f"server-{name}.log", env=server_env(DEBUG=0), hand_over_socket=True)
             started.append(server)
             server.start(wait=False)
         for server in started:
@@ -68,7 +68,7 @@ class WsClient:
                 return frame
 
 
-async def open_client(server: DaphneServer, cookie: str, stack: contextlib.AsyncExitStack) -> WsClient:
+async def open_client(server: AppServer, cookie: str, stack: contextlib.AsyncExitStack) -> WsClient:
     from websockets.asyncio.client import connect
 
     ws = await stack.enter_async_context(

@@ -1,0 +1,89 @@
+"""The production server: the app under uvicorn with the options measured in BENCHMARKS.md.
+
+    python -m chatsite.serve --host 127.0.0.1 --port 8001   # deploy/chatsite@.service
+    python -m chatsite.serve --uds /run/chatsite/8001.sock
+    python -m chatsite.serve --fd 3                          # a bound listening socket (tests/servers.py)
+
+systemd, the tests and the benchmark all start this module, so they run one
+server with one set of options. `manage.py runserver` (daphne) stays the
+development server.
+
+Logging is left to the app: uvicorn's records (one access line per HTTP
+request, one per accepted or refused socket) go through the settings' LOGGING,
+so they come out in the same single-line format as every other record.
+"""
+
+import argparse
+import os
+import warnings
+
+import uvicorn
+from django.conf import settings
+
+APP = "chatsite.asgi:application"
+
+# As under daphne: frames up to 1 MiB reach the app, which answers those over
+# settings.WS_MAX_FRAME_BYTES (16 KiB) with a `frame_too_large` error frame and
+# keeps the socket; bigger ones are refused by the server with close code 1009.
+WS_MAX_SIZE = 1024 * 1024
+WS_PING_INTERVAL = 20.0  # seconds between keepalive pings, as daphne; nginx's /ws/ timeouts are longer
+WS_PING_TIMEOUT = 30.0  # seconds without the pong before the socket is dropped, as daphne
+# Idle HTTP connections stay open longer than nginx keeps its upstream ones
+# (keepalive_timeout, 60 s), so nginx never reuses a connection being closed here.
+KEEP_ALIVE_TIMEOUT = 75
+# After SIGTERM: seconds requests and socket handlers get to finish (systemd waits 20).
+GRACEFUL_SHUTDOWN_TIMEOUT = 10
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m chatsite.serve", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    bind = parser.add_mutually_exclusive_group()
+    bind.add_argument("--uds", metavar="PATH", help="listen on this Unix socket instead")
+    bind.add_argument("--fd", type=int, metavar="N", help="serve an already bound, listening socket instead")
+    return parser.parse_args(argv)
+
+
+def server_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments for `uvicorn.run`."""
+    if WS_MAX_SIZE <= settings.WS_MAX_FRAME_BYTES:
+        raise ValueError("WS_MAX_SIZE must exceed WS_MAX_FRAME_BYTES, or the app never sees an oversize frame.")
+    if args.uds:
+        bind = {"uds": args.uds}
+    elif args.fd is not None:
+        bind = {"fd": args.fd}
+    else:
+        bind = {"host": args.host, "port": args.port}
+    return {
+        **bind,
+        "http": "httptools",
+        "loop": "uvloop",
+        "ws": "websockets",
+        "ws_per_message_deflate": False,
+        "ws_max_size": WS_MAX_SIZE,
+        "ws_ping_interval": WS_PING_INTERVAL,
+        "ws_ping_timeout": WS_PING_TIMEOUT,
+        "lifespan": "off",  # the app has no startup or shutdown hooks
+        # X-Forwarded-For/-Proto set the client address and scheme, as daphne's --proxy-headers
+        # did, but only from the proxy's addresses. A Unix socket's peers have no address: its
+        # file permissions decide who may connect, so its peers are trusted.
+        "proxy_headers": True,
+        "forwarded_allow_ips": "*" if args.uds else settings.FORWARDED_ALLOW_IPS,
+        "log_config": None,  # the app's LOGGING formats uvicorn's records too
+        "access_log": True,
+        "timeout_keep_alive": KEEP_ALIVE_TIMEOUT,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_TIMEOUT,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    # uvicorn 0.54 announces that `ws="websockets"` will later mean its sans-I/O
+    # implementation; this one is the implementation benchmarked, chosen on purpose.
+    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+    uvicorn.run(APP, **server_options(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

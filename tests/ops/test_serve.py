@@ -1,0 +1,118 @@
+"""The production server (`python -m chatsite.serve`) as clients, the proxy and operators meet it.
+
+Oversize socket frames still reach the app and get its `frame_too_large` answer;
+X-Forwarded-Proto/-For count only from the proxy's addresses; uvicorn's own
+records come out in the app's single-line log format.
+"""
+
+import asyncio
+import http.client
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from chatsite.serve import WS_MAX_SIZE
+from tests.ops.test_logging import LINE
+from tests.servers import AppServer, server_env
+
+pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
+
+FRAME_TIMEOUT = 10.0  # seconds for a frame that must come
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def _next_frame(ws) -> dict:
+    """The next frame that is not about presence or unread counts."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT))
+        if frame["type"] not in ("presence", "unread"):
+            return frame
+
+
+async def _send_oversize_frames(server: AppServer, cookie: str) -> tuple[list[dict], int]:
+    """Frames just over the app's limit, a normal one, then one over the server's; the answers and the close code."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    limit = settings.WS_MAX_FRAME_BYTES
+    async with connect(server.ws_url, origin=server.url, additional_headers={"Cookie": cookie}, open_timeout=5) as ws:
+        answers = [await _next_frame(ws)]
+        await ws.send("x" * (limit + 1))
+        answers.append(await _next_frame(ws))
+        # Fewer characters than the limit, more bytes: the app measures the UTF-8 size.
+        await ws.send(json.dumps({"type": "message.send", "body": "é" * (limit // 2 + 1)}, ensure_ascii=False))
+        answers.append(await _next_frame(ws))
+        await ws.send(json.dumps({"type": "sync", "cursors": {}}))
+        answers.append(await _next_frame(ws))
+        await ws.send("x" * (WS_MAX_SIZE + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            await _next_frame(ws)
+    return answers, closed.value.rcvd.code
+
+
+def test_oversize_frames_get_frame_too_large_and_only_huge_ones_close_the_socket(alice, tmp_path):
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=0))
+    server.start()
+    try:
+        answers, close_code = asyncio.run(_send_oversize_frames(server, session_cookie(alice)))
+    finally:
+        server.close()
+    hello, too_large, too_many_bytes, still_open = answers
+    assert hello["type"] == "hello"
+    detail = f"Frames can be at most {settings.WS_MAX_FRAME_BYTES} bytes."
+    assert too_large == {"type": "error", "code": "frame_too_large", "detail": detail}
+    assert too_many_bytes == {"type": "error", "code": "frame_too_large", "detail": detail}
+    assert still_open == {"type": "sync.done", "complete": True}
+    assert close_code == 1009  # message too big: refused by the server before it is buffered
+
+
+def _status(server: AppServer, path: str, **headers: str) -> int:
+    """The status of one GET, redirects not followed."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def _log_records(server: AppServer) -> list[dict]:
+    lines = server.log_path.read_text().splitlines()
+    parsed = [LINE.match(line) for line in lines]
+    assert all(parsed), f"lines not in the documented format: {lines}"
+    return [match.groupdict() for match in parsed]
+
+
+def test_proxy_headers_count_only_from_trusted_peers_and_every_request_is_one_log_line(tmp_path):
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    # HTTPS=1 without SECURE_PROXY_SSL_HEADER: only the server's own scheme handling avoids the redirect.
+    # STATIC_ROOT: an existing folder, or WhiteNoise warns on stderr (after a deploy's collectstatic it exists).
+    env = server_env(DEBUG=0, HTTPS=1, LOG_LEVEL="INFO", STATIC_ROOT=tmp_path)
+
+    behind_proxy = AppServer(tmp_path / "trusted.log", env=env)  # FORWARDED_ALLOW_IPS: loopback by default
+    behind_proxy.start()
+    try:
+        assert _status(behind_proxy, "/", **proxied) == 302  # https already: on to the login page
+        assert _status(behind_proxy, "/") == 301  # plain http: redirected to https
+    finally:
+        behind_proxy.close()
+
+    elsewhere = AppServer(tmp_path / "untrusted.log", env={**env, "FORWARDED_ALLOW_IPS": "192.0.2.1"})
+    elsewhere.start()
+    try:
+        assert _status(elsewhere, "/", **proxied) == 301  # headers from a peer that is not the proxy are ignored
+    finally:
+        elsewhere.close()
+
+    access = [r["message"] for r in _log_records(behind_proxy) if r["logger"] == "uvicorn.access"]
+    assert '203.0.113.9:0 - "GET / HTTP/1.1" 302' in access
+    assert any(m.startswith("127.0.0.1:") and m.endswith('"GET / HTTP/1.1" 301') for m in access), access
+    access = [r["message"] for r in _log_records(elsewhere) if r["logger"] == "uvicorn.access"]
+    assert any(m.startswith("127.0.0.1:") and m.endswith('"GET / HTTP/1.1" 301') for m in access), access
