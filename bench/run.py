@@ -229,10 +229,9 @@ def chatsite_sessions(ctx: RunContext, prefix: str, groups: int, members: int, m
 
 
 def server_argv(server: str, python: str, port: int) -> list[str]:
-    """The same ASGI app under daphne or uvicorn (httptools, the `websockets` protocol, compression off)."""
+    """The same ASGI app under daphne or under the production entry point (uvicorn, chatsite/serve.py)."""
     if server == "uvicorn":
-        argv = [python, "-m", "uvicorn", "chatsite.asgi:application", "--host", HOST, "--port", str(port)]
-        return [*argv, "--ws", "websockets", "--ws-per-message-deflate", "false", "--no-access-log"]
+        return [python, "-m", "chatsite.serve", "--host", HOST, "--port", str(port)]
     return [python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
 
 
