@@ -35,9 +35,12 @@ class _ExternalLinks(Urlizer):
 
 
 _linker = _ExternalLinks()
-# The words the urlizer looks at: runs between its separators (whitespace, <, >, quotes) holding
-# a ".", "@" or ":". Every other word it only escapes, so those are escaped here in one go.
-_LINK_CANDIDATE = re.compile(r"""[^\s<>"']*[.@:][^\s<>"']*""")
+# The words the urlizer may turn into links: runs between its separators (whitespace, <, >,
+# quotes) holding "://" (a scheme), "@" (an address), "www." or one of the domains it knows. It
+# only escapes every other word, so those are escaped here in one go instead of word by word.
+_LINK_CANDIDATE = re.compile(
+    r"""[^\s<>"']*(?:://|@|www\.|\.(?:com|edu|gov|int|mil|net|org))[^\s<>"']*""", re.IGNORECASE
+)
 
 
 def linkify(value) -> SafeString:

@@ -79,6 +79,8 @@ LINK_TEXTS = [
     "unicode: café.com, https://bücher.example/ü?q=ä, \uff20full.width",
     "&amp; &lt;already&gt; escaped? http://example.com/?a=1&amp;b=2",
     "...:::@@@ . : @",
+    "WWW.EXAMPLE.ORG and Example.COM/Path, HTTPS://EXAMPLE.NET, a.b.c, x.com. foo.community bar.org.uk",
+    "(a.b) a(b.) &amp;www.; www.; x.com&amp;; mail@; @x; a@b.c; <a@b.org>; user@example.com.",
     "trailing punctuation https://example.com/x)... and (https://example.com/y)",
 ]
 
@@ -90,3 +92,19 @@ def test_linkify_matches_djangos_urlizer(text):
 
     expected = _linker(text, trim_url_limit=60, nofollow=False, autoescape=True)
     assert linkify(text) == expected
+
+
+def test_linkify_matches_djangos_urlizer_on_random_text():
+    """Random text built from the pieces the urlizer reacts to: separators, punctuation, schemes,
+    domains, addresses and entities."""
+    import random
+
+    from messaging.markup import _linker
+
+    pieces = [" ", "\n", "\t", "<", ">", '"', "'", ".", ",", ":", ";", "!", "(", ")", "[", "]", "@", "&", "&amp;",
+              "&lt;", "/", "?", "=", "#", "www.", "WWW.", ".com", ".ORG", ".net", ".co", "://", "http", "https",
+              "mailto:", "example", "a", "ü", "x1", "-", "_", "%20", "javascript:"]  # fmt: skip
+    generator = random.Random(20250131)
+    for _ in range(3000):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randint(1, 14)))
+        assert linkify(text) == _linker(text, trim_url_limit=60, nofollow=False, autoescape=True), text
