@@ -1,11 +1,12 @@
-"""The HTML of the chat pages' repeated pieces: message items and sidebar rows.
+"""The HTML of the chat pages' repeated pieces: messages, sidebar rows, members, topics.
 
 These are written in Python rather than as template partials because a page repeats
 them 50 and more times: through the template engine (about twenty variable lookups,
 filters and a `{% csrf_token %}` each) the 50 messages and the sidebar took about 20 ms
-of CPU per conversation page, built here well under 2 ms (bench/page_cpu.py). The markup
-and its script hooks are described in templates/messaging/conversation.html and
-_conversation_list.html; static/js/render.js builds the same elements for live updates.
+of CPU per conversation page, built here well under 2 ms (bench/page_cpu.py); a list of
+100 members cost another ~5 ms. The markup and its script hooks are described in
+templates/messaging/conversation.html and _conversation_list.html; static/js/render.js
+builds the same elements for live updates.
 
 Everything from a user (names, bodies, titles) goes through `escape` or `linkify`.
 """
@@ -185,3 +186,31 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
             f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span></a></li>'
         )
     return mark_safe("\n".join(rows))  # noqa: S308 (user text escaped above)
+
+
+def member_items(members, *, viewer_id: int) -> SafeString:
+    """The `<li data-user-id>` items of the conversation page's member list
+    (selectors.conversation_members: users with `role`)."""
+    items = []
+    for member in members:
+        you = ' <span class="muted small">(you)</span>' if member.pk == viewer_id else ""
+        role = getattr(member, "role", None)
+        badge = f' <span class="role role-{role}">{role}</span>' if role in ("owner", "admin") else ""
+        items.append(
+            f'<li data-user-id="{member.pk}"><span class="presence" aria-hidden="true"></span>'
+            f'<span class="person-name">{escape(member.name)}</span>{you}{badge}</li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
+
+
+def topic_items(topics, *, active_id: int) -> SafeString:
+    """The `<li data-conversation-id>` items of a group's conversations on the conversation page."""
+    items = []
+    for topic in topics:
+        pk = topic.pk
+        marks = (' class="active"', ' aria-current="page"') if pk == active_id else ("", "")
+        items.append(
+            f'<li data-conversation-id="{pk}"{marks[0]}>'
+            f'<a href="/chats/{pk}/"{marks[1]}># {escape(topic.name)}</a></li>'
+        )
+    return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)

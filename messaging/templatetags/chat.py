@@ -61,3 +61,15 @@ def message_items(context, messages) -> SafeString:
 def conversation_rows(context, conversations, active_id=None) -> SafeString:
     """`{% conversation_rows conversations active_id %}`: the sidebar's rows."""
     return markup.conversation_rows(conversations, viewer=context["user"], active_id=active_id)
+
+
+@register.simple_tag(takes_context=True)
+def member_items(context, members) -> SafeString:
+    """`{% member_items members %}`: the conversation page's member list items."""
+    return markup.member_items(members, viewer_id=context["user"].pk)
+
+
+@register.simple_tag(takes_context=True)
+def topic_items(context, topics) -> SafeString:
+    """`{% topic_items group_conversations %}`: the group's conversations, the open one marked."""
+    return markup.topic_items(topics, active_id=context["conversation"].pk)
