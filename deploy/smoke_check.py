@@ -11,7 +11,7 @@ Checks, in order, and exits non-zero at the first failure:
    same user (opened after it, so a least-connections balancer puts it on another process).
    This writes a real message into that conversation: use a conversation kept for checks.
 
-Uses the standard library and `websockets` (requirements-dev.txt). The password is
+Uses the standard library and `websockets` (requirements.txt). The password is
 read from an environment variable, never from the command line (`ps` shows that).
 """
 
@@ -28,6 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from email.message import Message
 
 import websockets
 
@@ -55,7 +56,8 @@ class Site:
             urllib.request.HTTPSHandler(context=self.tls), urllib.request.HTTPCookieProcessor(self.cookies)
         )
 
-    def request(self, path: str, data: dict | None = None) -> tuple[int, dict, bytes]:
+    def request(self, path: str, data: dict | None = None) -> tuple[int, Message, bytes]:
+        """Status, headers (looked up in any letter case: the server sends lower-case names) and body."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         # The scheme was checked in __init__: http(s) only.
         request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})  # noqa: S310
@@ -63,9 +65,9 @@ class Site:
             request.add_header("Origin", self.base)
         try:
             with self.opener.open(request, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
 
     def cookie(self, name: str) -> str | None:
         return next((c.value for c in self.cookies if c.name == name), None)
