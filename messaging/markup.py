@@ -12,7 +12,9 @@ Everything from a user (names, bodies, titles) goes through `escape` or `linkify
 """
 
 import re
+import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 
 from django.utils import timezone
@@ -44,11 +46,23 @@ _LINK_CANDIDATE = re.compile(
 )
 
 
+# Bodies are linkified once per process, not once per page view: the latest messages of a
+# conversation are shown to every member on every visit. Long bodies are rare and not kept.
+LINKIFY_CACHE_SIZE = 2048  # bodies
+LINKIFY_CACHE_MAX_LENGTH = 500  # characters
+
+
 def linkify(value) -> SafeString:
     """Escape a message body and turn its URLs into links: the same output as Django's urlizer
     (tests/messaging/test_templatetags.py compares them), without a call per word."""
     # "".join gives a plain str even from SafeData, so the text is always escaped.
     text = "".join([str(value or "")])
+    html = _linkify_cached(text) if len(text) <= LINKIFY_CACHE_MAX_LENGTH else _linkify(text)
+    # Safe to mark: every piece of user text was escaped, here or by the urlizer.
+    return mark_safe(html)  # noqa: S308
+
+
+def _linkify(text: str) -> str:
     pieces = []
     end = 0
     for match in _LINK_CANDIDATE.finditer(text):
@@ -58,8 +72,10 @@ def linkify(value) -> SafeString:
         )
         end = match.end()
     pieces.append(escape(text[end:]))
-    # Safe to mark: every piece of user text was escaped, here or by the urlizer.
-    return mark_safe("".join(pieces))  # noqa: S308
+    return "".join(pieces)
+
+
+_linkify_cached = lru_cache(maxsize=LINKIFY_CACHE_SIZE)(_linkify)
 
 
 def short_time(local: datetime, today: date) -> str:
@@ -83,6 +99,12 @@ def avatar_color(user_id) -> int:
         return int(user_id) % 8
     except (TypeError, ValueError):
         return 0
+
+
+def _preview(body: str) -> str:
+    """`body|truncatechars:PREVIEW_LENGTH`, without the Truncator's set-up for the many that fit."""
+    text = unicodedata.normalize("NFC", body)  # as the Truncator does
+    return text if len(text) <= PREVIEW_LENGTH else Truncator(text).chars(PREVIEW_LENGTH)
 
 
 def _csrf_input(csrf_token) -> str:
@@ -176,7 +198,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         elif conversation.last_deleted:
             preview = "Message deleted"
         else:
-            preview = escape(Truncator(conversation.last_body or "").chars(PREVIEW_LENGTH))
+            preview = escape(_preview(conversation.last_body or ""))
         rows.append(
             f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}" '
             f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}">'

@@ -88,6 +88,15 @@ def test_list_preview_of_deleted_last_message(login, team):
     assert "Message deleted" in html and "secret" not in html
 
 
+def test_list_preview_is_shortened_to_90_characters(login, team):
+    send(team.owner, team.general, "x" * 89 + "yz <&>")
+    html = login(team.member).get("/chats/").content.decode()
+    assert f'<span class="conversation-preview">{"x" * 89}…</span>' in html
+    send(team.owner, team.general, "short <b>one</b>")
+    html = login(team.member).get("/chats/").content.decode()
+    assert '<span class="conversation-preview">short &lt;b&gt;one&lt;/b&gt;</span>' in html
+
+
 def test_list_hides_other_peoples_conversations(login, team, make_user):
     stranger = make_user("stranger")
     services.direct_open(actor=stranger, username=team.owner.username)
