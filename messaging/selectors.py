@@ -70,11 +70,21 @@ def _field(model, name: str):
     return model._meta.get_field(name)
 
 
-def _user(row, start: int) -> User | None:
-    """A user (id, username, display_name) from three columns of a row, or None."""
-    if row[start] is None:
-        return None
-    return User.from_db(connection.alias, _USER_FIELDS, row[start : start + 3])
+class _Users(dict):
+    """One user instance per id among a query's rows (name fields only; None for a missing one)."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__()
+        self.alias = alias
+
+    def get_from(self, row, start: int) -> User | None:
+        user_id = row[start]
+        if user_id is None:
+            return None
+        user = self.get(user_id)
+        if user is None:
+            user = self[user_id] = User.from_db(self.alias, _USER_FIELDS, row[start : start + 3])
+        return user
 
 
 def _read_seq(user) -> Subquery:
@@ -130,21 +140,23 @@ def conversations_for_user(user) -> list[Conversation]:
     """
     rows = _fetch(_SIDEBAR_SQL, [user.pk] * 5, _SIDEBAR_COLUMNS)
     split = len(_CONVERSATION_FIELDS)
+    alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
+    users = _Users(alias)  # the viewer takes part in each of their direct conversations
     conversations = []
     for row in rows:
-        conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, row[:split])
+        conversation = Conversation.from_db(alias, _CONVERSATION_FIELDS, row[:split])
         cache_ = conversation._state.fields_cache
         group_id = conversation.group_id
         if group_id is not None:
             group = groups.get(group_id)
             if group is None:
-                group = groups[group_id] = Group.from_db(connection.alias, ["id", "name"], (group_id, row[split]))
+                group = groups[group_id] = Group.from_db(alias, ["id", "name"], (group_id, row[split]))
             cache_["group"] = group
         else:
             cache_["group"] = None
-            cache_["user_low"] = _user(row, split + 1)
-            cache_["user_high"] = _user(row, split + 4)
+            cache_["user_low"] = users.get_from(row, split + 1)
+            cache_["user_high"] = users.get_from(row, split + 4)
         conversation.read_seq, conversation.unread, conversation.last_body, conversation.last_deleted = row[split + 7 :]
         conversations.append(conversation)
     return conversations
@@ -208,16 +220,13 @@ def messages_page(
     if after is None:
         rows.reverse()
     split = len(_MESSAGE_FIELDS)
-    authors: dict[int, User | None] = {}  # one instance per author, not per message
+    alias = connection.alias
+    authors = _Users(alias)  # one instance per author, not per message
     messages = []
     for row in rows:
-        message = Message.from_db(connection.alias, _MESSAGE_FIELDS, row[:split])
-        author_id = message.author_id
-        author = authors.get(author_id)
-        if author is None and author_id is not None:
-            author = authors[author_id] = _user(row, split)
+        message = Message.from_db(alias, _MESSAGE_FIELDS, row[:split])
         message._state.fields_cache["conversation"] = conversation
-        message._state.fields_cache["author"] = author
+        message._state.fields_cache["author"] = authors.get_from(row, split)
         messages.append(message)
     return messages, has_more
 
@@ -257,9 +266,10 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
         rows = _fetch(_PARTICIPANTS_SQL, params, ())
     else:
         rows = _fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
+    alias = connection.alias
     members = []
     for row in rows:
-        user = User.from_db(connection.alias, _USER_FIELDS, row[:3])
+        user = User.from_db(alias, _USER_FIELDS, row[:3])
         user.role, user.read_seq = row[3], row[4]
         members.append(user)
     return members
