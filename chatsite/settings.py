@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Sync-only and last, so the chain above runs in one thread, not hopping per middleware (chatsite/middleware.py).
+    "chatsite.middleware.SyncChain",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
