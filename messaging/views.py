@@ -8,11 +8,12 @@ Everything works without JavaScript; scripts only enhance these pages.
 """
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -167,9 +168,18 @@ def _conversation_context(
         "group_conversations": _group_conversations(conversation, conversations),
         "conversations": conversations,
         "form": form,
+        "composer_field": form["body"] if form.is_bound else _blank_field(MessageForm, "body"),
         "topic_form": TopicForm(),
+        "topic_field": _blank_field(TopicForm, "name"),
         "max_length": settings.MESSAGE_MAX_LENGTH,
     }
+
+
+@cache
+def _blank_field(form_class: type[Form], name: str) -> str:
+    """An empty form's field: the same HTML on every page, so rendered once per process, not
+    through the widget templates on each view (~0.3 ms of CPU for the two on this page)."""
+    return str(form_class()[name])
 
 
 def _group_conversations(conversation: Conversation, conversations: list[Conversation]) -> list[Conversation]:
