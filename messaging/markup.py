@@ -120,23 +120,27 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
 
     Each message carries `can_edit` and `can_delete`, set by the view from messaging.access.
     """
+    zone = timezone.get_current_timezone()  # once, not per timestamp
     today = timezone.localdate()
     csrf_input = _csrf_input(csrf_token)
     base = f"/chats/{conversation_id}/messages/"
+    heads: dict[int | None, tuple[str, str]] = {}  # author id -> (avatar, name), built once per author
     items = []
     for message in messages:
         seq = message.seq
         author_id = message.author_id
-        author = message.author
         deleted = message.deleted
         mine = author_id == viewer_id
-        created = timezone.localtime(message.created_at)
+        head = heads.get(author_id)
+        if head is None:
+            head = heads[author_id] = _message_head(author_id, message.author)
+        created = message.created_at.astimezone(zone)
         classes = "message" + (" mine" if mine else "") + (" deleted" if deleted else "")
         edited = ""
         if message.edited_at and not deleted:
-            edited_at = timezone.localtime(message.edited_at)
+            edited_at = message.edited_at.astimezone(zone)
             edited_title = edited_at.strftime(f"{edited_at.day} %b %Y %H:%M")
-            edited = f'<span class="edited" title="Edited {edited_title}">(edited)</span>'
+            edited = f' <span class="edited" title="Edited {edited_title}">(edited)</span>'
         body = "This message was deleted." if deleted else linkify(message.body)
         actions = ""
         can_edit, can_delete = getattr(message, "can_edit", False), getattr(message, "can_delete", False)
@@ -153,25 +157,31 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
                 '<details class="message-actions"><summary aria-label="Message actions" title="Message actions">⋯'
                 f'</summary><div class="message-menu">{edit}{delete}</div></details>'
             )
-        name = escape(author.name) if author is not None else "deleted user"
-        avatar = escape(initial(author.name)) if author is not None else "?"
         items.append(
             f'<li class="{classes}" id="m{seq}" data-seq="{seq}" data-id="{message.pk}" '
-            f'data-author-id="{"" if author_id is None else author_id}">'
-            f'<span class="chat-avatar avatar-{avatar_color(author_id)}" aria-hidden="true">{avatar}</span>'
-            '<div class="message-content"><div class="message-meta">'
-            f'<span class="message-author">{name}</span> '
+            f'data-author-id="{"" if author_id is None else author_id}">{head[0]}'
+            f'<div class="message-content"><div class="message-meta">{head[1]} '
             f'<time class="message-time" datetime="{created.isoformat()}" '
             f'title="{created.strftime(f"%a, {created.day} %b %Y %H:%M")}">{short_time(created, today)}</time>'
-            f"{' ' if edited else ''}{edited}</div>"
-            f'<p class="message-body">{body}</p>{actions}</div></li>'
+            f'{edited}</div><p class="message-body">{body}</p>{actions}</div></li>'
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
+
+
+def _message_head(author_id: int | None, author) -> tuple[str, str]:
+    """A message's avatar and author name (escaped), "deleted user" once the account is gone."""
+    avatar = escape(initial(author.name)) if author is not None else "?"
+    name = escape(author.name) if author is not None else "deleted user"
+    return (
+        f'<span class="chat-avatar avatar-{avatar_color(author_id)}" aria-hidden="true">{avatar}</span>',
+        f'<span class="message-author">{name}</span>',
+    )
 
 
 def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeString:
     """The `<li class="conversation-row">` items of the sidebar, in the order given
     (selectors.conversations_for_user)."""
+    zone = timezone.get_current_timezone()
     today = timezone.localdate()
     current = ' aria-current="page"'
     rows = []
@@ -189,7 +199,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         else:
             avatar = '<span class="chat-avatar avatar-topic" aria-hidden="true">#</span>'
         if conversation.last_message_at:
-            at = timezone.localtime(conversation.last_message_at)
+            at = conversation.last_message_at.astimezone(zone)
             time = f'<time class="conversation-time" datetime="{at.isoformat()}">{short_time(at, today)}</time>'
         else:
             time = '<time class="conversation-time"></time>'
