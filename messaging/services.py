@@ -142,28 +142,53 @@ def message_delete(*, actor: User, conversation_id, seq) -> Message:
     return message
 
 
-@transaction.atomic
+# Move a read marker forward in one statement: insert it, or raise it if it is behind.
+# A row comes back only when the marker was created or moved (PostgreSQL, SQLite >= 3.35).
+_READ_MARK_SQL = f"""
+    INSERT INTO {ReadState._meta.db_table} (user_id, conversation_id, last_read_seq, updated_at)
+    VALUES (%s, %s, %s, %s)
+    ON CONFLICT (user_id, conversation_id) DO UPDATE
+        SET last_read_seq = excluded.last_read_seq, updated_at = excluded.updated_at
+        WHERE {ReadState._meta.db_table}.last_read_seq < excluded.last_read_seq
+    RETURNING last_read_seq
+"""  # noqa: S608 (the table name comes from the model, values are parameters)
+
+
 def read_mark(*, actor: User, conversation_id, seq) -> int:
     """Move the user's read marker forward (never back). Returns the marker."""
     conversation, _membership = access_conversation(actor, conversation_id)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise Invalid("seq must be a whole number of zero or more.")
     seq = min(seq, conversation.last_seq)
-    state, _ = ReadState.objects.get_or_create(user=actor, conversation=conversation)
-    if seq <= state.last_read_seq:
-        return state.last_read_seq
-    moved = ReadState.objects.filter(pk=state.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
-    if moved:
-        events.to_conversation(
-            conversation.pk,
-            {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
-            author_id=actor.pk,
-        )
-        events.to_users(
-            [actor.pk],
-            {"type": protocol.UNREAD, "conversation": conversation.pk, "count": unread_count(actor, conversation.pk)},
-        )
+    # One statement, so no transaction of its own: the events go out once it is committed.
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_MARK_SQL, [actor.pk, conversation.pk, seq, timezone.now()])
+        moved = cursor.fetchone()
+    if moved is None or seq == 0:  # already that far (or further), or a new marker at 0
+        return max(seq, _read_seq(actor, conversation.pk))
+    events.to_conversation(
+        conversation.pk,
+        {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
+        author_id=actor.pk,
+    )
+    events.to_users(
+        [actor.pk],
+        {
+            "type": protocol.UNREAD,
+            "conversation": conversation.pk,
+            "count": unread_count(actor, conversation.pk, read_seq=seq),
+        },
+    )
     return seq
+
+
+def _read_seq(actor: User, conversation_id: int) -> int:
+    return (
+        ReadState.objects.filter(user=actor, conversation_id=conversation_id)
+        .values_list("last_read_seq", flat=True)
+        .first()
+        or 0
+    )
 
 
 def typing_notify(*, actor: User, conversation_id) -> None:

@@ -3,6 +3,7 @@ import pytest
 from chatsite.errors import Forbidden, Invalid, NotFound
 from groups import services as group_services
 from messaging import selectors, services
+from messaging.models import ReadState
 
 
 @pytest.mark.django_db
@@ -39,3 +40,28 @@ def test_direct_is_one_per_pair(alice, bob):
     first, created = services.direct_open(actor=alice, username="bob")
     second, created2 = services.direct_open(actor=bob, username="Alice")
     assert created and not created2 and first.pk == second.pk
+
+
+@pytest.mark.django_db
+def test_read_marker_only_moves_forward_and_is_capped(alice, bob, carol):
+    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
+    general = group_services.default_conversation(group)
+    for n in range(3):
+        services.message_send(actor=bob, conversation_id=general.pk, body=f"m{n}")
+
+    def marker():
+        return ReadState.objects.get(user=alice, conversation=general).last_read_seq
+
+    assert services.read_mark(actor=alice, conversation_id=general.pk, seq=0) == 0
+    assert marker() == 0 and selectors.unread_count(alice, general.pk) == 3
+    assert services.read_mark(actor=alice, conversation_id=general.pk, seq=2) == 2
+    assert marker() == 2 and selectors.unread_count(alice, general.pk) == 1
+    assert services.read_mark(actor=alice, conversation_id=general.pk, seq=1) == 2  # never back
+    assert marker() == 2
+    assert services.read_mark(actor=alice, conversation_id=general.pk, seq=99) == 3  # capped at the last seq
+    assert marker() == 3 and selectors.unread_count(alice, general.pk) == 0
+    assert ReadState.objects.filter(user=alice, conversation=general).count() == 1
+    with pytest.raises(Invalid):
+        services.read_mark(actor=alice, conversation_id=general.pk, seq=-1)
+    with pytest.raises(NotFound):
+        services.read_mark(actor=carol, conversation_id=general.pk, seq=1)
