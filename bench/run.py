@@ -56,7 +56,7 @@ SCENARIOS: dict[str, Scenario] = {
     # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
     "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
 }
-HTTP_TARGETS = {"chatsite", "chatsite_uvicorn"}
+HTTP_TARGETS = {"chatsite", "chatsite_daphne"}
 DEFAULT_TARGETS = [
     "chatsite",
     "node_ws",
@@ -229,14 +229,14 @@ def chatsite_sessions(ctx: RunContext, prefix: str, groups: int, members: int, m
 
 
 def server_argv(server: str, python: str, port: int) -> list[str]:
-    """The same ASGI app under daphne or under the production entry point (uvicorn, chatsite/serve.py)."""
-    if server == "uvicorn":
-        return [python, "-m", "chatsite.serve", "--host", HOST, "--port", str(port)]
-    return [python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
+    """The production entry point (uvicorn with chatsite/serve.py's options), or the same ASGI app under daphne."""
+    if server == "daphne":
+        return [python, "-m", "daphne", "-b", HOST, "-p", str(port), "chatsite.asgi:application"]
+    return [python, "-m", "chatsite.serve", "--host", HOST, "--port", str(port)]
 
 
 def start_chatsite_server(
-    ctx: RunContext, name: str = "chatsite", server: str = "daphne"
+    ctx: RunContext, name: str = "chatsite", server: str = "serve"
 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     argv = server_argv(server, ctx.python, port)
@@ -260,8 +260,9 @@ def start_chatsite_server(
 
 
 @target("chatsite")
-def start_chatsite(scenario: Scenario, ctx: RunContext, server: str = "daphne") -> RunningTarget:
-    """daphne + PostgreSQL + Redis, DEBUG off; users, groups and sessions made by manage.py bench_sessions."""
+def start_chatsite(scenario: Scenario, ctx: RunContext, server: str = "serve") -> RunningTarget:
+    """`python -m chatsite.serve` (uvicorn) + PostgreSQL + Redis, DEBUG off, as in production; users, groups
+    and sessions made by manage.py bench_sessions."""
     global _chatsite_runs
     chatsite_prepare_db(ctx)
     _chatsite_runs += 1
@@ -280,17 +281,17 @@ def start_chatsite(scenario: Scenario, ctx: RunContext, server: str = "daphne") 
     return RunningTarget("chatsite", plan, [proc.pid], [proc])
 
 
-@target("chatsite_uvicorn")
-def start_chatsite_uvicorn(scenario: Scenario, ctx: RunContext) -> RunningTarget:
-    """The same app, settings and data under uvicorn instead of daphne."""
-    running = start_chatsite(scenario, ctx, server="uvicorn")
-    running.name = running.plan["name"] = "chatsite_uvicorn"
+@target("chatsite_daphne")
+def start_chatsite_daphne(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """The same app, settings and data under daphne (the server before chatsite.serve; BENCHMARKS.md compares)."""
+    running = start_chatsite(scenario, ctx, server="daphne")
+    running.name = running.plan["name"] = "chatsite_daphne"
     return running
 
 
 @target("chatsite_2proc")
 def start_chatsite_2proc(scenario: Scenario, ctx: RunContext) -> RunningTarget:
-    """Two daphne processes behind the same Redis, one per core (the second shares the generator's core);
+    """Two production processes behind the same Redis, one per core (the second shares the generator's core);
     sockets alternate between them, so most deliveries cross processes through the channel layer."""
     global _chatsite_runs
     chatsite_prepare_db(ctx)
