@@ -14,14 +14,13 @@ performance"). tests/messaging/test_access.py checks that both agree for every
 kind of user and conversation.
 """
 
-from functools import cache
-
 from django.db import connection
 from django.db.models import Q
 
 from chatsite.errors import Forbidden, NotFound
 from groups.access import can_moderate
 from groups.models import Group, Membership
+from messaging import rawsql
 from messaging.models import Conversation, Message
 
 MAX_ID = 2**63 - 1  # the database's bigint: larger numbers name nothing
@@ -44,7 +43,7 @@ def _columns(model, alias: str) -> tuple[list[str], str]:
 
 _CONVERSATION_FIELDS, _conversation_columns = _columns(Conversation, "c")
 _GROUP_FIELDS, _group_columns = _columns(Group, "g")
-_ACCESS_FIELDS = [*Conversation._meta.concrete_fields, *Group._meta.concrete_fields]
+_ACCESS_FIELDS = (*Conversation._meta.concrete_fields, *Group._meta.concrete_fields, None)
 # The same rule as `visible_to`, for one conversation: a group's conversation with the
 # user's membership (and role), or a direct one the user is part of.
 _ACCESS_SQL = f"""
@@ -59,30 +58,6 @@ _ACCESS_SQL = f"""
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 
 
-@cache
-def _converters() -> list[tuple[int, list, object]]:
-    """The database's value converters for the row's columns, as the ORM applies them
-    (none on PostgreSQL; text to datetime on SQLite)."""
-    found = []
-    for index, field in enumerate(_ACCESS_FIELDS):
-        column = field.get_col(field.model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if converters:
-            found.append((index, converters, column))
-    return found
-
-
-def _convert(row: tuple) -> tuple:
-    converters = _converters()
-    if not converters:
-        return row
-    values = list(row)
-    for index, functions, column in converters:
-        for function in functions:
-            values[index] = function(values[index], column, connection)
-    return tuple(values)
-
-
 def access_conversation(user, conversation_id) -> tuple[Conversation, Membership | None]:
     """The conversation (with its group) and, for a group's conversation, the user's membership. One query."""
     if not getattr(user, "is_authenticated", False):
@@ -93,12 +68,9 @@ def access_conversation(user, conversation_id) -> tuple[Conversation, Membership
         raise NotFound() from None
     if not 0 < conversation_id <= MAX_ID:
         raise NotFound()
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCESS_SQL, [user.pk, conversation_id, user.pk, user.pk])
-        row = cursor.fetchone()
+    row = rawsql.fetch_one(_ACCESS_SQL, [user.pk, conversation_id, user.pk, user.pk], _ACCESS_FIELDS)
     if row is None:
         raise NotFound()
-    row = _convert(row)
     split = len(_CONVERSATION_FIELDS)
     conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, row[:split])
     membership = None

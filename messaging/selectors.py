@@ -9,8 +9,6 @@ The sidebar repeats the visibility rule of `messaging.access.visible_to` and the
 of `unread_count`; tests/messaging/test_selectors.py checks that they agree.
 """
 
-from functools import cache
-
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -18,6 +16,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from groups.models import Group, Membership
+from messaging import rawsql
 from messaging.access import visible_to
 from messaging.models import Conversation, Message, ReadState
 
@@ -30,40 +29,6 @@ _MEMBERSHIP = Membership._meta.db_table
 
 # Only what pages show of a user: the rest of the row (password hash, dates) stays deferred.
 _USER_FIELDS = ["id", "username", "display_name"]
-
-
-@cache
-def _converters(fields: tuple) -> tuple:
-    """`(index, converters, column)` for the columns the database returns raw, as the ORM converts
-    them (none on PostgreSQL; text to datetime and integer to bool on SQLite). `fields` holds a
-    model field per column of a row, or None for a computed column."""
-    found = []
-    for index, field in enumerate(fields):
-        if field is None:
-            continue
-        column = field.get_col(field.model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if converters:
-            found.append((index, converters, column))
-    return tuple(found)
-
-
-def _fetch(sql: str, params: list, fields: tuple) -> list:
-    """The rows of a hand-written query, with each column converted as the ORM would."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    converters = _converters(fields)
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for index, functions, column in converters:
-            for function in functions:
-                values[index] = function(values[index], column, connection)
-        converted.append(values)
-    return converted
 
 
 def _field(model, name: str):
@@ -138,7 +103,7 @@ def conversations_for_user(user) -> list[Conversation]:
     Each has its group (name only) and direct participants (names only) loaded, and
     `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`).
     """
-    rows = _fetch(_SIDEBAR_SQL, [user.pk] * 5, _SIDEBAR_COLUMNS)
+    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk] * 5, _SIDEBAR_COLUMNS)
     split = len(_CONVERSATION_FIELDS)
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
@@ -216,7 +181,7 @@ def messages_page(
     low = -1 if after is None else min(after, _SEQ_MAX)
     high = _SEQ_MAX if before is None else min(before, _SEQ_MAX)
     sql = _PAGE_SQL_OLDEST if after is not None else _PAGE_SQL_NEWEST
-    rows = _fetch(sql, [conversation.pk, low, high, limit + 1], _PAGE_COLUMNS)
+    rows = rawsql.fetch(sql, [conversation.pk, low, high, limit + 1], _PAGE_COLUMNS)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if after is None:
@@ -265,9 +230,9 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
     """
     if conversation.is_direct:
         params = [conversation.pk, conversation.user_low_id, conversation.user_high_id]
-        rows = _fetch(_PARTICIPANTS_SQL, params, ())
+        rows = rawsql.fetch(_PARTICIPANTS_SQL, params, ())
     else:
-        rows = _fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
+        rows = rawsql.fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
     alias = connection.alias
     members = []
     for row in rows:
