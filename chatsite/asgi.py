@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, WebSocket through origin and session auth checks."""
+"""ASGI entry point: HTTP to Django, WebSocket through origin and session auth checks (messaging.realtime_auth)."""
 
 import gc
 import os
@@ -10,16 +10,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 # Django must be set up before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
+from messaging.realtime_auth import SessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -50,3 +50,77 @@ async def test_a_deactivated_account_is_refused(connect, alice):
     cookie = await call(login_cookie)(alice)
     await call(account_services.user_deactivate)(user=alice)
     await connect(cookie=cookie, expect=False)
+
+
+async def test_an_expired_session_is_refused(connect, alice):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    cookie = await call(login_cookie)(alice)
+    key = cookie.split(b"=", 1)[1].decode()
+    await call(Session.objects.filter(pk=key).update)(expire_date=timezone.now() - timedelta(seconds=1))
+    await connect(cookie=cookie, expect=False)
+
+
+async def test_a_session_from_before_a_password_change_is_refused_and_ended(connect, alice):
+    """The session's hash no longer matches the password's: refused, and the session flushed as Django does."""
+    from django.contrib.sessions.models import Session
+
+    from accounts.models import User
+
+    cookie = await call(login_cookie)(alice)
+    key = cookie.split(b"=", 1)[1].decode()
+
+    def change_password() -> None:
+        user = User.objects.get(pk=alice.pk)
+        user.set_password("another long passphrase 7")
+        user.save()
+
+    await call(change_password)()
+    await connect(cookie=cookie, expect=False)
+    assert not await call(Session.objects.filter(pk=key).exists)()
+
+
+async def test_a_session_naming_an_unknown_backend_is_refused(connect, alice):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    from messaging.realtime_auth import session_store
+
+    cookie = await call(login_cookie)(alice)
+    key = cookie.split(b"=", 1)[1].decode()
+
+    def rewrite() -> None:
+        session = session_store(key)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.RemoteUserBackend"
+        session.save()
+
+    await call(rewrite)()
+    await connect(cookie=cookie, expect=False)
+
+
+async def test_the_session_and_user_are_read_on_the_socket_pool(application, alice, monkeypatch):
+    """Not on asgiref's single shared thread, which would queue every handshake of the process."""
+    import threading
+
+    from channels.testing import WebsocketCommunicator
+
+    from messaging import realtime_auth
+
+    threads = []
+    original = realtime_auth.authenticate
+
+    def recording(session_key):
+        threads.append(threading.current_thread().name)
+        return original(session_key)
+
+    monkeypatch.setattr(realtime_auth, "authenticate", recording)
+    cookie = await call(login_cookie)(alice)
+    ws = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    connected, _ = await ws.connect(timeout=2)
+    assert connected
+    hello = await ws.receive_json_from(timeout=2)
+    await ws.disconnect()
+    assert hello["user"]["username"] == "alice"
+    assert len(threads) == 1 and threads[0].startswith("ws-db")
