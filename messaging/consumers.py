@@ -211,7 +211,7 @@ class ChatConsumer(AsyncConsumer):
             await self._join(events.session_group(self.session_key))
         for conversation_id in await in_db_thread(realtime_selectors.conversation_ids_for_user)(user):
             await self._join(events.conversation_group(conversation_id))
-        cursors = await in_db_thread(selectors.conversation_cursors_for_user)(user)
+        cursors = await in_db_thread(realtime_selectors.conversation_cursors)(user)
         for cursor in cursors:
             self._gain(cursor["id"], last_seq=cursor["last_seq"], unread=cursor["unread"])
             await self._join(events.conversation_group(cursor["id"]))

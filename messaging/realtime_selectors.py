@@ -1,6 +1,10 @@
-"""Reads only the socket needs: its conversation ids, sync pages, co-members, account checks.
+"""Reads only the socket needs: its conversation ids, cursors, sync pages, co-members, account checks.
 
-Every conversation rule comes from messaging.access (`visible_to`), as for views.
+Every conversation rule comes from messaging.access (`visible_to`), as for views. The
+reads every connect makes (ids, cursors, co-members) are written out as SQL instead:
+the ORM compiled them anew per connect. They repeat `visible_to` and the unread rule of
+`selectors.unread_count`; tests/messaging/test_realtime_selectors.py holds them to those.
+Measured in-process (CPU per call, PostgreSQL, DEBUG off): see the commit that added them.
 """
 
 import operator
@@ -10,8 +14,52 @@ from django.db.models import Q
 
 from accounts.models import User
 from groups.models import Membership
+from messaging import rawsql
 from messaging.access import visible_to
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, ReadState
+
+_CONVERSATION = Conversation._meta.db_table
+_MESSAGE = Message._meta.db_table
+_READ_STATE = ReadState._meta.db_table
+_MEMBERSHIP = Membership._meta.db_table
+_USER = User._meta.db_table
+
+# `visible_to` for the conversation aliased c; parameters: the user's id three times.
+_VISIBLE = f"""(
+    (c.kind = 'group' AND c.group_id IN (SELECT vm.group_id FROM {_MEMBERSHIP} vm WHERE vm.user_id = %s))
+    OR (c.kind = 'direct' AND (c.user_low_id = %s OR c.user_high_id = %s))
+)"""  # noqa: S608 (table names come from the models, values are parameters)
+
+_INTS = ()  # ids, counts and names: no column needs converting, on any backend
+
+_IDS_SQL = f"SELECT c.id FROM {_CONVERSATION} c WHERE {_VISIBLE}"  # noqa: S608
+
+# Unread as `selectors.unread_count` counts it: after the read marker, not deleted, not the
+# user's own (a message whose author was deleted is someone else's).
+_CURSORS_SQL = f"""
+    SELECT c.id, c.last_seq,
+        (SELECT COUNT(*) FROM {_MESSAGE} u
+            WHERE u.conversation_id = c.id AND u.seq > COALESCE(rs.last_read_seq, 0) AND NOT u.deleted
+            AND (u.author_id IS NULL OR u.author_id <> %s))
+    FROM {_CONVERSATION} c
+    LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
+    WHERE {_VISIBLE}
+    ORDER BY c.id
+"""  # noqa: S608 (table names come from the models, values are parameters)
+
+
+_CO_MEMBERS_SQL = f"""
+    SELECT u.id, u.username, u.display_name FROM {_USER} u
+    WHERE u.is_active AND u.id <> %s AND (
+        u.id IN (SELECT om.user_id FROM {_MEMBERSHIP} om
+            WHERE om.group_id IN (SELECT mm.group_id FROM {_MEMBERSHIP} mm WHERE mm.user_id = %s))
+        OR u.id IN (SELECT c.user_high_id FROM {_CONVERSATION} c WHERE c.kind = 'direct' AND c.user_low_id = %s)
+        OR u.id IN (SELECT c.user_low_id FROM {_CONVERSATION} c WHERE c.kind = 'direct' AND c.user_high_id = %s)
+    )
+    ORDER BY u.id
+    LIMIT %s
+"""  # noqa: S608 (table names come from the models, values are parameters)
+
 
 # Presence is announced to at most this many co-members when a socket opens.
 PRESENCE_SNAPSHOT_MAX = 1000
@@ -19,7 +67,16 @@ PRESENCE_SNAPSHOT_MAX = 1000
 
 def conversation_ids_for_user(user) -> set[int]:
     """The ids of every conversation the user may see. One query."""
-    return set(Conversation.objects.filter(visible_to(user)).values_list("pk", flat=True))
+    return {row[0] for row in rawsql.fetch(_IDS_SQL, [user.pk] * 3, _INTS)}
+
+
+def conversation_cursors(user) -> list[dict]:
+    """`[{"id", "last_seq", "unread"}]` by id, for `hello`: `selectors.conversation_cursors_for_user`
+    as one hand-written statement. One query."""
+    return [
+        {"id": cid, "last_seq": last_seq, "unread": unread}
+        for cid, last_seq, unread in rawsql.fetch(_CURSORS_SQL, [user.pk] * 5, _INTS)
+    ]
 
 
 def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Message], bool]:
@@ -41,22 +98,12 @@ def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Messa
 
 
 def co_members(user) -> list[dict]:
-    """`{"id", "username", "display_name"}` of active users who share a conversation with `user`."""
-    group_ids = Membership.objects.filter(user=user).values("group_id")
-    directs = Conversation.objects.filter(Q(user_low=user) | Q(user_high=user), kind=Conversation.Kind.DIRECT)
-    rows = (
-        User.objects.filter(
-            Q(memberships__group_id__in=group_ids)
-            | Q(pk__in=directs.values("user_low"))
-            | Q(pk__in=directs.values("user_high")),
-            is_active=True,
-        )
-        .exclude(pk=user.pk)
-        .distinct()
-        .order_by("pk")
-        .values("id", "username", "display_name")[:PRESENCE_SNAPSHOT_MAX]
-    )
-    return list(rows)
+    """`{"id", "username", "display_name"}` of active users who share a conversation with `user`:
+    a member of one of their groups, or the other side of one of their directs. One query."""
+    return [
+        {"id": uid, "username": username, "display_name": display_name}
+        for uid, username, display_name in rawsql.fetch(_CO_MEMBERS_SQL, [user.pk] * 4 + [PRESENCE_SNAPSHOT_MAX], _INTS)
+    ]
 
 
 def user_is_active(user_id: int) -> bool:
