@@ -132,12 +132,84 @@ def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
 
 
 def _open_presence(user, socket_id: str) -> tuple[bool, list[dict]]:
-    """Count this socket in; return whether the user just came online, and which co-members are."""
-    store = realtime_presence.store()
-    came_online = store.opened(user.pk, socket_id)
+    """Count this socket in; return whether the user just came online, and which co-members are.
+
+    One query, then one Redis round trip for both.
+    """
     members = realtime_selectors.co_members(user)
-    online = store.online_among(member["id"] for member in members)
+    came_online, online = realtime_presence.store().opened_among(user.pk, socket_id, [m["id"] for m in members])
     return came_online, [member for member in members if member["id"] in online]
+
+
+class Heartbeat:
+    """Keeps the process's open sockets counted as online, and now and then checks their accounts.
+
+    One task for the process, not one per socket: every WS_PRESENCE_TTL / 3 it
+    refreshes every registered socket's presence entry in one Redis pipeline, and
+    every WS_ACCOUNT_RECHECK it asks the database in one query which of their users
+    are still active, closing the sockets of the others. A safety net for a lost
+    `sockets.close` event on deactivation (the channel layer does not guarantee
+    delivery). The task ends when no socket is left, and starts with the next one.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: dict[str, ChatConsumer] = {}
+        self.task: asyncio.Task | None = None
+        self.refreshing: asyncio.Future | None = None  # the refresh in flight
+        self.refreshing_ids: frozenset[str] = frozenset()
+        self.recheck_at = 0.0
+
+    def add(self, consumer: "ChatConsumer") -> None:
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.sockets = {}  # any left belong to a loop that has gone (tests run one loop each)
+            self.recheck_at = time.monotonic() + settings.WS_ACCOUNT_RECHECK * random.uniform(0.5, 1.0)
+            self.task = loop.create_task(self.run())
+        self.sockets[consumer.socket_id] = consumer
+
+    async def remove(self, consumer: "ChatConsumer") -> None:
+        """Forget the socket; first let a refresh that includes it finish, or that refresh could
+        re-add its presence entry after the socket has removed it."""
+        if self.sockets.pop(consumer.socket_id, None) is None:
+            return
+        if self.refreshing is not None and consumer.socket_id in self.refreshing_ids:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.refreshing)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WS_PRESENCE_TTL / 3)
+            if not self.sockets:
+                self.task = None  # no await since the check: the next socket starts a new task
+                return
+            await self.refresh()
+            if time.monotonic() >= self.recheck_at:
+                self.recheck_at = time.monotonic() + settings.WS_ACCOUNT_RECHECK
+                await self.recheck()
+
+    async def refresh(self) -> None:
+        sockets = [(consumer.user_id, socket_id) for socket_id, consumer in self.sockets.items()]
+        self.refreshing_ids = frozenset(socket_id for _user, socket_id in sockets)
+        self.refreshing = asyncio.ensure_future(in_thread(realtime_presence.store().refresh_many)(sockets))
+        try:
+            await asyncio.shield(self.refreshing)
+        except Exception:
+            log_outage("presence refresh failed")
+        finally:
+            self.refreshing, self.refreshing_ids = None, frozenset()
+
+    async def recheck(self) -> None:
+        user_ids = {consumer.user_id for consumer in self.sockets.values()}
+        try:
+            active = await in_db_thread(realtime_selectors.active_user_ids)(user_ids)
+        except Exception:
+            log_outage("account re-check failed")
+            return
+        for consumer in [c for c in self.sockets.values() if c.user_id not in active]:
+            await consumer.close(protocol.CLOSE_SESSION_ENDED)
+
+
+heartbeat = Heartbeat()
 
 
 class ChatConsumer(AsyncConsumer):
@@ -178,7 +250,6 @@ class ChatConsumer(AsyncConsumer):
     async def websocket_connect(self, message):
         self.accepted = self.closed = self.cleaned = False
         self.groups_joined: set[str] = set()
-        self.heartbeat: asyncio.Task | None = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.base_send({"type": "websocket.close"})  # before accept: the handshake is refused
@@ -224,7 +295,8 @@ class ChatConsumer(AsyncConsumer):
         self.accepted = True
         await self.send_frame({"type": protocol.HELLO, "user": self.user_frame_json, "conversations": cursors})
         await self._announce_presence()
-        self.heartbeat = asyncio.ensure_future(self._heartbeat())
+        if not self.closed:
+            heartbeat.add(self)
 
     async def websocket_disconnect(self, message):
         await self._cleanup()
@@ -244,11 +316,7 @@ class ChatConsumer(AsyncConsumer):
             return
         self.cleaned = True
         self.closed = True
-        if self.heartbeat is not None and self.heartbeat is not asyncio.current_task():
-            self.heartbeat.cancel()
-            # Let a refresh in flight finish first, or it could re-add this socket after it is removed.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.heartbeat
+        await heartbeat.remove(self)
         if self.accepted:
             realtime_limits.release(self.user_id)
             try:
@@ -273,29 +341,6 @@ class ChatConsumer(AsyncConsumer):
         for member in online:
             self.presence_seen[member["id"]] = True
             await self.send_frame({"type": protocol.PRESENCE, "user": member, "online": True})
-
-    async def _heartbeat(self) -> None:
-        """Keep this socket counted as online, and now and then check the account is still active."""
-        interval = settings.WS_PRESENCE_TTL / 3
-        recheck = settings.WS_ACCOUNT_RECHECK
-        recheck_at = time.monotonic() + recheck * random.uniform(0.5, 1.0)  # spread the checks out
-        while not self.closed:
-            await asyncio.sleep(interval)
-            try:
-                await in_thread(realtime_presence.store().refresh)(self.user_id, self.socket_id)
-            except Exception:
-                log_outage("presence refresh failed")
-            if time.monotonic() < recheck_at:
-                continue
-            recheck_at = time.monotonic() + recheck
-            try:
-                active = await in_db_thread(realtime_selectors.user_is_active)(self.user_id)
-            except Exception:
-                log_outage("account re-check failed")
-                continue
-            if not active:
-                await self.close(protocol.CLOSE_SESSION_ENDED)
-                return
 
     # Sending ---------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 A user is online while at least one of their sockets is open. With Redis
 (REDIS_URL) each user has a sorted set of socket ids scored by an expiry time:
-every socket refreshes its entry each WS_PRESENCE_TTL / 3 seconds, and every
+each process refreshes its sockets' entries each WS_PRESENCE_TTL / 3 seconds
+(messaging.consumers.Heartbeat, one pipeline for all of them), and every
 change first prunes expired entries, so the sockets of a crashed process stop
 counting after WS_PRESENCE_TTL instead of keeping the user online forever (a
 plain counter would leak them). Opening and closing run as one MULTI, so only
@@ -56,12 +57,35 @@ class RedisPresence:
         _removed, _pruned, after = pipe.execute()
         return after == 0
 
-    def refresh(self, user_id: int, socket_id: str) -> None:
+    def opened_among(self, user_id: int, socket_id: str, among: Iterable[int]) -> tuple[bool, set[int]]:
+        """`opened`, and which of `among` are online, in one round trip."""
+        among = list(among)
         key, now, ttl = self.key(user_id), time.time(), _ttl()
         pipe = self.client.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zcard(key)
         pipe.zadd(key, {socket_id: now + ttl})
         pipe.expire(key, int(ttl) + 1)
-        pipe.execute()
+        for other in among:
+            pipe.zcount(self.key(other), now, "+inf")
+        _pruned, before, _added, _expire, *counts = pipe.execute()
+        return before == 0, {other for other, count in zip(among, counts, strict=True) if count}
+
+    def refresh(self, user_id: int, socket_id: str) -> None:
+        self.refresh_many([(user_id, socket_id)])
+
+    def refresh_many(self, sockets: Iterable[tuple[int, str]], batch: int = 500) -> None:
+        """Refresh many sockets' entries, `batch` sockets a round trip."""
+        sockets = list(sockets)
+        ttl = _ttl()
+        for start in range(0, len(sockets), batch):
+            now = time.time()
+            pipe = self.client.pipeline(transaction=False)  # each socket's pair stands alone
+            for user_id, socket_id in sockets[start : start + batch]:
+                key = self.key(user_id)
+                pipe.zadd(key, {socket_id: now + ttl})
+                pipe.expire(key, int(ttl) + 1)
+            pipe.execute()
 
     def online_among(self, user_ids: Iterable[int]) -> set[int]:
         user_ids = list(user_ids)
@@ -78,7 +102,7 @@ class LocalPresence:
     """The same bookkeeping for a single process."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.sockets: dict[int, dict[str, float]] = {}
 
     def _live(self, user_id: int, now: float) -> dict[str, float]:
@@ -105,9 +129,18 @@ class LocalPresence:
             self.sockets.pop(user_id, None)
             return True
 
-    def refresh(self, user_id: int, socket_id: str) -> None:
+    def opened_among(self, user_id: int, socket_id: str, among: Iterable[int]) -> tuple[bool, set[int]]:
         with self.lock:
-            self.sockets.setdefault(user_id, {})[socket_id] = time.time() + _ttl()
+            return self.opened(user_id, socket_id), self.online_among(among)
+
+    def refresh(self, user_id: int, socket_id: str) -> None:
+        self.refresh_many([(user_id, socket_id)])
+
+    def refresh_many(self, sockets: Iterable[tuple[int, str]]) -> None:
+        with self.lock:
+            expiry = time.time() + _ttl()
+            for user_id, socket_id in sockets:
+                self.sockets.setdefault(user_id, {})[socket_id] = expiry
 
     def online_among(self, user_ids: Iterable[int]) -> set[int]:
         now = time.time()

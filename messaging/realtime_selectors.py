@@ -106,12 +106,17 @@ def co_members(user) -> list[dict]:
     ]
 
 
-def user_is_active(user_id: int) -> bool:
-    """Whether the account behind an open socket may still use it.
+def active_user_ids(user_ids, batch: int = 500) -> set[int]:
+    """Which of these users may still use their open sockets. One query per `batch` ids.
 
     A safety net for a lost `sockets.close` event on deactivation (the channel
     layer does not guarantee delivery). Sessions are not re-checked here: a
     password change or a repeated login rotates the session key of the session
     that stays, so a missing key does not mean a logout.
     """
-    return User.objects.filter(pk=user_id, is_active=True).exists()
+    user_ids = sorted(user_ids)
+    active: set[int] = set()
+    for start in range(0, len(user_ids), batch):
+        chunk = user_ids[start : start + batch]
+        active.update(User.objects.filter(pk__in=chunk, is_active=True).values_list("pk", flat=True))
+    return active

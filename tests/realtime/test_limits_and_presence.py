@@ -57,3 +57,18 @@ def test_sockets_that_stop_refreshing_expire(store, db):
     time.sleep(0.4)
     assert store.online_among([user]) == set()
     assert store.opened(user, alive) is True  # so the next socket announces the user online again
+
+
+def test_opening_and_looking_up_co_members_in_one_round_trip(store, db):
+    user = 10_000 + uuid.uuid4().int % 1_000_000
+    friend, stranger = user + 1, user + 2
+    first, second, friends_socket = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    store.opened(friend, friends_socket)
+    assert store.opened_among(user, first, [friend, stranger]) == (True, {friend})
+    assert store.opened_among(user, second, []) == (False, set())
+    time.sleep(0.2)
+    store.refresh_many([(user, first), (friend, friends_socket)])
+    time.sleep(0.2)  # past the TTL for `second`, which was not refreshed
+    assert store.online_among([user, friend, stranger]) == {user, friend}
+    assert store.closed(user, first) is True
+    store.closed(friend, friends_socket)

@@ -1,5 +1,6 @@
 """Losing access takes effect on open sockets at once: no more events, sends refused."""
 
+import asyncio
 import json
 
 import pytest
@@ -159,3 +160,28 @@ async def test_deleting_an_account_removes_its_conversations_then_closes_its_soc
     # The others keep their conversations: alice still gets what is sent there.
     await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="still on")
     assert (await alice.expect("message.new"))["message"]["body"] == "still on"
+
+
+async def test_the_process_heartbeat_closes_only_the_deactivated_users_sockets(connect, team, settings):
+    """One task for all sockets re-checks every account in one query; the others stay open and online."""
+    from messaging import consumers, realtime_presence
+
+    settings.WS_PRESENCE_TTL = 0.3
+    settings.WS_ACCOUNT_RECHECK = 0.1
+    alice, bob, bob_other_tab = await connect(team.alice), await connect(team.bob), await connect(team.bob)
+    assert {alice.hello["user"]["id"], bob.hello["user"]["id"]} == {team.alice.pk, team.bob.pk}
+    for _ in range(100):  # registered once its presence is announced, just after `hello`
+        if len(consumers.heartbeat.sockets) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert len(consumers.heartbeat.sockets) == 3
+    await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
+
+    assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
+    assert await bob_other_tab.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
+    assert len(consumers.heartbeat.sockets) == 1
+    await asyncio.sleep(0.5)  # longer than the presence TTL: only the refresh keeps alice online
+    online = await consumers.in_thread(realtime_presence.store().online_among)([team.alice.pk, team.bob.pk])
+    assert online == {team.alice.pk}
+    await alice.ws.disconnect()
+    assert consumers.heartbeat.sockets == {}
