@@ -37,7 +37,6 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from chatsite.errors import DomainError, Invalid, RateLimited
@@ -215,6 +214,16 @@ heartbeat = Heartbeat()
 class ChatConsumer(AsyncConsumer):
     """One browser tab's socket. See the module docstring and docs/protocol.md."""
 
+    # Client frame type → handler method, for the class rather than per socket.
+    HANDLERS = {
+        protocol.MESSAGE_SEND: "on_message_send",
+        protocol.MESSAGE_EDIT: "on_message_edit",
+        protocol.MESSAGE_DELETE: "on_message_delete",
+        protocol.TYPING: "on_typing",
+        protocol.READ: "on_read",
+        protocol.SYNC: "on_sync",
+    }
+
     async def __call__(self, scope, receive, send):
         """Channels' loop, except that a channel layer that is down does not kill the socket.
 
@@ -224,7 +233,7 @@ class ChatConsumer(AsyncConsumer):
         self.scope = scope
         self.base_send = send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
+        layer_receive = None
         if self.channel_layer is not None:
             try:
                 self.channel_name = await self.channel_layer.new_channel()
@@ -232,9 +241,50 @@ class ChatConsumer(AsyncConsumer):
                 log_outage("channel layer unreachable: socket runs without live events")
                 self.channel_layer = None
             else:
-                sources.append(partial(self.channel_layer.receive, self.channel_name))
+                layer_receive = partial(self.channel_layer.receive, self.channel_name)
         with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
+            await self._serve(receive, layer_receive)
+
+    async def _serve(self, receive, layer_receive) -> None:
+        """Dispatch the socket's events and the layer's, one handler at a time, each source in order.
+
+        What Channels' await_many_dispatch does, lighter: that made a task per
+        source for every event and waited on them with asyncio.wait. Here this
+        coroutine reads the socket, one long-lived task reads the layer, and a
+        lock keeps their handlers from overlapping. A handler's error ends the
+        socket either way, as there.
+        """
+        if layer_receive is None:
+            while True:
+                await self.dispatch(await receive())
+        lock = asyncio.Lock()
+        main = asyncio.current_task()
+        failed: list[BaseException] = []
+
+        async def read_layer() -> None:
+            try:
+                while True:
+                    message = await layer_receive()
+                    async with lock:
+                        await self.dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as error:  # handed to the socket's coroutine, which ends
+                failed.append(error)
+                main.cancel()
+
+        reader = asyncio.ensure_future(read_layer())
+        try:
+            while True:
+                message = await receive()
+                async with lock:
+                    await self.dispatch(message)
+        except asyncio.CancelledError:
+            if failed:
+                raise failed[0] from None
+            raise
+        finally:
+            reader.cancel()
 
     async def dispatch(self, message):
         """Route to the handler; no connection clean-up hop (see the module docstring)."""
@@ -256,7 +306,6 @@ class ChatConsumer(AsyncConsumer):
             return
         self.user = user
         self.user_id = user.pk
-        self.user_frame_json = user_json(user)
         self.session_key = self.scope["session"].session_key
         self.socket_id = uuid.uuid4().hex
         self.conversations: set[int] = set()
@@ -265,14 +314,6 @@ class ChatConsumer(AsyncConsumer):
         self.presence_seen: dict[int, bool] = {}
         self.frames = realtime_limits.frame_bucket()
         self.abuse = realtime_limits.AbuseMeter()
-        self.handlers = {
-            protocol.MESSAGE_SEND: self.on_message_send,
-            protocol.MESSAGE_EDIT: self.on_message_edit,
-            protocol.MESSAGE_DELETE: self.on_message_delete,
-            protocol.TYPING: self.on_typing,
-            protocol.READ: self.on_read,
-            protocol.SYNC: self.on_sync,
-        }
 
         # Access events first, so none is missed between reading the conversations and
         # joining them; then join every conversation before reading the cursors, so a
@@ -293,7 +334,7 @@ class ChatConsumer(AsyncConsumer):
         self.limits = realtime_limits.acquire(self.user_id)
         await self.base_send({"type": "websocket.accept"})
         self.accepted = True
-        await self.send_frame({"type": protocol.HELLO, "user": self.user_frame_json, "conversations": cursors})
+        await self.send_frame({"type": protocol.HELLO, "user": user_json(self.user), "conversations": cursors})
         await self._announce_presence()
         if not self.closed:
             heartbeat.add(self)
@@ -325,7 +366,7 @@ class ChatConsumer(AsyncConsumer):
                 log_outage("presence store unreachable on close")
                 went_offline = False
             if went_offline:
-                await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=False)
+                await events.presence_changed(user_json(self.user), sorted(self.conversations), online=False)
         self.conversations = set()
         for group in list(self.groups_joined):
             await self._leave(group)
@@ -337,7 +378,7 @@ class ChatConsumer(AsyncConsumer):
             log_outage("presence store unreachable on connect")
             return
         if came_online:
-            await events.presence_changed(self.user_frame_json, sorted(self.conversations), online=True)
+            await events.presence_changed(user_json(self.user), sorted(self.conversations), online=True)
         for member in online:
             self.presence_seen[member["id"]] = True
             await self.send_frame({"type": protocol.PRESENCE, "user": member, "online": True})
@@ -389,13 +430,13 @@ class ChatConsumer(AsyncConsumer):
             await self.send_error(protocol.INVALID, "A frame is a JSON object with a “type”.")
             return
         kind = frame.get("type")
-        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        handler = self.HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self.send_error(protocol.UNKNOWN_TYPE, "Unknown frame type.")
             return
         client_id = frame.get("client_id") if kind == protocol.MESSAGE_SEND else None
         try:
-            await handler(frame)
+            await getattr(self, handler)(frame)
         except DomainError as error:
             await self.send_error(error.code, error.detail, client_id=client_id)
 

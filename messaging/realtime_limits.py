@@ -97,11 +97,13 @@ class AbuseMeter:
     def __init__(self, limit: int | None = None, window: float | None = None):
         self.limit = settings.WS_ABUSE_ERRORS if limit is None else limit
         self.window = settings.WS_ABUSE_WINDOW if window is None else window
-        self.times: deque[float] = deque()
+        self.times: deque[float] | None = None  # made on the first error: most sockets never get one
 
     def strike(self, now: float | None = None) -> bool:
         """Record one error; True when the socket has now had too many."""
         now = time.monotonic() if now is None else now
+        if self.times is None:
+            self.times = deque()
         self.times.append(now)
         while self.times and now - self.times[0] > self.window:
             self.times.popleft()

@@ -155,3 +155,36 @@ async def test_presence_is_announced_once_however_many_conversations_are_shared(
     await bob.ws.disconnect()
     assert await alice.receive() == {"type": "presence", "user": user_json(team.bob), "online": False}
     assert await alice.ws.receive_nothing(0.2)
+
+
+async def test_layer_events_and_frames_are_handled_one_at_a_time_in_order(connect, team):
+    """Events from the layer and frames from the client share one handler at a time; each keeps its order."""
+    from channels.layers import get_channel_layer
+
+    from messaging import events, protocol
+
+    alice = await connect(team.alice)
+    layer = get_channel_layer()
+    for n in range(5):
+        frame = events.encode({"type": protocol.UNREAD, "conversation": team.general.pk, "count": n})
+        await layer.group_send(events.user_group(team.alice.pk), {"type": "user.frame", "frame": frame})
+    await alice.send({"type": "sync", "cursors": {}})
+    counts, done = [], False
+    while len(counts) < 5 or not done:
+        frame = await alice.receive()
+        if frame["type"] == "unread":
+            counts.append(frame["count"])
+        elif frame["type"] == "sync.done":
+            done = True
+    assert counts == [0, 1, 2, 3, 4]
+
+
+async def test_a_layer_event_without_a_handler_ends_the_socket_with_the_error(connect, team):
+    from channels.layers import get_channel_layer
+
+    from messaging import events
+
+    alice = await connect(team.alice)
+    await get_channel_layer().group_send(events.user_group(team.alice.pk), {"type": "no.such.event"})
+    with pytest.raises(ValueError, match="No handler"):
+        await alice.ws.receive_output(2)
