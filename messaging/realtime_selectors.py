@@ -1,10 +1,11 @@
 """Reads only the socket needs: its conversation ids, cursors, sync pages, co-members, account checks.
 
-Every conversation rule comes from messaging.access (`visible_to`), as for views. The
-reads every connect makes (ids, cursors, co-members) are written out as SQL instead:
-the ORM compiled them anew per connect. They repeat `visible_to` and the unread rule of
-`selectors.unread_count`; tests/messaging/test_realtime_selectors.py holds them to those.
-Measured in-process (CPU per call, PostgreSQL, DEBUG off): see the commit that added them.
+Every conversation rule comes from messaging.access (`visible_to`, or `VISIBLE_SQL` in
+hand-written SQL), as for views. The reads every connect makes (ids, cursors, co-members)
+are written out as SQL: the ORM compiled them anew per connect. The cursors repeat the
+unread rule of `selectors.unread_count`; tests/messaging/test_realtime_selectors.py holds
+them to the ORM forms. Measured in-process (CPU per call, PostgreSQL, DEBUG off): see the
+commit that added them.
 """
 
 import operator
@@ -15,7 +16,7 @@ from django.db.models import Q
 from accounts.models import User
 from groups.models import Membership
 from messaging import rawsql
-from messaging.access import visible_to
+from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.models import Conversation, Message, ReadState
 
 _CONVERSATION = Conversation._meta.db_table
@@ -24,15 +25,10 @@ _READ_STATE = ReadState._meta.db_table
 _MEMBERSHIP = Membership._meta.db_table
 _USER = User._meta.db_table
 
-# `visible_to` for the conversation aliased c; parameters: the user's id three times.
-_VISIBLE = f"""(
-    (c.kind = 'group' AND c.group_id IN (SELECT vm.group_id FROM {_MEMBERSHIP} vm WHERE vm.user_id = %s))
-    OR (c.kind = 'direct' AND (c.user_low_id = %s OR c.user_high_id = %s))
-)"""  # noqa: S608 (table names come from the models, values are parameters)
 
 _INTS = ()  # ids, counts and names: no column needs converting, on any backend
 
-_IDS_SQL = f"SELECT c.id FROM {_CONVERSATION} c WHERE {_VISIBLE}"  # noqa: S608
+_IDS_SQL = f"SELECT c.id FROM {_CONVERSATION} c WHERE {VISIBLE_SQL}"  # noqa: S608
 
 # Unread as `selectors.unread_count` counts it: after the read marker, not deleted, not the
 # user's own (a message whose author was deleted is someone else's).
@@ -43,7 +39,7 @@ _CURSORS_SQL = f"""
             AND (u.author_id IS NULL OR u.author_id <> %s))
     FROM {_CONVERSATION} c
     LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
-    WHERE {_VISIBLE}
+    WHERE {VISIBLE_SQL}
     ORDER BY c.id
 """  # noqa: S608 (table names come from the models, values are parameters)
 
@@ -67,7 +63,7 @@ PRESENCE_SNAPSHOT_MAX = 1000
 
 def conversation_ids_for_user(user) -> set[int]:
     """The ids of every conversation the user may see. One query."""
-    return {row[0] for row in rawsql.fetch(_IDS_SQL, [user.pk] * 3, _INTS)}
+    return {row[0] for row in rawsql.fetch(_IDS_SQL, visible_params(user), _INTS)}
 
 
 def conversation_cursors(user) -> list[dict]:
@@ -75,7 +71,7 @@ def conversation_cursors(user) -> list[dict]:
     as one hand-written statement. One query."""
     return [
         {"id": cid, "last_seq": last_seq, "unread": unread}
-        for cid, last_seq, unread in rawsql.fetch(_CURSORS_SQL, [user.pk] * 5, _INTS)
+        for cid, last_seq, unread in rawsql.fetch(_CURSORS_SQL, [user.pk, user.pk, *visible_params(user)], _INTS)
     ]
 
 

@@ -5,8 +5,8 @@ with their read markers) are written out as SQL: the ORM compiled them anew on e
 view. Measured with bench/page_cpu.py (CPU per call, PostgreSQL): the sidebar 4.2 ms, of it
 2.6 ms compiling, against 0.6 ms written out; the page of 50 messages 1.5 ms against 0.65;
 the members and then their read markers 1.6 ms in two queries against 0.2 ms in one.
-The sidebar repeats the visibility rule of `messaging.access.visible_to` and the unread rule
-of `unread_count`; tests/messaging/test_selectors.py checks that they agree.
+The sidebar takes the visibility rule from `messaging.access.VISIBLE_SQL` and repeats the unread
+rule of `unread_count`; tests/messaging/test_selectors.py checks that they agree.
 """
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from groups.models import Group, Membership
 from messaging import rawsql
-from messaging.access import visible_to
+from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.models import Conversation, Message, ReadState
 
 _CONVERSATION = Conversation._meta.db_table
@@ -85,8 +85,7 @@ _SIDEBAR_SQL = f"""
     LEFT JOIN {_USER} uh ON uh.id = c.user_high_id
     LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
     LEFT JOIN {_MESSAGE} lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
-    WHERE (c.kind = 'group' AND c.group_id IN (SELECT m.group_id FROM {_MEMBERSHIP} m WHERE m.user_id = %s))
-        OR (c.kind = 'direct' AND (c.user_low_id = %s OR c.user_high_id = %s))
+    WHERE {VISIBLE_SQL}
     ORDER BY c.last_message_at DESC NULLS LAST, c.created_at DESC, c.id DESC
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _SIDEBAR_COLUMNS = (
@@ -103,7 +102,7 @@ def conversations_for_user(user) -> list[Conversation]:
     Each has its group (name only) and direct participants (names only) loaded, and
     `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`).
     """
-    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk] * 5, _SIDEBAR_COLUMNS)
+    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk, user.pk, *visible_params(user)], _SIDEBAR_COLUMNS)
     split = len(_CONVERSATION_FIELDS)
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
