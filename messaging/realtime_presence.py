@@ -39,14 +39,8 @@ class RedisPresence:
         return django_cache.make_key(f"presence:{user_id}")
 
     def opened(self, user_id: int, socket_id: str) -> bool:
-        key, now, ttl = self.key(user_id), time.time(), _ttl()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.zcard(key)
-        pipe.zadd(key, {socket_id: now + ttl})
-        pipe.expire(key, int(ttl) + 1)
-        _pruned, before, _added, _expire = pipe.execute()
-        return before == 0
+        """Count a socket in; whether the user just came online."""
+        return self.opened_among(user_id, socket_id, ())[0]
 
     def closed(self, user_id: int, socket_id: str) -> bool:
         key, now = self.key(user_id), time.time()

@@ -138,15 +138,20 @@ def conversation_cursors_for_user(user) -> list[dict]:
     return [{"id": r["pk"], "last_seq": r["last_seq"], "unread": r["unread"]} for r in rows]
 
 
+def read_marker(user, conversation_id: int) -> int:
+    """The last seq the user has read in the conversation (0 before any)."""
+    return (
+        ReadState.objects.filter(user=user, conversation_id=conversation_id)
+        .values_list("last_read_seq", flat=True)
+        .first()
+        or 0
+    )
+
+
 def unread_count(user, conversation_id: int, *, read_seq: int | None = None) -> int:
     """Messages after the user's read marker (`read_seq` when the caller knows it), not deleted, not theirs."""
     if read_seq is None:
-        read_seq = (
-            ReadState.objects.filter(user=user, conversation_id=conversation_id)
-            .values_list("last_read_seq", flat=True)
-            .first()
-            or 0
-        )
+        read_seq = read_marker(user, conversation_id)
     return (
         Message.objects.filter(conversation_id=conversation_id, seq__gt=read_seq, deleted=False)
         .exclude(author=user)

@@ -10,7 +10,7 @@ from groups.access import access_group
 from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.models import Conversation, Message, ReadState
-from messaging.selectors import conversation_member_ids, unread_count
+from messaging.selectors import conversation_member_ids, read_marker, unread_count
 from messaging.serializers import conversation_json, message_json, user_json
 
 
@@ -165,7 +165,7 @@ def read_mark(*, actor: User, conversation_id, seq) -> int:
         cursor.execute(_READ_MARK_SQL, [actor.pk, conversation.pk, seq, timezone.now()])
         moved = cursor.fetchone()
     if moved is None or seq == 0:  # already that far (or further), or a new marker at 0
-        return max(seq, _read_seq(actor, conversation.pk))
+        return max(seq, read_marker(actor, conversation.pk))
     events.to_conversation(
         conversation.pk,
         {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
@@ -180,15 +180,6 @@ def read_mark(*, actor: User, conversation_id, seq) -> int:
         },
     )
     return seq
-
-
-def _read_seq(actor: User, conversation_id: int) -> int:
-    return (
-        ReadState.objects.filter(user=actor, conversation_id=conversation_id)
-        .values_list("last_read_seq", flat=True)
-        .first()
-        or 0
-    )
 
 
 def typing_notify(*, actor: User, conversation_id) -> None:
