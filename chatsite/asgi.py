@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, WebSocket through origin and session auth checks (messaging.realtime_auth)."""
+"""ASGI entry point: HTTP to Django, WebSocket through origin and session auth checks (messaging.realtime.auth)."""
 
 import gc
 import os
@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
-from messaging.realtime_auth import SessionAuthMiddleware  # noqa: E402
+from messaging.realtime.auth import SessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging.consumers import ChatConsumer
+from messaging.realtime.consumer import ChatConsumer
 
 websocket_urlpatterns: list = [
     path("ws/", ChatConsumer.as_asgi()),

@@ -255,8 +255,15 @@ WS_FRAME_RATE = 30.0  # client frames of any type per second per socket, sustain
 WS_FRAME_BURST = 60  # burst allowance for any client frames
 WS_ABUSE_ERRORS = 20  # error frames within WS_ABUSE_WINDOW seconds that close the socket (code 4008)
 WS_ABUSE_WINDOW = 10.0  # seconds
-WS_PRESENCE_TTL = 90  # seconds a socket counts as online without a heartbeat (sent every third of it)
-WS_ACCOUNT_RECHECK = 300  # seconds between checks that an open socket's account is still active
+WS_PRESENCE_TTL = 30  # seconds a socket counts as online without a heartbeat (sent every third of it)
+# Seconds between the re-checks of every open socket's account, session and conversations (one
+# query per process): the safety net for access changes whose event was lost or never sent.
+REVOCATION_RECHECK_SECONDS = 15
+WS_SYNC_MAX_CURSORS = 500  # conversations in one `sync` frame
+WS_MAX_SOCKETS_PER_USER = 30  # open sockets per user and server process; the next is closed with 4009
+# Events waiting for a client that does not read: past either bound its socket is closed with 4010.
+WS_MAX_PENDING_EVENTS = 1000
+WS_MAX_PENDING_BYTES = 1024 * 1024
 WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -38,13 +38,20 @@ def visible_to(user) -> Q:
     )
 
 
-# `visible_to` as an SQL condition on a conversation aliased `c`, for the hand-written queries
-# of the hot paths (here, messaging.selectors, messaging.realtime_selectors). Its parameters:
-# the user's id, three times. tests/messaging/test_access.py holds it to `visible_to`.
-VISIBLE_SQL = f"""(
-    (c.kind = 'group' AND c.group_id IN (SELECT vm.group_id FROM {Membership._meta.db_table} vm WHERE vm.user_id = %s))
-    OR (c.kind = 'direct' AND (c.user_low_id = %s OR c.user_high_id = %s))
+def visible_sql(user: str) -> str:
+    """`visible_to` as an SQL condition on a conversation aliased `c`, for the hand-written queries
+    of the hot paths; `user` is the SQL for the user's id (`%s`, or a column such as `u.id`).
+    tests/messaging/test_access.py holds it to `visible_to`."""
+    membership = Membership._meta.db_table
+    return f"""(
+    (c.kind = 'group' AND c.group_id IN (SELECT vm.group_id FROM {membership} vm WHERE vm.user_id = {user}))
+    OR (c.kind = 'direct' AND (c.user_low_id = {user} OR c.user_high_id = {user}))
 )"""  # noqa: S608 (the table name comes from the model, values are parameters)
+
+
+# The condition for one user given as a parameter (messaging.selectors, messaging.realtime.selectors).
+# Its parameters: the user's id, three times (`visible_params`).
+VISIBLE_SQL = visible_sql("%s")
 
 
 def visible_params(user) -> list:

@@ -37,11 +37,27 @@ FRAME_TOO_LARGE = "frame_too_large"
 NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
 RATE_LIMITED = "rate_limited"
+UNAVAILABLE = "unavailable"  # the database is unreachable: nothing was stored, try again
+INTERNAL_ERROR = "internal_error"  # a fault on the server's side, logged there: nothing was stored
 
 ERROR_CODES = frozenset(
-    {INVALID_JSON, UNKNOWN_TYPE, INVALID, TOO_LONG, BLANK, FRAME_TOO_LARGE, NOT_FOUND, FORBIDDEN, RATE_LIMITED}
+    {
+        INVALID_JSON,
+        UNKNOWN_TYPE,
+        INVALID,
+        TOO_LONG,
+        BLANK,
+        FRAME_TOO_LARGE,
+        NOT_FOUND,
+        FORBIDDEN,
+        RATE_LIMITED,
+        UNAVAILABLE,
+        INTERNAL_ERROR,
+    }
 )
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_SESSION_ENDED = 4001  # logout, password change elsewhere, deactivation: log in again
 CLOSE_ABUSE = 4008  # too many bad or rate-limited frames in a short time: back off before reconnecting
+CLOSE_TOO_MANY_SOCKETS = 4009  # the user has WS_MAX_SOCKETS_PER_USER sockets open on this server process already
+CLOSE_TOO_SLOW = 4010  # the client fell WS_MAX_PENDING_EVENTS behind reading: reconnect and `sync`

@@ -36,7 +36,12 @@ def test_every_frame_type_error_code_and_close_code_is_documented():
     }
     names |= {protocol.HELLO, protocol.PRESENCE, protocol.UNREAD, protocol.ERROR, protocol.SYNC_DONE}
     assert [name for name in sorted(names) if f"`{name}`" not in DOC] == []
-    for code in (protocol.CLOSE_SESSION_ENDED, protocol.CLOSE_ABUSE):
+    for code in (
+        protocol.CLOSE_SESSION_ENDED,
+        protocol.CLOSE_ABUSE,
+        protocol.CLOSE_TOO_MANY_SOCKETS,
+        protocol.CLOSE_TOO_SLOW,
+    ):
         assert f"**{code}**" in DOC
 
 

@@ -12,9 +12,10 @@ from accounts import services as account_services
 from accounts.models import User
 from groups import services as group_services
 from groups.models import Membership
-from messaging import realtime_selectors, selectors, services
+from messaging import selectors, services
 from messaging.access import visible_to
 from messaging.models import Conversation
+from messaging.realtime import selectors as realtime_selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,9 @@ from django.db import connections
 from django.test import Client
 
 from groups import services as group_services
-from messaging import consumers, realtime_limits, realtime_presence
+from messaging.realtime import limits as realtime_limits
+from messaging.realtime import presence as realtime_presence
+from messaging.realtime import workers
 
 ORIGIN = b"http://testserver"
 TIMEOUT = 2  # seconds to wait for a frame that must come
@@ -38,15 +40,15 @@ def _close_thread_connections(django_db_setup):
     pytest-django from dropping the test database at the end of the run.
     """
     yield
-    workers = consumers.db_executor._max_workers
-    barrier = threading.Barrier(workers)
+    count = workers.db_executor._max_workers
+    barrier = threading.Barrier(count)
 
     def close_in_this_thread() -> None:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)  # hold every worker, so each thread runs this once
         connections.close_all()
 
-    futures.wait([consumers.db_executor.submit(close_in_this_thread) for _ in range(workers)])
+    futures.wait([workers.db_executor.submit(close_in_this_thread) for _ in range(count)])
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
@@ -172,4 +174,4 @@ def team(alice, bob, carol) -> Team:
 
 def call(func):
     """A service or selector, from an async test (through a thread, like the consumer)."""
-    return consumers.in_db_thread(func)
+    return workers.in_db_thread(func)

@@ -86,7 +86,7 @@ async def test_a_session_from_before_a_password_change_is_refused_and_ended(conn
 async def test_a_session_naming_an_unknown_backend_is_refused(connect, alice):
     from django.contrib.auth import BACKEND_SESSION_KEY
 
-    from messaging.realtime_auth import session_store
+    from messaging.realtime.auth import session_store
 
     cookie = await call(login_cookie)(alice)
     key = cookie.split(b"=", 1)[1].decode()
@@ -106,7 +106,7 @@ async def test_the_session_and_user_are_read_on_the_socket_pool(application, ali
 
     from channels.testing import WebsocketCommunicator
 
-    from messaging import realtime_auth
+    from messaging.realtime import auth as realtime_auth
 
     threads = []
     original = realtime_auth.authenticate

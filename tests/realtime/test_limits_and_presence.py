@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from messaging import realtime_presence
-from messaging.realtime_limits import AbuseMeter, TokenBucket
+from messaging.realtime import presence as realtime_presence
+from messaging.realtime.limits import AbuseMeter, TokenBucket
 
 
 def test_the_token_bucket_allows_a_burst_then_the_sustained_rate():

@@ -159,7 +159,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open(connect, te
         return await alice.expect("error")
 
     assert (await answer_to(raw="{not json"))["code"] == "invalid_json"
-    assert (await answer_to(binary=b'{"type": "typing"}'))["code"] == "invalid_json"
+    assert (await answer_to(binary=b'{"type": "typing"}'))["code"] == "invalid"
     assert (await answer_to(raw="[1, 2]"))["code"] == "invalid"
     assert (await answer_to(frame={"type": "message.shout", "conversation": general}))["code"] == "unknown_type"
     assert (await answer_to(frame={"conversation": general}))["code"] == "unknown_type"

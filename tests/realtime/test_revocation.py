@@ -58,8 +58,8 @@ async def test_a_conversation_gained_with_history_counts_it_as_unread_like_hello
         await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body=f"{n}")
     carol = await connect(team.carol)
     await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
-    assert (await carol.expect("conversation.added"))["conversation"]["last_seq"] == 3
-    assert await carol.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 3}
+    added = (await carol.expect("conversation.added"))["conversation"]
+    assert (added["last_seq"], added["unread"]) == (3, 3)  # counted in the frame itself: no `unread` of its own
     assert (await connect(team.carol)).hello["conversations"] == [{"id": team.general.pk, "last_seq": 3, "unread": 3}]
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="then one more")
     await carol.expect("message.new")
@@ -125,7 +125,7 @@ async def test_deactivating_an_account_closes_its_sockets(connect, team):
 
 async def test_a_lost_close_event_is_caught_by_the_periodic_account_check(connect, team, settings):
     settings.WS_PRESENCE_TTL = 0.3
-    settings.WS_ACCOUNT_RECHECK = 0.1
+    settings.REVOCATION_RECHECK_SECONDS = 0.1
     bob = await connect(team.bob)
     await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
     assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
@@ -164,24 +164,26 @@ async def test_deleting_an_account_removes_its_conversations_then_closes_its_soc
 
 async def test_the_process_heartbeat_closes_only_the_deactivated_users_sockets(connect, team, settings):
     """One task for all sockets re-checks every account in one query; the others stay open and online."""
-    from messaging import consumers, realtime_presence
+    from messaging.realtime import presence as realtime_presence
+    from messaging.realtime import workers
+    from messaging.realtime.heartbeat import heartbeat
 
     settings.WS_PRESENCE_TTL = 0.3
-    settings.WS_ACCOUNT_RECHECK = 0.1
+    settings.REVOCATION_RECHECK_SECONDS = 0.1
     alice, bob, bob_other_tab = await connect(team.alice), await connect(team.bob), await connect(team.bob)
     assert {alice.hello["user"]["id"], bob.hello["user"]["id"]} == {team.alice.pk, team.bob.pk}
     for _ in range(100):  # registered once its presence is announced, just after `hello`
-        if len(consumers.heartbeat.sockets) == 3:
+        if len(heartbeat.sockets) == 3:
             break
         await asyncio.sleep(0.01)
-    assert len(consumers.heartbeat.sockets) == 3
+    assert len(heartbeat.sockets) == 3
     await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
 
     assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
     assert await bob_other_tab.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
-    assert len(consumers.heartbeat.sockets) == 1
+    assert len(heartbeat.sockets) == 1
     await asyncio.sleep(0.5)  # longer than the presence TTL: only the refresh keeps alice online
-    online = await consumers.in_thread(realtime_presence.store().online_among)([team.alice.pk, team.bob.pk])
+    online = await workers.in_thread(realtime_presence.store().online_among)([team.alice.pk, team.bob.pk])
     assert online == {team.alice.pk}
     await alice.ws.disconnect()
-    assert consumers.heartbeat.sockets == {}
+    assert heartbeat.sockets == {}

@@ -29,7 +29,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import parse_cookie
 from django.utils.crypto import constant_time_compare
 
-from messaging.consumers import in_db_thread
+from messaging.realtime.workers import in_db_thread
 
 
 def session_store(session_key: str | None):

@@ -16,8 +16,9 @@ from django.db.models import Q
 from accounts.models import User
 from groups.models import Membership
 from messaging import rawsql
-from messaging.access import VISIBLE_SQL, visible_params, visible_to
+from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
 from messaging.models import Conversation, Message, ReadState
+from messaging.serializers import conversation_json
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
@@ -102,17 +103,62 @@ def co_members(user) -> list[dict]:
     ]
 
 
-def active_user_ids(user_ids, batch: int = 500) -> set[int]:
-    """Which of these users may still use their open sockets. One query per `batch` ids.
+# One row per user: whether the account may still use its sockets, its password hash (for the
+# sessions' auth hash), and a fingerprint of the conversations it may see (how many, the sum of
+# their ids, the largest). The socket compares the fingerprint with its own set and reads the
+# ids again only when they differ: one cheap row per user, however many conversations.
+_RECHECK_SQL = f"""
+    SELECT u.id, u.is_active, u.password, COUNT(c.id), COALESCE(SUM(c.id), 0), COALESCE(MAX(c.id), 0)
+    FROM {_USER} u
+    LEFT JOIN {_CONVERSATION} c ON {visible_sql("u.id")}
+    WHERE u.id IN ({{ids}})
+    GROUP BY u.id, u.is_active, u.password
+"""  # noqa: S608 (table names come from the models, values are parameters)
 
-    A safety net for a lost `sockets.close` event on deactivation (the channel
-    layer does not guarantee delivery). Sessions are not re-checked here: a
-    password change or a repeated login rotates the session key of the session
-    that stays, so a missing key does not mean a logout.
+
+def conversations_fingerprint(conversation_ids) -> tuple[int, int, int]:
+    """What `access_rows` says of a set of conversation ids, for comparing without the ids."""
+    return len(conversation_ids), sum(conversation_ids), max(conversation_ids, default=0)
+
+
+def access_rows(user_ids, batch: int = 500) -> dict[int, tuple[bool, str, tuple[int, int, int]]]:
+    """`{user id: (is_active, password hash, conversations fingerprint)}`. One query per `batch` users.
+
+    The safety net under the access events (the channel layer does not guarantee
+    delivery, and a manual database fix publishes nothing): the heartbeat asks
+    this for every user with a socket in the process, every REVOCATION_RECHECK_SECONDS.
+    A user missing from the answer no longer exists.
     """
     user_ids = sorted(user_ids)
-    active: set[int] = set()
+    found = {}
     for start in range(0, len(user_ids), batch):
         chunk = user_ids[start : start + batch]
-        active.update(User.objects.filter(pk__in=chunk, is_active=True).values_list("pk", flat=True))
-    return active
+        sql = _RECHECK_SQL.format(ids=", ".join(["%s"] * len(chunk)))
+        for uid, active, password, count, total, largest in rawsql.fetch(sql, chunk, _INTS):
+            found[uid] = (bool(active), password, (int(count), int(total), int(largest)))
+    return found
+
+
+def cursors_for(user, conversation_ids) -> list[dict]:
+    """`conversation_cursors` for these conversations only (those the user may see). One query."""
+    conversation_ids = sorted(conversation_ids)
+    if not conversation_ids:
+        return []
+    sql = _CURSORS_SQL.replace(
+        "ORDER BY c.id", f"AND c.id IN ({', '.join(['%s'] * len(conversation_ids))}) ORDER BY c.id"
+    )
+    params = [user.pk, user.pk, *visible_params(user), *conversation_ids]
+    return [
+        {"id": cid, "last_seq": last_seq, "unread": unread}
+        for cid, last_seq, unread in rawsql.fetch(sql, params, _INTS)
+    ]
+
+
+def conversations_json(user, conversation_ids) -> list[dict]:
+    """The `conversation.added` payloads of these conversations, those the user may see. One query."""
+    conversations = (
+        Conversation.objects.filter(visible_to(user), pk__in=list(conversation_ids))
+        .select_related("group", "user_low", "user_high")
+        .order_by("pk")
+    )
+    return [conversation_json(conversation, user) for conversation in conversations]

@@ -3,7 +3,7 @@
 A user is online while at least one of their sockets is open. With Redis
 (REDIS_URL) each user has a sorted set of socket ids scored by an expiry time:
 each process refreshes its sockets' entries each WS_PRESENCE_TTL / 3 seconds
-(messaging.consumers.Heartbeat, one pipeline for all of them), and every
+(messaging.realtime.heartbeat, one pipeline for all of them), and every
 change first prunes expired entries, so the sockets of a crashed process stop
 counting after WS_PRESENCE_TTL instead of keeping the user online forever (a
 plain counter would leak them). Opening and closing run as one MULTI, so only

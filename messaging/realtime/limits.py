@@ -71,6 +71,12 @@ def acquire(user_id: int) -> UserLimits:
     return limits
 
 
+def sockets_open(user_id: int) -> int:
+    """How many sockets the user has open on this process (WS_MAX_SOCKETS_PER_USER caps it)."""
+    limits = _users.get(user_id)
+    return 0 if limits is None else limits.sockets
+
+
 def release(user_id: int) -> None:
     limits = _users.get(user_id)
     if limits is None:

@@ -1,0 +1,103 @@
+"""Client frames: from text to a validated frame and its handler, or a `FrameError`.
+
+Every check on what a client sends that does not need the database lives here,
+so the consumer's handlers start from well-formed values. Nothing a client sends
+can raise anything but `FrameError` (or `Invalid` from the field readers):
+oversize text, deep nesting (json's RecursionError), numbers with thousands of
+digits, wrong types.
+"""
+
+import json
+
+from django.conf import settings
+
+from chatsite.errors import Invalid
+from messaging import protocol
+from messaging.access import MAX_ID
+
+# Client frame type -> the consumer's handler method: the table the consumer dispatches on.
+HANDLERS: dict[str, str] = {kind: "on_" + kind.replace(".", "_") for kind in protocol.CLIENT_TYPES}
+
+
+class FrameError(Exception):
+    """A frame refused before any handler ran: `code` is an `error` frame code."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def too_large_detail() -> str:
+    return f"Frames can be at most {settings.WS_MAX_FRAME_BYTES} bytes."
+
+
+def _too_large(text: str) -> bool:
+    limit = settings.WS_MAX_FRAME_BYTES
+    if len(text) > limit:
+        return True
+    # UTF-8 takes at most 4 bytes a character: only measure when it could matter.
+    return len(text) * 4 > limit and len(text.encode()) > limit
+
+
+def parse(message: dict) -> tuple[str, dict]:
+    """`(handler name, frame)` for an ASGI `websocket.receive` message. Raises FrameError."""
+    text = message.get("text")
+    if text is None:
+        data = message.get("bytes") or b""
+        if len(data) > settings.WS_MAX_FRAME_BYTES:
+            raise FrameError(protocol.FRAME_TOO_LARGE, too_large_detail())
+        raise FrameError(protocol.INVALID, "Send JSON text frames, not binary ones.")
+    if _too_large(text):
+        raise FrameError(protocol.FRAME_TOO_LARGE, too_large_detail())
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested [ or {
+        raise FrameError(protocol.INVALID_JSON, "That frame is not valid JSON.") from None
+    if not isinstance(frame, dict):
+        raise FrameError(protocol.INVALID, "A frame is a JSON object with a “type”.")
+    kind = frame.get("type")
+    handler = HANDLERS.get(kind) if isinstance(kind, str) else None
+    if handler is None:
+        raise FrameError(protocol.UNKNOWN_TYPE, "Unknown frame type.")
+    return handler, frame
+
+
+def whole_number(frame: dict, name: str) -> int:
+    """A field that must be an id or a seq: a JSON integer from 0 to the database's bigint."""
+    value = frame.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise Invalid(f"“{name}” must be a whole number.", code=protocol.INVALID)
+    return value
+
+
+def client_id(frame: dict) -> str:
+    """`message.send`'s idempotency key: required on the socket, it makes a retry after a drop safe."""
+    value = frame.get("client_id")
+    if not isinstance(value, str) or not value:
+        raise Invalid("“client_id” must be a non-empty string (a UUID the client chose).", code=protocol.INVALID)
+    return value
+
+
+def cursors(frame: dict) -> dict[int, int]:
+    """`sync`'s `{conversation id: last seq seen}`, at most WS_SYNC_MAX_CURSORS of them."""
+    raw = frame.get("cursors")
+    if not isinstance(raw, dict):
+        raise Invalid("“cursors” must be an object of conversation id → last seq seen.", code=protocol.INVALID)
+    if len(raw) > settings.WS_SYNC_MAX_CURSORS:
+        raise Invalid(
+            f"At most {settings.WS_SYNC_MAX_CURSORS} cursors per sync; send the rest in another.",
+            code=protocol.INVALID,
+        )
+    found = {}
+    max_digits = len(str(MAX_ID))
+    for key, seq in raw.items():
+        # Keys are bounded by length before converting: int() of thousands of digits is slow or raises.
+        if not (0 < len(key) <= max_digits and key.isascii() and key.isdigit()):
+            raise Invalid("Cursor keys must be conversation ids.", code=protocol.INVALID)
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_ID:
+            raise Invalid("Cursor values must be whole numbers.", code=protocol.INVALID)
+        conversation_id = int(key)
+        if 0 < conversation_id <= MAX_ID:
+            found[conversation_id] = seq
+    return found

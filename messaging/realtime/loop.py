@@ -1,0 +1,171 @@
+"""`LeanConsumer`: the connection loop the chat socket runs on, in place of Channels' own.
+
+Channels' `AsyncConsumer.__call__` reads the socket and the channel layer with
+`await_many_dispatch`, which makes a task per source for every event and waits on
+them with `asyncio.wait`; it stops the socket when the layer is unreachable; and
+it runs no clean-up when a handler raises. This loop keeps Channels' model (one
+handler at a time, each source in order, `websocket_*` and layer event handlers
+named as Channels names them) and changes three things:
+
+- Layer events are read by one long-lived task into a bounded backlog, and a
+  second task delivers them. A client that stops reading blocks delivery, not
+  the reading: once the backlog holds WS_MAX_PENDING_EVENTS events or
+  WS_MAX_PENDING_BYTES of frames, the socket is closed with CLOSE_TOO_SLOW (the
+  client reconnects and `sync`s, so nothing is lost) instead of growing without
+  bound.
+- A channel layer that is down does not stop the socket: it still stores and
+  acknowledges what its client sends, and answers `sync`; it just gets no live
+  events until the layer is back.
+- `cleanup()` runs however the socket ends: disconnect, server close, a fault.
+
+Subclasses implement `dispatch`-able handlers and `cleanup()`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from channels.consumer import AsyncConsumer
+from channels.exceptions import StopConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from messaging import protocol
+from messaging.realtime.workers import log_outage
+
+logger = logging.getLogger("messaging.realtime")
+
+# How long a close frame may take to go out to a client that does not read.
+CLOSE_TIMEOUT = 5.0
+
+
+def handler_name(kind: str) -> str:
+    """Channels' rule: `websocket.receive` -> `websocket_receive`, `conversation.frame` -> `conversation_frame`."""
+    return kind.replace(".", "_")
+
+
+class LeanConsumer(AsyncConsumer):
+    """See the module docstring."""
+
+    closed = False
+    _backlog: deque | None = None
+    _arrived: asyncio.Event
+
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.base_send = send
+        self.closed = False
+        self.too_slow = False
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = None
+        if self.channel_layer is not None:
+            try:
+                self.channel_name = await self.channel_layer.new_channel()
+            except Exception:
+                log_outage("channel layer unreachable: socket runs without live events")
+                self.channel_layer = None
+        try:
+            with contextlib.suppress(StopConsumer):
+                await self._serve(receive)
+        finally:
+            with contextlib.suppress(Exception):  # logged where it can fail; never mask the way out
+                await self.cleanup()
+        if self.too_slow:
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    self.base_send({"type": "websocket.close", "code": protocol.CLOSE_TOO_SLOW}), CLOSE_TIMEOUT
+                )
+
+    async def cleanup(self) -> None:
+        """Leave groups, release what the socket held. Must be safe to call more than once."""
+
+    def inject(self, message: dict) -> None:
+        """Queue an event of the process's own (the heartbeat's) for this socket, as if from the layer:
+        it is handled in turn with the others, never concurrently with a handler."""
+        if self.closed or self._backlog is None:
+            return
+        self._backlog.append(message)
+        self._arrived.set()
+
+    async def _serve(self, receive) -> None:
+        """Dispatch the socket's messages in this coroutine, the layer's in a delivery task; one at a time."""
+        lock = asyncio.Lock()
+        main = asyncio.current_task()
+        backlog: deque = deque()
+        arrived = asyncio.Event()
+        self._backlog, self._arrived = backlog, arrived
+        size = 0  # bytes of frames in the backlog
+
+        def overflow() -> None:
+            self.too_slow = True
+            self.closed = True  # deliver nothing more
+            backlog.clear()
+            main.cancel()
+
+        async def read_layer() -> None:
+            nonlocal size
+            while True:
+                try:
+                    message = await self.channel_layer.receive(self.channel_name)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log_outage("channel layer receive failed")
+                    await asyncio.sleep(1.0)
+                    continue
+                backlog.append(message)
+                size += len(message.get("frame") or "")
+                arrived.set()
+                if len(backlog) > settings.WS_MAX_PENDING_EVENTS or size > settings.WS_MAX_PENDING_BYTES:
+                    overflow()
+                    return
+
+        async def deliver() -> None:
+            nonlocal size
+            while True:
+                await arrived.wait()
+                arrived.clear()
+                while backlog:
+                    message = backlog.popleft()
+                    size -= len(message.get("frame") or "")
+                    async with lock:
+                        await self.deliver_event(message)
+
+        tasks = [asyncio.ensure_future(deliver())]
+        if self.channel_layer is not None:
+            tasks.append(asyncio.ensure_future(read_layer()))
+        try:
+            while True:
+                message = await receive()
+                async with lock:
+                    await self.dispatch(message)
+        except asyncio.CancelledError:
+            if self.too_slow:
+                return  # overflow() cancelled us: close with CLOSE_TOO_SLOW
+            raise
+        finally:
+            self._backlog = None
+            for task in tasks:
+                task.cancel()
+
+    async def deliver_event(self, message: dict) -> None:
+        """One channel-layer event. A fault in one event is logged and the socket goes on."""
+        try:
+            await self.dispatch(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("socket event %s failed", message.get("type"))
+
+    async def dispatch(self, message: dict) -> None:
+        """Route to the handler named after the message's type; none once closed but `websocket.*`."""
+        kind = message["type"]
+        if self.closed and not kind.startswith("websocket."):
+            return
+        handler = getattr(self, handler_name(kind), None)
+        if handler is None:
+            # From a newer process during a rolling deploy, say: not this socket's fault.
+            log_outage(f"socket event without a handler ignored: {kind}", exc_info=False)
+            return
+        await handler(message)
