@@ -319,7 +319,11 @@ class ChatConsumer(LeanConsumer):
         """The user gained a conversation: join its group, then read its cursor (the `counters` rule)."""
         conversation_id = event["conversation"]
         frame = json.loads(event["frame"])
-        if conversation_id not in self.counters and not await self._gain(conversation_id, frame["conversation"]):
+        conversation = frame["conversation"]
+        if conversation_id in self.counters:  # already counted (by `hello`): the counters are newer than the event
+            conversation["last_seq"] = self.counters.last_seq[conversation_id]
+            conversation["unread"] = self.counters.unread[conversation_id]
+        elif not await self._gain(conversation_id, conversation):
             return  # lost again before we could read it
         await self.send_frame(frame)
 

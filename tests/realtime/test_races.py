@@ -1,0 +1,76 @@
+"""A socket that gains a conversation while someone writes counts each message once (docs/protocol.md).
+
+Each test forces the interleaving that used to double-count: a message stored between
+the socket joining a conversation's group and reading its cursor.
+"""
+
+import pytest
+
+from groups import services as group_services
+from messaging import services
+from messaging.realtime import selectors
+from tests.realtime.conftest import call
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _before_first_call(monkeypatch, name: str, action) -> None:
+    """Run `action` (a write, in the socket's worker thread) just before the first call of selectors.`name`."""
+    original = getattr(selectors, name)
+    done = []
+
+    def patched(*args, **kwargs):
+        if not done:
+            done.append(True)
+            action()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, name, patched)
+
+
+async def test_a_message_stored_while_being_added_is_delivered_once_and_counted_once(connect, team, monkeypatch):
+    carol = await connect(team.carol)
+    _before_first_call(
+        monkeypatch,
+        "cursors_for",
+        lambda: services.message_send(actor=team.bob, conversation_id=team.general.pk, body="in between"),
+    )
+
+    await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
+
+    added = (await carol.expect("conversation.added"))["conversation"]
+    assert (added["last_seq"], added["unread"]) == (1, 1)  # the message is in the read
+    new = await carol.expect("message.new")
+    assert (new["message"]["seq"], new["message"]["body"]) == (1, "in between")
+    assert await carol.nothing(0.3)  # no `unread` for it: it was counted once, in the frame
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="after")
+    assert (await carol.expect("message.new"))["message"]["seq"] == 2
+    assert (await carol.expect("unread"))["count"] == 2
+
+
+async def test_a_conversation_gained_while_connecting_is_listened_to_before_its_cursor_is_read(
+    connect, team, monkeypatch
+):
+    """Added to a group between `hello`'s two reads, with a message stored in between: `hello`
+    counts it, the socket listens from then on, and the next message counts once more."""
+
+    def added_and_written() -> None:
+        group_services.member_add(actor=team.alice, group_id=team.group.pk, username="carol")
+        services.message_send(actor=team.bob, conversation_id=team.general.pk, body="while connecting")
+
+    _before_first_call(monkeypatch, "conversation_cursors", added_and_written)
+
+    carol = await connect(team.carol)
+
+    assert carol.hello["conversations"] == [{"id": team.general.pk, "last_seq": 1, "unread": 1}]
+    # The access event of the add arrives after `hello`: it carries the socket's counters, not older ones.
+    added = (await carol.expect("conversation.added"))["conversation"]
+    assert (added["last_seq"], added["unread"]) == (1, 1)
+    await carol.send({"type": "sync", "cursors": {str(team.general.pk): 0}})
+    synced = await carol.expect("message.new")
+    assert synced["message"]["body"] == "while connecting"
+    assert await carol.expect("sync.done") == {"type": "sync.done", "complete": True}
+    await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="live")
+    assert (await carol.expect("message.new"))["message"]["seq"] == 2
+    assert await carol.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 2}
+    assert await carol.nothing(0.2)
