@@ -36,6 +36,8 @@ from messaging.realtime.workers import log_outage
 
 logger = logging.getLogger("messaging.realtime")
 
+# Backlog length from which the reader yields to the delivery task after each event.
+YIELD_AT = 32
 # How long a close frame may take to go out to a client that does not read.
 CLOSE_TIMEOUT = 5.0
 
@@ -120,6 +122,10 @@ class LeanConsumer(AsyncConsumer):
                 if len(backlog) > settings.WS_MAX_PENDING_EVENTS or size > settings.WS_MAX_PENDING_BYTES:
                     overflow()
                     return
+                if len(backlog) >= YIELD_AT:
+                    # A burst the layer hands over at once: let delivery take its turn, so only a
+                    # client that does not read (delivery stuck in a send) can fill the backlog.
+                    await asyncio.sleep(0)
 
         async def deliver() -> None:
             nonlocal size
