@@ -72,7 +72,12 @@ class AppServer:
     server would.
     """
 
-    def __init__(self, log_path: Path, *, env: dict[str, str], hand_over_socket: bool = False):
+    def __init__(
+        self, log_path: Path, *, env: dict[str, str], hand_over_socket: bool = False, server: str = "chatsite.serve"
+    ):
+        assert server in ("chatsite.serve", "daphne"), server  # daphne: what `make run` serves with
+        assert not (hand_over_socket and server == "daphne"), "daphne binds its own port here"
+        self.server = server
         self.listener: socket.socket | None = None
         if hand_over_socket:
             self.listener = socket.socket()
@@ -96,8 +101,12 @@ class AppServer:
         else:
             bind, pass_fds = ["--host", "127.0.0.1", "--port", str(self.port)], []
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the subprocess, closed in stop()
+        if self.server == "daphne":
+            command = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatsite.asgi:application"]
+        else:
+            command = ["chatsite.serve", *bind]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chatsite.serve", *bind],
+            [sys.executable, "-m", *command],
             cwd=settings.BASE_DIR,
             env=self.env,
             pass_fds=pass_fds,

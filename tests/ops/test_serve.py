@@ -73,6 +73,32 @@ def test_oversize_frames_get_frame_too_large_and_only_huge_ones_close_the_socket
     assert close_code == 1009  # message too big: refused by the server before it is buffered
 
 
+async def _send_binary_frames(server: AppServer, cookie: str) -> list[dict]:
+    from websockets.asyncio.client import connect
+
+    async with connect(server.ws_url, origin=server.url, additional_headers={"Cookie": cookie}, open_timeout=5) as ws:
+        answers = [await _next_frame(ws)]
+        await ws.send(b'{"type": "sync", "cursors": {}}')
+        answers.append(await _next_frame(ws))
+        await ws.send(json.dumps({"type": "sync", "cursors": {}}))
+        answers.append(await _next_frame(ws))
+    return answers
+
+
+@pytest.mark.parametrize("server_name", ["chatsite.serve", "daphne"])
+def test_a_binary_frame_is_invalid_and_the_socket_stays_open_under_both_servers(alice, tmp_path, server_name):
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=0), server=server_name)
+    server.start()
+    try:
+        hello, binary, still_open = asyncio.run(_send_binary_frames(server, session_cookie(alice)))
+    finally:
+        server.close()
+    assert hello["type"] == "hello"
+    assert binary == {"type": "error", "code": "invalid", "detail": "Send JSON text frames, not binary ones."}
+    assert still_open == {"type": "sync.done", "complete": True}
+    assert "Traceback" not in server.log_tail(200)
+
+
 def _status(server: AppServer, path: str, **headers: str) -> int:
     """The status of one GET, redirects not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
