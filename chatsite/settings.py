@@ -102,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": env.int("DB_POOL_MIN", default=2),
             "max_size": DB_POOL,
             "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            # Seconds a failing connection attempt retries (backing off) before the pool starts a
+            # fresh one: short, so the app is back within seconds of the database, however long it
+            # was away (the default, 300, backs off to minutes between tries).
+            "reconnect_timeout": 5.0,
         }
     else:
         # Persistent connections: consumers and views reuse them instead of paying
@@ -272,7 +276,13 @@ HEALTHZ_TIMEOUT = env.float("HEALTHZ_TIMEOUT", default=3.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "chatsite.logging.ContextFilter"}},
+    "filters": {
+        "context": {"()": "chatsite.logging.ContextFilter"},
+        # The database down: one traceback a minute, not one per request (chatsite/outage.py).
+        "outage": {"()": "chatsite.outage.OutageFilter"},
+        "pool_outage": {"()": "chatsite.outage.OncePerMinute"},
+        "layer_outage": {"()": "chatsite.outage.OncePerMinute"},
+    },
     "formatters": {
         # time level logger user= conversation= message, one line per record (chatsite/logging.py).
         "line": {"()": "chatsite.logging.LineFormatter"}
@@ -288,6 +298,10 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["outage"]},
+        "psycopg.pool": {"filters": ["pool_outage"]},
+        "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        "channels_redis.core": {"filters": ["layer_outage"]},
         "daphne": {"level": "WARNING"},
     },
 }

@@ -13,3 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", include("chatsite.health")),
 ]
+
+# The database being down answers 503, anything else Django's 500 page (chatsite/outage.py).
+handler500 = "chatsite.outage.server_error"

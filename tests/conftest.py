@@ -1,4 +1,5 @@
 import io
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache, caches
@@ -6,6 +7,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 
 from accounts import services as account_services
+from groups import services as group_services
 
 PASSWORD = "correct horse battery staple"
 
@@ -80,3 +82,20 @@ def run_command():
         return out.getvalue()
 
     return run
+
+
+@dataclass
+class Team:
+    """alice owns "Team" with bob as a member; carol is in no group with them."""
+
+    alice: object
+    bob: object
+    carol: object
+    group: object
+    general: object
+
+
+@pytest.fixture
+def team(alice, bob, carol) -> Team:
+    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
+    return Team(alice, bob, carol, group, group_services.default_conversation(group))

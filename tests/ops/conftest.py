@@ -1,6 +1,11 @@
 import io
 import logging
+import os
+import secrets
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import get_commands, load_command_class
@@ -55,3 +60,36 @@ def backdate():
         Message.objects.filter(pk__in=[m.pk for m in messages]).update(created_at=when)
 
     return move
+
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def production_env(**extra) -> dict[str, str]:
+    """The documented production environment, minus https (no TLS on loopback)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env.update(
+        {
+            "DEBUG": "0",
+            "HTTPS": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": "chatsite.settings",
+        }
+    )
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory) -> Path:
+    """`manage.py collectstatic` as a deploy runs it, into a fresh STATIC_ROOT."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=BASE_DIR,
+        env=production_env(STATIC_ROOT=root),
+        check=True,
+        timeout=300,
+    )
+    return root

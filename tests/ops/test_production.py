@@ -3,11 +3,7 @@
 
 import gzip
 import json
-import os
 import re
-import secrets
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from email.message import Message
@@ -16,40 +12,11 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.ops.conftest import production_env
 from tests.servers import AppServer, database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 HASHED_CSS = re.compile(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"')
-
-
-def production_env(**extra) -> dict[str, str]:
-    """The documented production environment, minus https (no TLS on loopback)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
-    env.update(
-        {
-            "DEBUG": "0",
-            "HTTPS": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-        }
-    )
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
-
-
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory) -> Path:
-    """`manage.py collectstatic` as a deploy runs it, into a fresh STATIC_ROOT."""
-    root = tmp_path_factory.mktemp("staticfiles")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        env=production_env(STATIC_ROOT=root),
-        check=True,
-        timeout=300,
-    )
-    return root
 
 
 def test_collectstatic_writes_hashed_gzipped_files_and_pins_module_imports(collected):

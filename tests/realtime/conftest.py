@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
-from groups import services as group_services
 from messaging.realtime import limits as realtime_limits
 from messaging.realtime import presence as realtime_presence
 from messaging.realtime import workers
@@ -153,23 +152,6 @@ async def connect(application):
     for ws in opened:
         with contextlib.suppress(Exception):  # some were closed by the server during the test
             await ws.disconnect(timeout=TIMEOUT)
-
-
-@dataclass
-class Team:
-    """alice owns "Team" with bob as a member; carol is in no group with them."""
-
-    alice: object
-    bob: object
-    carol: object
-    group: object
-    general: object
-
-
-@pytest.fixture
-def team(alice, bob, carol) -> Team:
-    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    return Team(alice, bob, carol, group, group_services.default_conversation(group))
 
 
 def call(func):
