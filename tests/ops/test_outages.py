@@ -2,12 +2,14 @@
 storm, and recovery without a restart. Real servers behind a proxy the test cuts (tests/faults.py)."""
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.conftest import Team
@@ -131,3 +133,77 @@ def test_a_lost_database_answers_503_and_unavailable_then_recovers_without_a_res
     assert len(kinds) == len(set(kinds)), lines
     assert len([line for line in lines if "psycopg.pool" in line]) <= 2, lines
     assert [m.body for m in team.general.messages.order_by("seq")] == ["before", "after"]
+
+
+needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="the channel layer is Redis only with REDIS_URL")
+
+
+async def _frame(ws, kind: str, timeout: float = 15.0) -> dict:
+    """The next frame of type `kind` (others skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if frame["type"] == kind:
+            return frame
+
+
+async def _chat_through_a_redis_restart(server: AppServer, proxy: TcpProxy, alice: str, bob: str, conversation: int):
+    from websockets.asyncio.client import connect
+
+    def frame(n: int) -> dict:
+        return {"type": "message.send", "conversation": conversation, "body": f"m{n}", "client_id": f"c{n}"}
+
+    options = {"origin": server.url, "open_timeout": 10}
+    async with (
+        connect(server.ws_url, additional_headers={"Cookie": alice}, **options) as a,
+        connect(server.ws_url, additional_headers={"Cookie": bob}, **options) as b,
+    ):
+        await _frame(a, "hello")
+        await _frame(b, "hello")
+        await a.send(json.dumps(frame(1)))
+        assert (await _frame(a, "message.ack"))["message"]["seq"] == 1
+        assert (await _frame(b, "message.new"))["message"]["seq"] == 1  # live
+
+        proxy.cut()  # Redis goes away: what it held for these connections (subscriptions) is gone
+        await a.send(json.dumps(frame(2)))
+        assert (await _frame(a, "message.ack"))["message"]["seq"] == 2  # still stored and acknowledged
+
+        proxy.restore()
+        deadline = time.monotonic() + RECOVERY_SECONDS
+        n, live = 2, None
+        while live is None and time.monotonic() < deadline:  # live delivery comes back by itself
+            n += 1
+            await a.send(json.dumps(frame(n)))
+            await _frame(a, "message.ack")
+            with contextlib.suppress(TimeoutError):
+                live = await _frame(b, "message.new", timeout=1.0)
+        assert live is not None, "live delivery did not resume"
+        await b.send(json.dumps({"type": "sync", "cursors": {str(conversation): 1}}))  # bob saw 1, then a gap
+        synced = []
+        while (answer := json.loads(await asyncio.wait_for(b.recv(), 15)))["type"] != "sync.done":
+            if answer["type"] == "message.new":
+                synced.append(answer["message"]["body"])
+        assert synced[0] == "m2"  # the gap is filled
+        assert synced == [f"m{k}" for k in range(2, n + 1)]
+
+
+@needs_redis
+def test_redis_going_away_keeps_sends_stored_and_live_delivery_comes_back_by_itself(team: Team, tmp_path):
+    from urllib.parse import urlsplit
+
+    redis = urlsplit(settings.REDIS_URL)
+    proxy = TcpProxy((redis.hostname or "127.0.0.1", redis.port or 6379))
+    url = f"redis://127.0.0.1:{proxy.port}{redis.path}"
+    server = AppServer(tmp_path / "server.log", env={**server_env(DEBUG=1), "REDIS_URL": url})
+    server.start()
+    try:
+        asyncio.run(
+            _chat_through_a_redis_restart(
+                server, proxy, session_cookie(team.alice), session_cookie(team.bob), team.general.pk
+            )
+        )
+    finally:
+        server.close()
+        proxy.close()
+    lines = server.log_tail(2000).splitlines()
+    assert len([line for line in lines if "Traceback" in line]) <= 6, lines  # once a minute per kind, not a storm
