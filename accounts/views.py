@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services, throttle
-from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm
+from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, user_data_export
 from chatsite.errors import Invalid
 from messaging import events
@@ -146,7 +146,14 @@ def _settings_page(
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
     }
-    return render(request, "accounts/settings.html", context, status=status)
+    response = render(request, "accounts/settings.html", context, status=status)
+    # A password prompt refused by the throttle: 429, with when to try again.
+    for form, field in ((password_form, "old_password"), (delete_form, "password")):
+        wait = retry_after(form, field) if form is not None and form.is_bound else None
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+    return response
 
 
 @login_required
@@ -170,7 +177,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         user.refresh_from_db()  # the invalid values must not show up in the page header
         return _settings_page(request, status=400, profile_form=form)
     if action == "password":
-        form = ChangePasswordForm(user, request.POST)
+        form = ChangePasswordForm(user, request.POST, address=client_address(request))
         if form.is_valid():
             old_key = request.session.session_key
             services.user_change_password(
@@ -209,7 +216,7 @@ async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
 @require_POST
 @sensitive_post_parameters("password")
 def delete_view(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.user, request.POST)
+    form = DeleteAccountForm(request.user, request.POST, address=client_address(request))
     if not form.is_valid():
         return _settings_page(request, status=400, delete_form=form)
     services.user_delete(user=request.user, delete_messages=form.cleaned_data["delete_messages"])

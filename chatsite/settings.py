@@ -189,10 +189,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_HTTPONLY = True  # JavaScript reads the token from the page.
 
-# Brute-force protection (sliding window, see accounts/throttle.py).
+# Brute-force protection of every password prompt (sliding window, see accounts/throttle.py).
 LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5  # one account from one client address
+LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # one client address, across accounts
+LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL = 100  # one account, across all addresses (distributed guessing)
 # Trust X-Forwarded-For's last hop for the client address (behind a proxy only).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 # Peers whose X-Forwarded-For/-Proto the server applies to the client address and scheme
