@@ -253,6 +253,11 @@ HISTORY_PAGE_SIZE = 50  # messages on the conversation page and default history 
 HISTORY_MAX_LIMIT = 100  # largest ?limit= the history endpoint accepts
 SYNC_MAX_MESSAGES = 500  # messages in one sync reply
 WS_MAX_FRAME_BYTES = 16 * 1024  # largest client frame
+# Message writes (send, edit, delete) per user, through any adapter, counted in the cache
+# (shared by every process with Redis) in fixed windows: at most MESSAGE_RATE_LIMIT per
+# MESSAGE_RATE_WINDOW seconds (10 per second on average, 20 at once).
+MESSAGE_RATE_LIMIT = 20
+MESSAGE_RATE_WINDOW = 2  # seconds
 WS_MESSAGE_RATE = 10.0  # messages per second per user, sustained
 WS_MESSAGE_BURST = 20  # burst allowance on top of the rate
 WS_TYPING_INTERVAL = 2.0  # seconds between relayed typing frames per user and conversation

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatsite.errors import DomainError, Forbidden, Invalid, NotFound
+from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, error_response, status_for
 from groups.access import access_group, can_moderate
 from messaging import selectors, services
@@ -229,7 +229,12 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form = MessageForm(request.POST)
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
-        services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+        try:
+            services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+        except RateLimited as error:
+            # The page again, the text kept in the composer, with what happened: nothing was stored.
+            form.add_error("body", error.detail)
+            return _render_conversation(request, conversation, membership, form=form, status=429)
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
@@ -278,9 +283,19 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
     form = EditForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
     if request.method == "POST":
         if form.is_valid():
-            message = services.message_edit(
-                actor=request.user, conversation_id=conversation.pk, seq=message.seq, body=form.cleaned_data["body"]
-            )
+            try:
+                message = services.message_edit(
+                    actor=request.user,
+                    conversation_id=conversation.pk,
+                    seq=message.seq,
+                    body=form.cleaned_data["body"],
+                )
+            except RateLimited as error:
+                if _wants_json(request):
+                    raise
+                form.add_error("body", error.detail)
+                context = {"conversation": conversation, "message": message, "form": form}
+                return render(request, "messaging/edit.html", context, status=429)
             if _wants_json(request):
                 return JsonResponse({"message": message_json(message)})
             return redirect(_conversation_url(conversation.pk))
