@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from chatsite import ratelimit
 from chatsite.errors import Invalid, NotFound, RateLimited
+from chatsite.numbers import MAX_ID
 from groups.access import access_group
 from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
@@ -115,6 +116,8 @@ def _message_for_change(actor: User, conversation_id, seq):
         seq = int(seq)
     except (TypeError, ValueError):
         raise NotFound("No such message.") from None
+    if not 0 < seq <= MAX_ID:  # out of the column's range: the database would raise, not answer
+        raise NotFound("No such message.")
     message = (
         Message.objects.select_for_update(of=("self",))
         .select_related("author")

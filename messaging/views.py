@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, error_response, status_for
+from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
 from messaging import selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
@@ -80,16 +81,22 @@ def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 
 def _history_params(query) -> dict[str, int | None]:
-    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE)."""
+    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE).
+
+    Each is checked for length before it is converted (`chatsite.numbers.whole_number`): a
+    5,000-digit value is a 400 like any other bad number, not a 500.
+    """
     params: dict[str, int | None] = {}
     for name in ("before", "after", "limit"):
         raw = query.get(name)
         if raw is None:
             params[name] = None
             continue
-        if not (raw.isascii() and raw.isdigit()):
-            raise Invalid(f"{name} must be a whole number of zero or more.", code="invalid")
-        params[name] = int(raw)
+        params[name] = whole_number(raw)
+        if params[name] is None:
+            raise Invalid(
+                f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid"
+            )
     limit = params["limit"]
     if limit is None:
         params["limit"] = settings.HISTORY_PAGE_SIZE
