@@ -2,9 +2,14 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, PasswordChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+)
 
-from accounts import throttle
+from accounts import services, throttle
 from accounts.models import User
 from accounts.selectors import account_throttle_key
 
@@ -174,3 +179,13 @@ class AdminSignupForm(AdminUserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(USED_EMAIL)
         return email
+
+
+class AdminSetPasswordForm(AdminPasswordChangeForm):
+    """The admin's "change password" form for a user, saved through the service that also ends
+    the user's sessions' sockets (Django's own form only saves the hash)."""
+
+    def save(self, commit: bool = True) -> User:
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return services.user_set_password_by_staff(user=self.user, password=password)

@@ -54,6 +54,23 @@ def user_change_password(*, user: User, password: str, keep_session_key: str | N
     return user
 
 
+def user_set_password_by_staff(*, user: User, password: str | None) -> User:
+    """An administrator sets a user's password (None: no usable password, log-in by password is off).
+
+    Every session of the user stops working (Django checks the password hash each
+    session holds), and its open sockets are closed at once (4001), as after the
+    user's own password change on another device.
+    """
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        events.close_user_sockets(user.pk)
+    return user
+
+
 def user_delete(*, user: User, delete_messages: bool = False) -> None:
     """Remove an account, keeping everyone else's history whole. One transaction.
 

@@ -5,6 +5,7 @@ transaction with the group's membership rows locked (`access_group(for_update=Tr
 """
 
 import operator
+from collections.abc import Iterable
 from functools import reduce
 
 from django.db import transaction
@@ -159,6 +160,41 @@ def group_leave(*, actor: User, group_id) -> None:
         raise Forbidden("Transfer ownership to another member before leaving.")
     Membership.objects.filter(pk=membership.pk).delete()
     events.conversations_removed([actor.pk], group.conversations.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def memberships_staff_save(*, group: Group, deleted: Iterable[Membership], saved: Iterable[Membership]) -> None:
+    """Staff edit a group's member list (the Django admin's inline): the same effects as the members' own forms.
+
+    Staff are not members, so the role checks of `member_remove` and friends do not
+    apply; the caller (the admin form) has checked the one-owner rule. Removed
+    members' sockets are told at once (`conversation.removed`, and they stop
+    receiving the group's conversations), added members' sockets get
+    `conversation.added`.
+    """
+    # Lock the member list, as the members' own changes do.
+    before = dict(Membership.objects.select_for_update().filter(group=group).values_list("user_id", "role"))
+    deleted, saved = list(deleted), list(saved)
+    for membership in deleted:
+        membership.delete()
+    # Demotions and removals before the new owner: the database allows one owner per group at any moment.
+    for membership in sorted(saved, key=lambda m: m.role == Role.OWNER):
+        membership.save()
+    removed_ids = [m.user_id for m in deleted if m.user_id in before]
+    added_ids = [m.user_id for m in saved if m.user_id not in before]
+    if removed_ids:
+        events.conversations_removed(removed_ids, group.conversations.values_list("pk", flat=True))
+    if added_ids:
+        _announce_group(group, added_ids)
+
+
+@transaction.atomic
+def group_staff_delete(*, group: Group) -> None:
+    """Staff delete a group (the Django admin): its members' sockets lose its conversations at once."""
+    conversation_ids = list(group.conversations.values_list("pk", flat=True))
+    member_ids = list(group.memberships.values_list("user_id", flat=True))
+    group.delete()
+    events.conversations_removed(member_ids, conversation_ids)
 
 
 @transaction.atomic
