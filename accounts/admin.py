@@ -24,12 +24,12 @@ class UserAdmin(BaseUserAdmin):
         """Switching an account off here closes its open sockets, as `deactivate_user` does."""
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            services.user_deactivate(user=obj)
+            services.user_deactivate(user=obj, actor=request.user)
 
     def delete_model(self, request, obj: User) -> None:
         """Deleting from the admin hands groups over and keeps history, as the user's own deletion does."""
-        services.user_delete(user=obj)
+        services.user_delete(user=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset) -> None:
         for user in queryset:
-            services.user_delete(user=user)
+            services.user_delete(user=user, actor=request.user)

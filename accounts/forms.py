@@ -9,6 +9,7 @@ from django.contrib.auth.forms import (
     PasswordChangeForm,
 )
 
+import audit
 from accounts import services, throttle
 from accounts.models import User
 from accounts.selectors import account_throttle_key
@@ -25,7 +26,7 @@ def _check_max_length(password: str) -> str:
     return password
 
 
-def check_current_password(user: User, password: str, *, address: str, incorrect: str) -> None:
+def check_current_password(user: User, password: str, *, address: str, incorrect: str, prompt: str) -> None:
     """Ask for the user's password again, throttled like the log-in page (the same counters).
 
     ValidationError with code `throttled` (too many recent failures: the password
@@ -41,6 +42,9 @@ def check_current_password(user: User, password: str, *, address: str, incorrect
             params={"retry_after": locked.retry_after},
         ) from None
     if not user.check_password(password):
+        audit.record(
+            "login_failed", actor_id=user.pk, target_user_id=user.pk, address=address, detail={"prompt": prompt}
+        )
         raise forms.ValidationError(incorrect, code="password_incorrect")
     throttle.attempt_succeeded(attempt)
 
@@ -126,7 +130,11 @@ class ChangePasswordForm(PasswordChangeForm):
     def clean_old_password(self) -> str:
         old_password = self.cleaned_data["old_password"]
         check_current_password(
-            self.user, old_password, address=self.address, incorrect=self.error_messages["password_incorrect"]
+            self.user,
+            old_password,
+            address=self.address,
+            incorrect=self.error_messages["password_incorrect"],
+            prompt="password_change",
         )
         return old_password
 
@@ -157,7 +165,11 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         check_current_password(
-            self.user, password, address=self.address, incorrect="That is not your password. Nothing was deleted."
+            self.user,
+            password,
+            address=self.address,
+            incorrect="That is not your password. Nothing was deleted.",
+            prompt="account_delete",
         )
         return password
 

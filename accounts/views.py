@@ -17,10 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+import audit
 from accounts import services, throttle
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, user_data_export
 from chatsite.errors import Invalid
+from chatsite.http import client_address
 from messaging import events
 
 LOGIN_FAILED = "That username or email and password do not match an account."
@@ -43,15 +45,6 @@ def _next_context(request: HttpRequest) -> dict[str, str]:
     target = _safe_next(request)
     query = "" if target == settings.LOGIN_REDIRECT_URL else "?" + urlencode({"next": target})
     return {"next": target, "next_query": query}
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address login failures are counted against: the proxy's last hop only when configured to trust it."""
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -109,6 +102,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         # Counted as a failure before the password is checked, so parallel guesses cannot overshoot.
         attempt = throttle.attempt_begin(account=account, address=client_address(request))
     except throttle.LoginLocked as locked:
+        audit.record(
+            "login_throttled",
+            address=client_address(request),
+            detail={"username": identifier, "scope": locked.scope},
+        )
         return _locked(request, locked)
 
     user = authenticate(request, username=identifier, password=form.cleaned_data["password"])

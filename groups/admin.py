@@ -69,16 +69,18 @@ class GroupAdmin(admin.ModelAdmin):
         if not isinstance(formset, MembershipFormSet):
             return super().save_formset(request, form, formset, change)
         saved = formset.save(commit=False)
-        services.memberships_staff_save(group=form.instance, deleted=formset.deleted_objects, saved=saved)
+        services.memberships_staff_save(
+            group=form.instance, deleted=formset.deleted_objects, saved=saved, actor=request.user
+        )
         formset.save_m2m()
         return None
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        services.group_staff_delete(group=obj)
+        services.group_staff_delete(group=obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:
-            services.group_staff_delete(group=group)
+            services.group_staff_delete(group=group, actor=request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
