@@ -2,9 +2,17 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, PasswordChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+)
 
+import audit
+from accounts import services, throttle
 from accounts.models import User
+from accounts.selectors import account_throttle_key
 
 TAKEN_USERNAME = "That username is taken."
 TAKEN_EMAIL = "An account with that email address already exists. Log in instead."
@@ -16,6 +24,37 @@ def _check_max_length(password: str) -> str:
     if password and len(password) > settings.PASSWORD_MAX_LENGTH:
         raise forms.ValidationError(f"Use at most {settings.PASSWORD_MAX_LENGTH} characters.")
     return password
+
+
+def check_current_password(user: User, password: str, *, address: str, incorrect: str, prompt: str) -> None:
+    """Ask for the user's password again, throttled like the log-in page (the same counters).
+
+    ValidationError with code `throttled` (too many recent failures: the password
+    is not even checked) or `password_incorrect` (with the message `incorrect`).
+    """
+    try:
+        attempt = throttle.attempt_begin(account=account_throttle_key(user), address=address)
+    except throttle.LoginLocked as locked:
+        minutes = max(1, round(locked.retry_after / 60))
+        raise forms.ValidationError(
+            f"Too many wrong passwords. Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
+            code="throttled",
+            params={"retry_after": locked.retry_after},
+        ) from None
+    if not user.check_password(password):
+        audit.record(
+            "login_failed", actor_id=user.pk, target_user_id=user.pk, address=address, detail={"prompt": prompt}
+        )
+        raise forms.ValidationError(incorrect, code="password_incorrect")
+    throttle.attempt_succeeded(attempt)
+
+
+def retry_after(form: forms.Form, field: str) -> int | None:
+    """Seconds until a throttled password field may be tried again, or None when it was not throttled."""
+    for error in form.errors.as_data().get(field, []):
+        if error.code == "throttled":
+            return error.params["retry_after"]
+    return None
 
 
 def _username_free(username: str) -> str:
@@ -79,12 +118,25 @@ class ProfileForm(forms.ModelForm):
 
 
 class ChangePasswordForm(PasswordChangeForm):
-    """Django's form (old password, then the validators on the new one) with a maximum length."""
+    """Django's form (old password, then the validators on the new one) with a maximum length,
+    and the old password throttled like a log-in from `address`."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, address: str = "", **kwargs):
+        self.address = address
         super().__init__(*args, **kwargs)
         # The settings page opens on the profile form; do not jump down to this one.
         self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        check_current_password(
+            self.user,
+            old_password,
+            address=self.address,
+            incorrect=self.error_messages["password_incorrect"],
+            prompt="password_change",
+        )
+        return old_password
 
     def clean_new_password1(self) -> str:
         return _check_max_length(self.cleaned_data.get("new_password1", ""))
@@ -105,14 +157,20 @@ class DeleteAccountForm(forms.Form):
         help_text="Otherwise your messages stay in their conversations, shown as from “deleted user”.",
     )
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args, address: str = "", **kwargs):
         self.user = user
+        self.address = address
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password. Nothing was deleted.", code="password_incorrect")
+        check_current_password(
+            self.user,
+            password,
+            address=self.address,
+            incorrect="That is not your password. Nothing was deleted.",
+            prompt="account_delete",
+        )
         return password
 
 
@@ -133,3 +191,13 @@ class AdminSignupForm(AdminUserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(USED_EMAIL)
         return email
+
+
+class AdminSetPasswordForm(AdminPasswordChangeForm):
+    """The admin's "change password" form for a user, saved through the service that also ends
+    the user's sessions' sockets (Django's own form only saves the hash)."""
+
+    def save(self, commit: bool = True) -> User:
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return services.user_set_password_by_staff(user=self.user, password=password)

@@ -20,10 +20,15 @@ def user_by_login(identifier: str) -> User | None:
     return User.objects.filter(**{field: identifier}).first()
 
 
+def account_throttle_key(user: User) -> str:
+    """An account's identity in the password throttle (accounts/throttle.py)."""
+    return f"user:{user.pk}"
+
+
 def login_account_key(identifier: str) -> str:
     """The throttling identity: the account when it exists, else the normalised text."""
     user = user_by_login(identifier)
-    return f"user:{user.pk}" if user else f"name:{identifier.strip().lower()}"
+    return account_throttle_key(user) if user else f"name:{identifier.strip().lower()}"
 
 
 def _iso(value) -> str | None:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+import audit
 from accounts.models import User
 from chatsite.errors import Invalid
 from groups.models import Membership
@@ -50,11 +51,35 @@ def user_change_password(*, user: User, password: str, keep_session_key: str | N
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
+        audit.record("password_change", actor_id=user.pk, target_user_id=user.pk)
         events.close_user_sockets(user.pk, except_session=keep_session_key)
     return user
 
 
-def user_delete(*, user: User, delete_messages: bool = False) -> None:
+def user_set_password_by_staff(*, user: User, password: str | None, actor: User | None = None) -> User:
+    """An administrator sets a user's password (None: no usable password, log-in by password is off).
+
+    Every session of the user stops working (Django checks the password hash each
+    session holds), and its open sockets are closed at once (4001), as after the
+    user's own password change on another device.
+    """
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(
+            "password_change",
+            actor_id=actor.pk if actor else None,
+            target_user_id=user.pk,
+            detail={"by_staff": True, "usable": password is not None},
+        )
+        events.close_user_sockets(user.pk)
+    return user
+
+
+def user_delete(*, user: User, delete_messages: bool = False, actor: User | None = None) -> None:
     """Remove an account, keeping everyone else's history whole. One transaction.
 
     - Messages stay in their conversations, shown as from "deleted user"
@@ -66,7 +91,8 @@ def user_delete(*, user: User, delete_messages: bool = False) -> None:
       is already gone is deleted.
     - The user's sockets are told, and closed, after the commit.
 
-    The caller checks that it is really the user asking (their password).
+    The caller checks that it is really the user asking (their password), or
+    passes the staff member deleting the account as `actor`.
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -99,13 +125,20 @@ def user_delete(*, user: User, delete_messages: bool = False) -> None:
         if conversation_ids:
             events.conversations_removed([user.pk], conversation_ids)
         events.close_user_sockets(user.pk)
+        audit.record(
+            "account_delete",
+            actor_id=(actor or user).pk,
+            target_user_id=user.pk,
+            detail={"username": user.username, "delete_messages": delete_messages},
+        )
         user.delete()
 
 
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, user: User, actor: User | None = None) -> User:
     """Switch an account off: it cannot log in any more, and its open sockets close after the commit."""
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
+        audit.record("account_deactivate", actor_id=actor.pk if actor else None, target_user_id=user.pk)
         events.close_user_sockets(user.pk)
     return user

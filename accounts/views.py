@@ -17,10 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+import audit
 from accounts import services, throttle
-from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm
+from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, user_data_export
 from chatsite.errors import Invalid
+from chatsite.http import client_address
 from messaging import events
 
 LOGIN_FAILED = "That username or email and password do not match an account."
@@ -43,15 +45,6 @@ def _next_context(request: HttpRequest) -> dict[str, str]:
     target = _safe_next(request)
     query = "" if target == settings.LOGIN_REDIRECT_URL else "?" + urlencode({"next": target})
     return {"next": target, "next_query": query}
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address login failures are counted against: the proxy's last hop only when configured to trust it."""
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -109,6 +102,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         # Counted as a failure before the password is checked, so parallel guesses cannot overshoot.
         attempt = throttle.attempt_begin(account=account, address=client_address(request))
     except throttle.LoginLocked as locked:
+        audit.record(
+            "login_throttled",
+            address=client_address(request),
+            detail={"username": identifier, "scope": locked.scope},
+        )
         return _locked(request, locked)
 
     user = authenticate(request, username=identifier, password=form.cleaned_data["password"])
@@ -146,7 +144,14 @@ def _settings_page(
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
     }
-    return render(request, "accounts/settings.html", context, status=status)
+    response = render(request, "accounts/settings.html", context, status=status)
+    # A password prompt refused by the throttle: 429, with when to try again.
+    for form, field in ((password_form, "old_password"), (delete_form, "password")):
+        wait = retry_after(form, field) if form is not None and form.is_bound else None
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+    return response
 
 
 @login_required
@@ -170,7 +175,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         user.refresh_from_db()  # the invalid values must not show up in the page header
         return _settings_page(request, status=400, profile_form=form)
     if action == "password":
-        form = ChangePasswordForm(user, request.POST)
+        form = ChangePasswordForm(user, request.POST, address=client_address(request))
         if form.is_valid():
             old_key = request.session.session_key
             services.user_change_password(
@@ -209,7 +214,7 @@ async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
 @require_POST
 @sensitive_post_parameters("password")
 def delete_view(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.user, request.POST)
+    form = DeleteAccountForm(request.user, request.POST, address=client_address(request))
     if not form.is_valid():
         return _settings_page(request, status=400, delete_form=form)
     services.user_delete(user=request.user, delete_messages=form.cleaned_data["delete_messages"])

@@ -96,18 +96,24 @@ def seed() -> tuple[User, Conversation]:
                 f"Message number {n}: a line of ordinary chat text that is about this long, give or take.\nSecond line."
             )
         )
-        services.message_send(actor=author, conversation_id=general.pk, body=body)
-    services.message_edit(actor=viewer, conversation_id=general.pk, seq=1, body="Edited first message")
-    services.message_delete(actor=members[0], conversation_id=general.pk, seq=2)
+        services.message_send(actor=author, conversation_id=general.pk, body=body, check_rate=False)
+    services.message_edit(
+        actor=viewer, conversation_id=general.pk, seq=1, body="Edited first message", check_rate=False
+    )
+    services.message_delete(actor=members[0], conversation_id=general.pk, seq=2, check_rate=False)
     for n in range(OTHER_TOPICS):
         topic = services.topic_create(actor=members[n % 5], group_id=group.pk, name=f"topic {n}")
         for k in range(3):
-            services.message_send(actor=members[(n + k) % 9], conversation_id=topic.pk, body=f"topic {n} message {k}")
+            services.message_send(
+                actor=members[(n + k) % 9], conversation_id=topic.pk, body=f"topic {n} message {k}", check_rate=False
+            )
     for outsider in outsiders:
         direct, _ = services.direct_open(actor=outsider, username=viewer.username)
-        services.message_send(actor=outsider, conversation_id=direct.pk, body=f"hello from {outsider.username}")
+        services.message_send(
+            actor=outsider, conversation_id=direct.pk, body=f"hello from {outsider.username}", check_rate=False
+        )
     # The general conversation is the newest activity, read up to its end.
-    services.message_send(actor=members[0], conversation_id=general.pk, body="The latest message")
+    services.message_send(actor=members[0], conversation_id=general.pk, body="The latest message", check_rate=False)
     general.refresh_from_db()
     services.read_mark(actor=viewer, conversation_id=general.pk, seq=general.last_seq)
     return viewer, general

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSocket through origin and session auth checks (messaging.realtime.auth)."""
+"""ASGI entry point: HTTP to Django, WebSocket through the origin check (chatsite/origin.py) and session auth
+(messaging.realtime.auth)."""
 
 import gc
 import os
@@ -11,15 +12,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatsite.origin import SameOriginMiddleware  # noqa: E402
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
 from messaging.realtime.auth import SessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginMiddleware(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -8,6 +8,7 @@ missing id and someone else's id always get the same 404 page.
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +28,15 @@ TITLE_BY_STATUS: dict[int, str] = {
     404: "Not found",
     429: "Slow down",
 }
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address (login throttling, the audit log): the proxy's last hop only when configured to trust it."""
+    if settings.USE_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def status_for(error: DomainError) -> int:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "csp",
+    "audit",
     "accounts",
     "groups",
     "messaging",
@@ -189,10 +190,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_HTTPONLY = True  # JavaScript reads the token from the page.
 
-# Brute-force protection (sliding window, see accounts/throttle.py).
+# Brute-force protection of every password prompt (sliding window, see accounts/throttle.py).
 LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5  # one account from one client address
+LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # one client address, across accounts
+LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL = 100  # one account, across all addresses (distributed guessing)
 # Trust X-Forwarded-For's last hop for the client address (behind a proxy only).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 # Peers whose X-Forwarded-For/-Proto the server applies to the client address and scheme
@@ -252,6 +254,11 @@ HISTORY_PAGE_SIZE = 50  # messages on the conversation page and default history 
 HISTORY_MAX_LIMIT = 100  # largest ?limit= the history endpoint accepts
 SYNC_MAX_MESSAGES = 500  # messages in one sync reply
 WS_MAX_FRAME_BYTES = 16 * 1024  # largest client frame
+# Message writes (send, edit, delete) per user, through any adapter, counted in the cache
+# (shared by every process with Redis) in fixed windows: at most MESSAGE_RATE_LIMIT per
+# MESSAGE_RATE_WINDOW seconds (10 per second on average, 20 at once).
+MESSAGE_RATE_LIMIT = 20
+MESSAGE_RATE_WINDOW = 2  # seconds
 WS_MESSAGE_RATE = 10.0  # messages per second per user, sustained
 WS_MESSAGE_BURST = 20  # burst allowance on top of the rate
 WS_TYPING_INTERVAL = 2.0  # seconds between relayed typing frames per user and conversation

@@ -3,10 +3,10 @@
 from collections.abc import Callable
 
 from chatsite.errors import Forbidden, NotFound
+from chatsite.numbers import MAX_ID
 from groups.models import Group, Membership
 
 Role = Membership.Role
-MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
 
 def access_group(user, group_id, *, for_update: bool = False) -> tuple[Group, Membership]:

@@ -1,12 +1,32 @@
-"""Django admin for groups: each group with its members inline, for support and moderation."""
+"""Django admin for groups: each group with its members inline, for support and moderation.
 
+Member changes go through `groups.services` (`memberships_staff_save`,
+`group_staff_delete`), so a member removed here stops receiving the group's
+conversations at once, as one removed from the group page does.
+"""
+
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from groups import services
 from groups.models import Group, Membership
+
+
+class MembershipForm(forms.ModelForm):
+    """An existing row's user cannot be swapped for another: remove the row and add one instead."""
+
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "user" in self.fields:
+            self.fields["user"].disabled = True
 
 
 class MembershipFormSet(BaseInlineFormSet):
@@ -26,6 +46,7 @@ class MembershipFormSet(BaseInlineFormSet):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     formset = MembershipFormSet
     extra = 0
     fields = ("user", "role", "joined_at")
@@ -44,16 +65,22 @@ class GroupAdmin(admin.ModelAdmin):
     inlines = (MembershipInline,)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        """Save removals and demotions before the new owner: the database allows one owner at any moment."""
+        """Members are saved, removed and told through the service, like the members' own changes."""
         if not isinstance(formset, MembershipFormSet):
             return super().save_formset(request, form, formset, change)
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            obj.delete()
-        for membership in sorted(instances, key=lambda m: m.role == Membership.Role.OWNER):
-            membership.save()
+        saved = formset.save(commit=False)
+        services.memberships_staff_save(
+            group=form.instance, deleted=formset.deleted_objects, saved=saved, actor=request.user
+        )
         formset.save_m2m()
         return None
+
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        services.group_staff_delete(group=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        for group in queryset:
+            services.group_staff_delete(group=group, actor=request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))

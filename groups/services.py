@@ -5,11 +5,13 @@ transaction with the group's membership rows locked (`access_group(for_update=Tr
 """
 
 import operator
+from collections.abc import Iterable
 from functools import reduce
 
 from django.db import transaction
 from django.db.models import Q
 
+import audit
 from accounts.models import User
 from chatsite.errors import Forbidden, Invalid
 from groups.access import access_group, check_can_remove, check_can_set_role, require_manager, require_owner
@@ -91,6 +93,7 @@ def member_add(*, actor: User, group_id, username: str) -> Membership:
     if Membership.objects.filter(group=group, user=user).exists():
         raise Invalid(f"{user.username} is already a member.", code="duplicate")
     added = Membership.objects.create(group=group, user=user, role=Role.MEMBER)
+    audit.record("member_add", actor_id=actor.pk, target_user_id=user.pk, target_group_id=group.pk)
     _announce_group(group, [user.pk])
     return added
 
@@ -112,6 +115,13 @@ def member_remove(*, actor: User, group_id, username: str) -> None:
         raise Invalid("To leave the group, use Leave.", code="invalid")
     check_can_remove(membership, target)
     target.delete()
+    audit.record(
+        "member_remove",
+        actor_id=actor.pk,
+        target_user_id=target.user_id,
+        target_group_id=group.pk,
+        detail={"role": target.role},
+    )
     events.conversations_removed([target.user_id], group.conversations.values_list("pk", flat=True))
 
 
@@ -122,6 +132,14 @@ def member_set_role(*, actor: User, group_id, username: str, role: str) -> Membe
     group, membership = access_group(actor, group_id, for_update=True)
     target = _target(group, username)
     check_can_set_role(membership, target)
+    if target.role != role:
+        audit.record(
+            "role_change",
+            actor_id=actor.pk,
+            target_user_id=target.user_id,
+            target_group_id=group.pk,
+            detail={"from": target.role, "to": role},
+        )
     target.role = role
     target.save(update_fields=["role"])
     return target
@@ -138,6 +156,14 @@ def group_transfer(*, actor: User, group_id, username: str) -> Membership:
     # Demote first: the database allows one owner per group at any moment.
     Membership.objects.filter(pk=membership.pk).update(role=Role.ADMIN)
     Membership.objects.filter(pk=target.pk).update(role=Role.OWNER)
+    for user_id, old_role, new_role in ((actor.pk, Role.OWNER, Role.ADMIN), (target.user_id, target.role, Role.OWNER)):
+        audit.record(
+            "role_change",
+            actor_id=actor.pk,
+            target_user_id=user_id,
+            target_group_id=group.pk,
+            detail={"from": old_role, "to": new_role},
+        )
     target.role = Role.OWNER
     return target
 
@@ -148,6 +174,9 @@ def group_delete(*, actor: User, group_id) -> None:
     require_owner(membership)
     conversation_ids = list(group.conversations.values_list("pk", flat=True))
     member_ids = list(group.memberships.values_list("user_id", flat=True))
+    audit.record(
+        "group_delete", actor_id=actor.pk, target_group_id=group.pk, detail={"name": group.name, "members": member_ids}
+    )
     group.delete()
     events.conversations_removed(member_ids, conversation_ids)
 
@@ -158,7 +187,59 @@ def group_leave(*, actor: User, group_id) -> None:
     if membership.role == Role.OWNER:
         raise Forbidden("Transfer ownership to another member before leaving.")
     Membership.objects.filter(pk=membership.pk).delete()
+    audit.record("member_leave", actor_id=actor.pk, target_user_id=actor.pk, target_group_id=group.pk)
     events.conversations_removed([actor.pk], group.conversations.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def memberships_staff_save(
+    *, group: Group, deleted: Iterable[Membership], saved: Iterable[Membership], actor: User | None = None
+) -> None:
+    """Staff edit a group's member list (the Django admin's inline): the same effects as the members' own forms.
+
+    Staff are not members, so the role checks of `member_remove` and friends do not
+    apply; the caller (the admin form) has checked the one-owner rule. Removed
+    members' sockets are told at once (`conversation.removed`, and they stop
+    receiving the group's conversations), added members' sockets get
+    `conversation.added`.
+    """
+    # Lock the member list, as the members' own changes do.
+    before = dict(Membership.objects.select_for_update().filter(group=group).values_list("user_id", "role"))
+    deleted, saved = list(deleted), list(saved)
+    for membership in deleted:
+        membership.delete()
+    # Demotions and removals before the new owner: the database allows one owner per group at any moment.
+    for membership in sorted(saved, key=lambda m: m.role == Role.OWNER):
+        membership.save()
+    removed_ids = [m.user_id for m in deleted if m.user_id in before]
+    added_ids = [m.user_id for m in saved if m.user_id not in before]
+    staff = {"actor_id": actor.pk if actor else None, "target_group_id": group.pk}
+    for user_id in removed_ids:
+        audit.record(
+            "member_remove", target_user_id=user_id, detail={"role": before[user_id], "by_staff": True}, **staff
+        )
+    for membership in saved:
+        old_role = before.get(membership.user_id)
+        if old_role is None:
+            audit.record("member_add", target_user_id=membership.user_id, detail={"by_staff": True}, **staff)
+        elif old_role != membership.role:
+            detail = {"from": old_role, "to": membership.role, "by_staff": True}
+            audit.record("role_change", target_user_id=membership.user_id, detail=detail, **staff)
+    if removed_ids:
+        events.conversations_removed(removed_ids, group.conversations.values_list("pk", flat=True))
+    if added_ids:
+        _announce_group(group, added_ids)
+
+
+@transaction.atomic
+def group_staff_delete(*, group: Group, actor: User | None = None) -> None:
+    """Staff delete a group (the Django admin): its members' sockets lose its conversations at once."""
+    conversation_ids = list(group.conversations.values_list("pk", flat=True))
+    member_ids = list(group.memberships.values_list("user_id", flat=True))
+    detail = {"name": group.name, "members": member_ids, "by_staff": True}
+    audit.record("group_delete", actor_id=actor.pk if actor else None, target_group_id=group.pk, detail=detail)
+    group.delete()
+    events.conversations_removed(member_ids, conversation_ids)
 
 
 @transaction.atomic

@@ -20,12 +20,11 @@ from django.db import connection
 from django.db.models import Q
 
 from chatsite.errors import Forbidden, NotFound
+from chatsite.numbers import MAX_ID
 from groups.access import can_moderate
 from groups.models import Group, Membership
 from messaging import rawsql
 from messaging.models import Conversation, Message
-
-MAX_ID = 2**63 - 1  # the database's bigint: larger numbers name nothing
 
 
 def visible_to(user) -> Q:

@@ -22,9 +22,13 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     list_select_related = ("group", "user_low", "user_high")
     search_fields = ("name", "group__name", "user_low__username", "user_high__username")
-    raw_id_fields = ("group", "user_low", "user_high")
-    readonly_fields = ("created_at", "last_seq", "last_message_at")
+    # Who may see a conversation follows from these; changing them here would bypass the services
+    # that tell open sockets, so they are shown, not edited. Conversations are created in the chat.
+    readonly_fields = ("kind", "group", "user_low", "user_high", "created_at", "last_seq", "last_message_at")
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @transaction.atomic
@@ -73,5 +77,7 @@ class ReadStateAdmin(admin.ModelAdmin):
     list_display = ("user", "conversation", "last_read_seq", "updated_at")
     list_select_related = ("user", "conversation")
     search_fields = ("user__username",)
-    raw_id_fields = ("user", "conversation")
-    readonly_fields = ("updated_at",)
+    readonly_fields = ("user", "conversation", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # read markers are moved by reading

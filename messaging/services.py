@@ -5,7 +5,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chatsite.errors import Invalid, NotFound
+from chatsite import ratelimit
+from chatsite.errors import Invalid, NotFound, RateLimited
+from chatsite.numbers import MAX_ID
 from groups.access import access_group
 from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
@@ -38,6 +40,13 @@ def clean_topic_name(name) -> str:
     return name
 
 
+def check_message_rate(actor: User) -> None:
+    """RateLimited past MESSAGE_RATE_LIMIT writes per MESSAGE_RATE_WINDOW seconds: one limit for
+    sends, edits and deletes, per user, whichever page, script or socket they come from."""
+    if not ratelimit.hit("message", actor.pk, limit=settings.MESSAGE_RATE_LIMIT, window=settings.MESSAGE_RATE_WINDOW):
+        raise RateLimited()
+
+
 def _next_seq(conversation_id: int, now) -> int:
     """Take the next seq: one UPDATE … RETURNING that holds the row lock until commit.
 
@@ -53,15 +62,21 @@ def _next_seq(conversation_id: int, now) -> int:
         return cursor.fetchone()[0]
 
 
-def message_send(*, actor: User, conversation_id, body, client_id: str | None = None) -> tuple[Message, bool]:
+def message_send(
+    *, actor: User, conversation_id, body, client_id: str | None = None, check_rate: bool = True
+) -> tuple[Message, bool]:
     """Store a message, then (after commit) deliver it. Returns (message, created).
 
     Re-sending a `client_id` this author already used returns the original
-    message instead of storing a copy.
+    message instead of storing a copy. RateLimited past the per-user message
+    rate (`check_message_rate`); operator tools that write in bulk (seed_demo,
+    bench_sessions) pass `check_rate=False`.
     """
     body = clean_body(body)
     if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
         raise Invalid("client_id must be a string of 1 to 64 characters.")
+    if check_rate:
+        check_message_rate(actor)
     conversation, _membership = access_conversation(actor, conversation_id)
     # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
     # before every send, let the (author, client_id) unique constraint refuse the copy; the
@@ -101,6 +116,8 @@ def _message_for_change(actor: User, conversation_id, seq):
         seq = int(seq)
     except (TypeError, ValueError):
         raise NotFound("No such message.") from None
+    if not 0 < seq <= MAX_ID:  # out of the column's range: the database would raise, not answer
+        raise NotFound("No such message.")
     message = (
         Message.objects.select_for_update(of=("self",))
         .select_related("author")
@@ -113,8 +130,10 @@ def _message_for_change(actor: User, conversation_id, seq):
 
 
 @transaction.atomic
-def message_edit(*, actor: User, conversation_id, seq, body) -> Message:
+def message_edit(*, actor: User, conversation_id, seq, body, check_rate: bool = True) -> Message:
     body = clean_body(body)
+    if check_rate:
+        check_message_rate(actor)
     conversation, _membership, message = _message_for_change(actor, conversation_id, seq)
     check_can_edit(actor, message)
     if message.body != body:
@@ -128,8 +147,10 @@ def message_edit(*, actor: User, conversation_id, seq, body) -> Message:
 
 
 @transaction.atomic
-def message_delete(*, actor: User, conversation_id, seq) -> Message:
+def message_delete(*, actor: User, conversation_id, seq, check_rate: bool = True) -> Message:
     """Delete a message: its seq stays, its text is gone."""
+    if check_rate:
+        check_message_rate(actor)
     conversation, membership, message = _message_for_change(actor, conversation_id, seq)
     check_can_delete(actor, message, membership)
     if not message.deleted:

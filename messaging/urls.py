@@ -2,16 +2,17 @@
 
 from django.urls import path
 
+import chatsite.numbers  # noqa: F401 (registers the `<id:…>` route converter)
 from messaging import views
 
 app_name = "messaging"
 urlpatterns = [
     path("chats/", views.conversation_list, name="list"),
-    path("chats/<int:conversation_id>/", views.conversation_detail, name="conversation"),
-    path("chats/<int:conversation_id>/messages/", views.message_history, name="history"),
-    path("chats/<int:conversation_id>/messages/<int:seq>/edit/", views.message_edit, name="message_edit"),
-    path("chats/<int:conversation_id>/messages/<int:seq>/delete/", views.message_delete, name="message_delete"),
-    path("groups/<int:group_id>/conversations/new/", views.topic_create, name="topic_create"),
+    path("chats/<id:conversation_id>/", views.conversation_detail, name="conversation"),
+    path("chats/<id:conversation_id>/messages/", views.message_history, name="history"),
+    path("chats/<id:conversation_id>/messages/<id:seq>/edit/", views.message_edit, name="message_edit"),
+    path("chats/<id:conversation_id>/messages/<id:seq>/delete/", views.message_delete, name="message_delete"),
+    path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
     path("dm/<str:username>/", views.direct_open, name="direct_open"),
 ]

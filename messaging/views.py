@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatsite.errors import DomainError, Forbidden, Invalid, NotFound
+from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, error_response, status_for
+from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
 from messaging import selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
@@ -80,16 +81,22 @@ def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 
 def _history_params(query) -> dict[str, int | None]:
-    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE)."""
+    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE).
+
+    Each is checked for length before it is converted (`chatsite.numbers.whole_number`): a
+    5,000-digit value is a 400 like any other bad number, not a 500.
+    """
     params: dict[str, int | None] = {}
     for name in ("before", "after", "limit"):
         raw = query.get(name)
         if raw is None:
             params[name] = None
             continue
-        if not (raw.isascii() and raw.isdigit()):
-            raise Invalid(f"{name} must be a whole number of zero or more.", code="invalid")
-        params[name] = int(raw)
+        params[name] = whole_number(raw)
+        if params[name] is None:
+            raise Invalid(
+                f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid"
+            )
     limit = params["limit"]
     if limit is None:
         params["limit"] = settings.HISTORY_PAGE_SIZE
@@ -229,7 +236,12 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form = MessageForm(request.POST)
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
-        services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+        try:
+            services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
+        except RateLimited as error:
+            # The page again, the text kept in the composer, with what happened: nothing was stored.
+            form.add_error("body", error.detail)
+            return _render_conversation(request, conversation, membership, form=form, status=429)
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
@@ -278,9 +290,19 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
     form = EditForm(request.POST if request.method == "POST" else None, initial={"body": message.body})
     if request.method == "POST":
         if form.is_valid():
-            message = services.message_edit(
-                actor=request.user, conversation_id=conversation.pk, seq=message.seq, body=form.cleaned_data["body"]
-            )
+            try:
+                message = services.message_edit(
+                    actor=request.user,
+                    conversation_id=conversation.pk,
+                    seq=message.seq,
+                    body=form.cleaned_data["body"],
+                )
+            except RateLimited as error:
+                if _wants_json(request):
+                    raise
+                form.add_error("body", error.detail)
+                context = {"conversation": conversation, "message": message, "form": form}
+                return render(request, "messaging/edit.html", context, status=429)
             if _wants_json(request):
                 return JsonResponse({"message": message_json(message)})
             return redirect(_conversation_url(conversation.pk))

@@ -99,3 +99,10 @@ class Team:
 def team(alice, bob, carol) -> Team:
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
     return Team(alice, bob, carol, group, group_services.default_conversation(group))
+
+
+@pytest.fixture(autouse=True)
+def _message_rate_out_of_the_way(settings):
+    """Tests set up history by sending through the services, dozens at a time; the tests of the
+    per-user message rate (tests/messaging/test_rate_limit.py) set their own limit."""
+    settings.MESSAGE_RATE_LIMIT = 1_000_000

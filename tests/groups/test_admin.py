@@ -73,3 +73,28 @@ def test_admin_can_swap_the_owner_in_one_save(staff, cast, newest_first):
     assert response.status_code == 302
     assert roles(cast.group.pk)["mia"] == "owner"
     assert roles(cast.group.pk)["olivia"] == "admin"
+
+
+def test_an_existing_member_row_cannot_be_swapped_for_another_user(staff, cast):
+    """Swapping the user of a row would remove one member without telling their sockets: remove and add instead."""
+    data = _inline_post(cast, {})
+    mia_row = next(key for key, value in data.items() if key.endswith("-user") and value == str(cast.member.pk))
+    data[mia_row] = str(cast.outsider.pk)
+    before = roles(cast.group.pk)
+    response = client_for(staff).post(f"/admin/groups/group/{cast.group.pk}/change/", data)
+    assert response.status_code == 302
+    assert roles(cast.group.pk) == before  # mia is still there, nora was not slipped in
+
+
+def test_removing_and_adding_members_in_the_admin(staff, cast):
+    data = _inline_post(cast, {})
+    mia_row = next(key for key, value in data.items() if key.endswith("-user") and value == str(cast.member.pk))
+    data[mia_row.replace("-user", "-DELETE")] = "on"
+    n = int(data["memberships-TOTAL_FORMS"])
+    data |= {f"memberships-{n}-group": str(cast.group.pk), f"memberships-{n}-user": str(cast.newcomer.pk)}
+    data[f"memberships-{n}-role"] = "member"
+    data["memberships-TOTAL_FORMS"] = str(n + 1)
+    response = client_for(staff).post(f"/admin/groups/group/{cast.group.pk}/change/", data)
+    assert response.status_code == 302
+    after = roles(cast.group.pk)
+    assert "mia" not in after and after["nick"] == "member"

@@ -2,8 +2,9 @@
 
 import pytest
 
+from groups import services as group_services
 from messaging import services
-from messaging.models import Message
+from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,19 @@ def test_change_pages_render(login, staff, abuse, team):
 def test_not_for_ordinary_users(login, team, abuse):
     response = login(team.owner).get("/admin/messaging/message/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_who_a_conversation_belongs_to_cannot_be_changed_in_the_admin(login, staff, team, make_user):
+    """Kind, group and the two sides of a direct conversation decide who sees it: shown, not editable."""
+    other_group = group_services.group_create(actor=team.outsider, name="Elsewhere")
+    client = login(staff)
+    url = f"/admin/messaging/conversation/{team.general.pk}/change/"
+    body = client.get(url).content.decode()
+    assert 'name="group"' not in body and 'name="kind"' not in body and 'name="user_low"' not in body
+    response = client.post(
+        url, {"name": "renamed", "kind": "direct", "group": str(other_group.pk), "user_low": str(team.outsider.pk)}
+    )
+    assert response.status_code == 302
+    stored = Conversation.objects.get(pk=team.general.pk)
+    assert (stored.name, stored.kind, stored.group_id, stored.user_low_id) == ("renamed", "group", team.group.pk, None)
+    assert client.get("/admin/messaging/conversation/add/").status_code == 403

@@ -142,3 +142,36 @@ def test_proxy_headers_count_only_from_trusted_peers_and_every_request_is_one_lo
     assert any(m.startswith("127.0.0.1:") and m.endswith('"GET / HTTP/1.1" 301') for m in access), access
     access = [r["message"] for r in _log_records(elsewhere) if r["logger"] == "uvicorn.access"]
     assert any(m.startswith("127.0.0.1:") and m.endswith('"GET / HTTP/1.1" 301') for m in access), access
+
+
+async def _handshake_status(server: AppServer, cookie: str, origin: str, **headers: str) -> int:
+    """101 when the production server accepts a socket from `origin`, else the HTTP status it refused with."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    try:
+        async with connect(
+            server.ws_url, origin=origin, additional_headers={"Cookie": cookie, **headers}, open_timeout=5
+        ) as ws:
+            assert (await _next_frame(ws))["type"] == "hello"
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+def test_the_socket_origin_must_match_scheme_host_and_port_under_the_production_server(alice, tmp_path):
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=0))
+    server.start()
+    try:
+        cookie = session_cookie(alice)
+        site = f"http://127.0.0.1:{server.port}"
+
+        def status(origin: str, **headers: str) -> int:
+            return asyncio.run(_handshake_status(server, cookie, origin, **headers))
+
+        assert status(site) == 101
+        assert status("http://127.0.0.1:9999") == 403  # another port
+        assert status(f"https://127.0.0.1:{server.port}") == 403  # another scheme
+        assert status(f"http://localhost:{server.port}") == 403  # another host (though in ALLOWED_HOSTS)
+    finally:
+        server.close()

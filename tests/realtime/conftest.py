@@ -22,6 +22,7 @@ from messaging.realtime import presence as realtime_presence
 from messaging.realtime import workers
 
 ORIGIN = b"http://testserver"
+HOST = b"testserver"  # the Host header a browser sends with the handshake; the Origin must match it
 TIMEOUT = 2  # seconds to wait for a frame that must come
 
 
@@ -71,8 +72,8 @@ def login_cookie(user) -> bytes:
 
 @pytest.fixture
 def application():
-    """The project's ASGI app, imported late: its origin check reads ALLOWED_HOSTS on import,
-    after the test environment has added "testserver"."""
+    """The project's ASGI app, imported late: after the test environment has set Django up
+    and added "testserver" to ALLOWED_HOSTS."""
     from chatsite.asgi import application
 
     return application
@@ -132,7 +133,7 @@ async def connect(application):
     async def open_socket(user=None, *, cookie: bytes | None = None, origin: bytes | None = ORIGIN, expect=True):
         if cookie is None and user is not None:
             cookie = await call(login_cookie)(user)
-        headers = []
+        headers = [(b"host", HOST)]
         if origin is not None:
             headers.append((b"origin", origin))
         if cookie is not None:

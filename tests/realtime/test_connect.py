@@ -117,7 +117,9 @@ async def test_the_session_and_user_are_read_on_the_socket_pool(application, ali
 
     monkeypatch.setattr(realtime_auth, "authenticate", recording)
     cookie = await call(login_cookie)(alice)
-    ws = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)])
+    ws = WebsocketCommunicator(
+        application, "/ws/", headers=[(b"host", b"testserver"), (b"origin", b"http://testserver"), (b"cookie", cookie)]
+    )
     connected, _ = await ws.connect(timeout=2)
     assert connected
     hello = await ws.receive_json_from(timeout=2)

@@ -70,7 +70,9 @@ def test_no_frame_can_fault_the_socket(sent, cookie, caplog, settings_overrides)
     async def scenario() -> None:
         from chatsite.asgi import application
 
-        ws = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)])
+        ws = WebsocketCommunicator(
+            application, "/ws/", headers=[(b"host", b"testserver"), (b"origin", ORIGIN), (b"cookie", cookie)]
+        )
         connected, _ = await ws.connect(timeout=TIMEOUT)
         assert connected
         assert (await ws.receive_json_from(TIMEOUT))["type"] == protocol.HELLO

@@ -145,7 +145,9 @@ async def test_sockets_past_the_per_user_cap_are_closed_with_4009_and_the_others
 
     from chatsite.asgi import application
 
-    third = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", ORIGIN), (b"cookie", cookie)])
+    third = WebsocketCommunicator(
+        application, "/ws/", headers=[(b"host", b"testserver"), (b"origin", ORIGIN), (b"cookie", cookie)]
+    )
     connected, _ = await third.connect()
     assert connected
     assert (await third.receive_output(2)) == {"type": "websocket.close", "code": protocol.CLOSE_TOO_MANY_SOCKETS}

@@ -63,7 +63,10 @@ class Command(BaseCommand):
             conversation = group_services.default_conversation(group)
             for k in range(messages):
                 messaging_services.message_send(
-                    actor=users[k % members], conversation_id=conversation.pk, body=f"bench message {k}"
+                    actor=users[k % members],
+                    conversation_id=conversation.pk,
+                    body=f"bench message {k}",
+                    check_rate=False,
                 )
             conversations.append(conversation.pk)
             clients += [{"cookie": self._session_cookie(u), "conversations": [conversation.pk]} for u in users]

@@ -273,7 +273,11 @@ class Command(BaseCommand):
                 if (author.pk, client_id) in already:
                     continue
                 message, was_created = messaging_services.message_send(
-                    actor=author, conversation_id=script.conversation.pk, body=body, client_id=client_id
+                    actor=author,
+                    conversation_id=script.conversation.pk,
+                    body=body,
+                    client_id=client_id,
+                    check_rate=False,
                 )
                 if was_created:
                     created.append(message)

@@ -1,0 +1,55 @@
+"""Fixed-window counters in Django's cache, shared by every process when the cache is Redis.
+
+One counter per key and window: `hit` adds one and says whether the count is
+still within `limit`. On Redis it is a single round trip (SET NX with expiry,
+then INCR, pipelined in one MULTI); on the local-memory cache it is `add` then
+`incr`, under that cache's lock. A fixed window lets up to twice `limit` through
+across a window boundary; that is the price of one round trip instead of a
+sliding log.
+
+A cache that is down lets the action through (and logs): limits protect the
+service, they must not stop it.
+"""
+
+import logging
+import time
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+
+def _count_redis(cache: RedisCache, key: str, window: int) -> int:
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)  # Django's own connection pool for this cache
+    pipe = client.pipeline(transaction=True)
+    pipe.set(full_key, 0, ex=window, nx=True)
+    pipe.incr(full_key)
+    return pipe.execute()[1]
+
+
+def _count_generic(cache, key: str, window: int) -> int:
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this hit opens a new window
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+def hit(name: str, ident: object, *, limit: int, window: int) -> bool:
+    """Count one action of `ident` under `name`; False when it is over `limit` in the current window."""
+    window = max(1, int(window))
+    key = f"rate:{name}:{ident}:{int(time.time() // window)}"
+    cache = caches["default"]
+    try:
+        if isinstance(cache, RedisCache):
+            count = _count_redis(cache, key, window + 1)
+        else:
+            count = _count_generic(cache, key, window + 1)
+    except Exception:
+        logger.warning("rate limit counter %s unavailable; letting the action through", name, exc_info=True)
+        return True
+    return count <= limit

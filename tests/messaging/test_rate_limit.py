@@ -1,0 +1,85 @@
+"""One per-user rate for sending, editing and deleting messages, whatever the adapter (here: form posts)."""
+
+import pytest
+
+from chatsite.errors import RateLimited
+from messaging import services
+from messaging.models import Message
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+SLOW_DOWN = "You are sending too fast"
+
+
+@pytest.fixture
+def limit(settings):
+    """`limit(n)`: n message writes per user in a window longer than any test run."""
+
+    def set_limit(n: int) -> None:
+        settings.MESSAGE_RATE_LIMIT = n
+        settings.MESSAGE_RATE_WINDOW = 10**9
+
+    return set_limit
+
+
+def bodies(conversation) -> list[str]:
+    return list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("body", flat=True))
+
+
+def test_rapid_form_posts_over_the_limit_answer_429_and_are_not_stored(login, team, limit):
+    limit(20)
+    client = login(team.member)
+    url = f"/chats/{team.general.pk}/"
+    statuses = [client.post(url, {"body": f"post {n}"}).status_code for n in range(40)]
+    assert statuses == [302] * 20 + [429] * 20
+    assert bodies(team.general) == [f"post {n}" for n in range(20)]
+
+    response = client.post(url, {"body": "one more"})
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert SLOW_DOWN in body
+    assert "one more" in body  # the composer keeps the text, nothing is lost from the page
+    assert 'id="messages"' in body or "post 19" in body  # the conversation page itself
+
+
+def test_the_limit_is_per_user(login, team, limit):
+    limit(2)
+    for n in range(2):
+        assert login(team.member).post(f"/chats/{team.general.pk}/", {"body": f"{n}"}).status_code == 302
+    assert login(team.member).post(f"/chats/{team.general.pk}/", {"body": "x"}).status_code == 429
+    assert login(team.other_member).post(f"/chats/{team.general.pk}/", {"body": "mine"}).status_code == 302
+    assert bodies(team.general) == ["0", "1", "mine"]
+
+
+def test_edits_and_deletes_share_the_allowance_with_sends(login, team, limit):
+    limit(3)
+    client = login(team.member)
+    assert client.post(f"/chats/{team.general.pk}/", {"body": "first"}).status_code == 302
+    edit_url = f"/chats/{team.general.pk}/messages/1/edit/"
+    delete_url = f"/chats/{team.general.pk}/messages/1/delete/"
+    assert client.post(edit_url, {"body": "edited"}).status_code == 302
+    assert client.post(edit_url, {"body": "edited again"}).status_code == 302
+
+    response = client.post(edit_url, {"body": "too fast"})
+    assert response.status_code == 429
+    assert SLOW_DOWN in response.content.decode() and "too fast" in response.content.decode()
+    response = client.post(edit_url, {"body": "too fast"}, **JSON)
+    assert response.status_code == 429 and response.json()["error"] == "rate_limited"
+    response = client.post(delete_url)
+    assert response.status_code == 429 and SLOW_DOWN in response.content.decode()
+    response = client.post(delete_url, **JSON)
+    assert response.status_code == 429 and response.json()["error"] == "rate_limited"
+
+    stored = Message.objects.get(conversation=team.general, seq=1)
+    assert stored.body == "edited again" and not stored.deleted
+
+
+def test_the_services_raise_rate_limited_for_every_caller(team, limit):
+    limit(1)
+    services.message_send(actor=team.member, conversation_id=team.general.pk, body="one")
+    with pytest.raises(RateLimited):
+        services.message_send(actor=team.member, conversation_id=team.general.pk, body="two")
+    with pytest.raises(RateLimited):
+        services.message_delete(actor=team.member, conversation_id=team.general.pk, seq=1)
+    assert bodies(team.general) == ["one"]
