@@ -18,6 +18,18 @@ from django.template import loader
 from django.views.defaults import server_error as django_server_error
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
+_warned_at: dict[str, float] = {}
+
+
+def log_outage(logger: logging.Logger, what: str, *, exc_info: bool = True) -> None:
+    """Log an outage once a minute per kind, not once per request or socket: Redis down must not flood the log."""
+    now = time.monotonic()
+    if now - _warned_at.get(what, -60.0) < 60.0:
+        return
+    _warned_at[what] = now
+    logger.warning(what, exc_info=exc_info)
+
+
 RETRY_AFTER = 10  # seconds
 DETAIL = "The chat cannot reach its database right now. Nothing was changed; try again in a moment."
 

@@ -17,6 +17,8 @@ import time
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from chatsite.outage import log_outage
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,6 +52,6 @@ def hit(name: str, ident: object, *, limit: int, window: int) -> bool:
         else:
             count = _count_generic(cache, key, window + 1)
     except Exception:
-        logger.warning("rate limit counter %s unavailable; letting the action through", name, exc_info=True)
+        log_outage(logger, f"rate limit counter {name} unavailable: letting actions through")
         return True
     return count <= limit

@@ -259,8 +259,6 @@ WS_MAX_FRAME_BYTES = 16 * 1024  # largest client frame
 # MESSAGE_RATE_WINDOW seconds (10 per second on average, 20 at once).
 MESSAGE_RATE_LIMIT = 20
 MESSAGE_RATE_WINDOW = 2  # seconds
-WS_MESSAGE_RATE = 10.0  # messages per second per user, sustained
-WS_MESSAGE_BURST = 20  # burst allowance on top of the rate
 WS_TYPING_INTERVAL = 2.0  # seconds between relayed typing frames per user and conversation
 WS_FRAME_RATE = 30.0  # client frames of any type per second per socket, sustained
 WS_FRAME_BURST = 60  # burst allowance for any client frames

@@ -241,13 +241,8 @@ class ChatConsumer(LeanConsumer):
                 protocol.INTERNAL_ERROR, "Something went wrong on the server; it was logged.", client_id=client_id
             )
 
-    def _take_message_token(self) -> None:
-        if not self.limits.messages.take():
-            raise RateLimited()
-
     async def on_message_send(self, frame: dict) -> None:
         conversation_id = frames.whole_number(frame, "conversation")
-        self._take_message_token()
         client_id = frames.client_id(frame)
         message = await write(_send_message, self.user, conversation_id, frame.get("body"), client_id)
         # Sent before the layer's message.new reaches this socket: events are handled in order.
@@ -255,14 +250,12 @@ class ChatConsumer(LeanConsumer):
 
     async def on_message_edit(self, frame: dict) -> None:
         conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
-        self._take_message_token()
         await write(
             services.message_edit, actor=self.user, conversation_id=conversation_id, seq=seq, body=frame.get("body")
         )
 
     async def on_message_delete(self, frame: dict) -> None:
         conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
-        self._take_message_token()
         await write(services.message_delete, actor=self.user, conversation_id=conversation_id, seq=seq)
 
     async def on_typing(self, frame: dict) -> None:

@@ -1,11 +1,8 @@
 """Limits on what one socket or user may send, checked in memory with no I/O per frame.
 
-Scopes (see docs/protocol.md, "WebSocket"):
-- message writes (`message.send`, `message.edit`, `message.delete`): one token bucket
-  per user, shared by all of that user's sockets in this server process
-  (WS_MESSAGE_RATE sustained, WS_MESSAGE_BURST at once). A user with tabs on
-  two processes gets each process's allowance; sharing across processes would
-  cost a Redis round trip per message, for little gain.
+Scopes (see docs/protocol.md, "WebSocket"); message writes are limited per user in
+the services (chatsite.ratelimit), for every way in:
+- sockets: at most WS_MAX_SOCKETS_PER_USER per user in this process;
 - `typing`: relayed at most once per WS_TYPING_INTERVAL per user and conversation
   (per process, like the bucket); the extra frames are dropped silently.
 - every client frame: a per-socket bucket (WS_FRAME_RATE / WS_FRAME_BURST), so
@@ -45,7 +42,6 @@ class TokenBucket:
 class UserLimits:
     """What the sockets of one user in this process share."""
 
-    messages: TokenBucket
     typing_at: dict[int, float] = field(default_factory=dict)
     sockets: int = 0
 
@@ -65,7 +61,7 @@ def acquire(user_id: int) -> UserLimits:
     """The user's shared limits; call `release` when the socket closes."""
     limits = _users.get(user_id)
     if limits is None:
-        limits = UserLimits(messages=TokenBucket(settings.WS_MESSAGE_RATE, settings.WS_MESSAGE_BURST))
+        limits = UserLimits()
         _users[user_id] = limits
     limits.sockets += 1
     return limits

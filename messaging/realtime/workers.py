@@ -8,27 +8,22 @@ each call in the worker that runs it.
 """
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from chatsite import outage
+
 logger = logging.getLogger("messaging.realtime")
 
 db_executor = ThreadPoolExecutor(max_workers=settings.WS_DB_THREADS, thread_name_prefix="ws-db")
 
-_warned_at: dict[str, float] = {}
-
 
 def log_outage(what: str, *, exc_info: bool = True) -> None:
-    """Log an outage once a minute per kind, not once per socket: Redis down must not flood the log."""
-    now = time.monotonic()
-    if now - _warned_at.get(what, -60.0) < 60.0:
-        return
-    _warned_at[what] = now
-    logger.warning(what, exc_info=exc_info)
+    """Log an outage once a minute per kind (chatsite.outage.log_outage)."""
+    outage.log_outage(logger, what, exc_info=exc_info)
 
 
 def in_db_thread(func):

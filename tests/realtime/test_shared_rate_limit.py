@@ -13,7 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def limit(settings):
     settings.MESSAGE_RATE_LIMIT = 2
     settings.MESSAGE_RATE_WINDOW = 10**9  # one window for the whole test
-    settings.WS_MESSAGE_BURST = 1000  # the socket's own per-process bucket stays out of the way
 
 
 def stored(conversation_id: int) -> list[str]:
