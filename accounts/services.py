@@ -1,17 +1,16 @@
 """Every write to accounts."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 import audit
 from accounts.models import User
 from chatsite.errors import Invalid
 from groups.models import Membership
 from groups.services import group_owner_leave
-from messaging import events, protocol
+from messaging import events
+from messaging import services as message_services
 from messaging.models import Conversation, Message
-from messaging.serializers import message_json
 
 
 @transaction.atomic
@@ -105,17 +104,7 @@ def user_delete(*, user: User, delete_messages: bool = False, actor: User | None
         directs.filter(Q(user_low__isnull=True) | Q(user_high__isnull=True)).delete()
 
         if delete_messages:
-            written = Message.objects.filter(author=user, deleted=False)
-            # Readers with a conversation open see the text go, as for any deleted message. Only
-            # the newest page of each conversation can be on screen; older ones load from the
-            # database already deleted (one event per message of a long history took seconds).
-            on_screen = written.filter(seq__gt=F("conversation__last_seq") - settings.HISTORY_PAGE_SIZE)
-            for message in on_screen.iterator(chunk_size=500):
-                message.author, message.deleted, message.body = None, True, ""
-                events.to_conversation(
-                    message.conversation_id, {"type": protocol.MESSAGE_DELETED, "message": message_json(message)}
-                )
-            written.update(deleted=True, body="")
+            message_services.message_erase(Message.objects.filter(author=user), hide_author=True)
 
         conversation_ids = list(
             Conversation.objects.filter(Q(group__memberships__user=user) | Q(user_low=user) | Q(user_high=user))

@@ -11,9 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
-from messaging import events
+from messaging import services
 from messaging.models import Conversation, Message, ReadState
-from messaging.serializers import message_json
 
 
 @admin.register(Conversation)
@@ -34,12 +33,7 @@ class ConversationAdmin(admin.ModelAdmin):
 @transaction.atomic
 def _erase(messages: QuerySet[Message]) -> int:
     """Soft-delete messages the way the app does, and tell open clients."""
-    erased = list(messages.filter(deleted=False).select_related("author"))
-    Message.objects.filter(pk__in=[m.pk for m in erased]).update(deleted=True, body="")
-    for message in erased:
-        message.deleted, message.body = True, ""
-        events.to_conversation(message.conversation_id, {"type": "message.deleted", "message": message_json(message)})
-    return len(erased)
+    return services.message_erase(messages)
 
 
 @admin.register(Message)

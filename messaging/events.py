@@ -15,14 +15,13 @@ when the layer drops or is down.
 import json
 import logging
 from collections.abc import Iterable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from chatsite.outage import log_outage
 from messaging import protocol
 
 logger = logging.getLogger(__name__)
@@ -44,57 +43,52 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-# Set by `deferred()`: publishes are collected here instead of sent from the worker thread.
-_deferred: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("deferred_publishes", default=None)
+class Outbox:
+    """The events of one write, kept for its caller to publish from the event loop after the commit.
+
+    The socket runs a service in a worker thread and passes an outbox; each event the
+    service publishes is added when (and only if) its transaction commits, and the socket
+    then sends them from the event loop, without a blocking hop back per event. Writes
+    made without an outbox (views, commands) publish from their own thread after commit.
+    """
+
+    __slots__ = ("events",)
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self) -> None:
+        """Send what was committed, in order. Never raises."""
+        events, self.events = self.events, []
+        if not events:
+            return
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group, event in events:
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                log_outage(logger, "channel layer publish failed; clients will catch up with sync")
+                return
 
 
-def _send_now(group: str, event: dict[str, Any]) -> None:
-    pending = _deferred.get()
-    if pending is not None:
-        pending.append((group, event))
-        return
+def _send(group: str, event: dict[str, Any]) -> None:
+    """Publish now, from a thread without an event loop (a view, a command). Never raises."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # the layer being down must not fail the write that was committed
-        logger.warning("channel layer publish to %s failed; clients will catch up with sync", group, exc_info=True)
+        log_outage(logger, "channel layer publish failed; clients will catch up with sync")
 
 
-@contextmanager
-def deferred():
-    """Collect the publishes of the writes made inside, for `publish` to send from the event loop.
-
-    The socket runs its writes in a worker thread; publishing from there means a
-    blocking hop back to the event loop per event. Set this in the async caller:
-    the worker thread runs in a copy of its context and appends to the same list.
-    """
-    pending: list[tuple[str, dict[str, Any]]] = []
-    token = _deferred.set(pending)
-    try:
-        yield pending
-    finally:
-        _deferred.reset(token)
-
-
-async def publish(pending: list[tuple[str, dict[str, Any]]]) -> None:
-    """Send what `deferred` collected (already committed), in order. Never raises."""
-    if not pending:
-        return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group, event in pending:
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            logger.warning("channel layer publish to %s failed; clients will catch up with sync", group, exc_info=True)
-            return
-
-
-def _send_after_commit(group: str, event: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: _send_now(group, event))
+def _after_commit(group: str, event: dict[str, Any], outbox: Outbox | None) -> None:
+    if outbox is None:
+        transaction.on_commit(lambda: _send(group, event))
+    else:
+        transaction.on_commit(lambda: outbox.events.append((group, event)))
 
 
 def conversation_event(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> dict:
@@ -113,29 +107,32 @@ def conversation_event(conversation_id: int, frame: dict[str, Any], *, author_id
     }
 
 
-def to_conversation(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> None:
+def to_conversation(
+    conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None, outbox: Outbox | None = None
+) -> None:
     """A frame for every socket that may see the conversation (`message.*`, `typing`, `read`)."""
-    _send_after_commit(
-        conversation_group(conversation_id), conversation_event(conversation_id, frame, author_id=author_id)
+    _after_commit(
+        conversation_group(conversation_id), conversation_event(conversation_id, frame, author_id=author_id), outbox
     )
 
 
-def to_users(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+def to_users(user_ids: Iterable[int], frame: dict[str, Any], *, outbox: Outbox | None = None) -> None:
     """A frame for every socket of each user."""
     text = encode(frame)
     for user_id in set(user_ids):
-        _send_after_commit(user_group(user_id), {"type": "user.frame", "frame": text})
+        _after_commit(user_group(user_id), {"type": "user.frame", "frame": text}, outbox)
 
 
 def conversation_added(user_id: int, conversation_frame: dict[str, Any]) -> None:
     """The user gained a conversation: sockets join its group, then forward the frame."""
-    _send_after_commit(
+    _after_commit(
         user_group(user_id),
         {
             "type": "access.added",
             "conversation": conversation_frame["id"],
             "frame": encode({"type": protocol.CONVERSATION_ADDED, "conversation": conversation_frame}),
         },
+        None,
     )
 
 
@@ -143,17 +140,17 @@ def conversations_removed(user_ids: Iterable[int], conversation_ids: Iterable[in
     """The users lost these conversations: sockets stop delivering them at once."""
     conversation_ids = list(conversation_ids)
     for user_id in set(user_ids):
-        _send_after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids})
+        _after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids}, None)
 
 
 def close_user_sockets(user_id: int, *, except_session: str | None = None) -> None:
     """End every socket of a user (deactivation), or all but one session's (password change)."""
-    _send_after_commit(user_group(user_id), {"type": "sockets.close", "except_session": except_session})
+    _after_commit(user_group(user_id), {"type": "sockets.close", "except_session": except_session}, None)
 
 
 def close_session_sockets(session_key: str) -> None:
     """End the sockets of one login session (logout); the user's other devices stay."""
-    _send_now(session_group(session_key), {"type": "sockets.close", "except_session": None})
+    _send(session_group(session_key), {"type": "sockets.close", "except_session": None})
 
 
 async def presence_changed(user: dict[str, Any], conversation_ids: Iterable[int], *, online: bool) -> None:
@@ -180,5 +177,5 @@ async def presence_changed(user: dict[str, Any], conversation_ids: Iterable[int]
         try:
             await layer.group_send(conversation_group(conversation_id), event)
         except Exception:
-            logger.warning("channel layer presence publish failed", exc_info=True)
+            log_outage(logger, "channel layer presence publish failed")
             return

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -63,14 +64,22 @@ def _next_seq(conversation_id: int, now) -> int:
 
 
 def message_send(
-    *, actor: User, conversation_id, body, client_id: str | None = None, check_rate: bool = True
+    *,
+    actor: User,
+    conversation_id,
+    body,
+    client_id: str | None = None,
+    check_rate: bool = True,
+    outbox: events.Outbox | None = None,
 ) -> tuple[Message, bool]:
     """Store a message, then (after commit) deliver it. Returns (message, created).
 
     Re-sending a `client_id` this author already used returns the original
     message instead of storing a copy. RateLimited past the per-user message
     rate (`check_message_rate`); operator tools that write in bulk (seed_demo,
-    bench_sessions) pass `check_rate=False`.
+    bench_sessions) pass `check_rate=False`. The message's JSON, built once for
+    the event, is left on the returned message as `as_json` (the socket's ack).
+    With an `outbox`, the events are left there for the caller to publish.
     """
     body = clean_body(body)
     if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
@@ -88,15 +97,21 @@ def message_send(
             message = Message.objects.create(
                 conversation=conversation, seq=seq, author=actor, body=body, client_id=client_id, created_at=now
             )
+            message.as_json = message_json(message)
             events.to_conversation(
-                conversation.pk, {"type": protocol.MESSAGE_NEW, "message": message_json(message)}, author_id=actor.pk
+                conversation.pk,
+                {"type": protocol.MESSAGE_NEW, "message": message.as_json},
+                author_id=actor.pk,
+                outbox=outbox,
             )
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
         if existing is None:
             raise
-        return _same_conversation(existing, conversation), False
+        existing = _same_conversation(existing, conversation)
+        existing.as_json = message_json(existing)
+        return existing, False
     return message, True
 
 
@@ -130,7 +145,9 @@ def _message_for_change(actor: User, conversation_id, seq):
 
 
 @transaction.atomic
-def message_edit(*, actor: User, conversation_id, seq, body, check_rate: bool = True) -> Message:
+def message_edit(
+    *, actor: User, conversation_id, seq, body, check_rate: bool = True, outbox: events.Outbox | None = None
+) -> Message:
     body = clean_body(body)
     if check_rate:
         check_message_rate(actor)
@@ -141,26 +158,56 @@ def message_edit(*, actor: User, conversation_id, seq, body, check_rate: bool = 
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
         events.to_conversation(
-            conversation.pk, {"type": protocol.MESSAGE_EDITED, "message": message_json(message)}, author_id=actor.pk
+            conversation.pk,
+            {"type": protocol.MESSAGE_EDITED, "message": message_json(message)},
+            author_id=actor.pk,
+            outbox=outbox,
         )
     return message
 
 
 @transaction.atomic
-def message_delete(*, actor: User, conversation_id, seq, check_rate: bool = True) -> Message:
+def message_delete(
+    *, actor: User, conversation_id, seq, check_rate: bool = True, outbox: events.Outbox | None = None
+) -> Message:
     """Delete a message: its seq stays, its text is gone."""
     if check_rate:
         check_message_rate(actor)
-    conversation, membership, message = _message_for_change(actor, conversation_id, seq)
+    _conversation, membership, message = _message_for_change(actor, conversation_id, seq)
     check_can_delete(actor, message, membership)
     if not message.deleted:
-        message.deleted = True
-        message.body = ""
-        message.save(update_fields=["deleted", "body"])
-        events.to_conversation(
-            conversation.pk, {"type": protocol.MESSAGE_DELETED, "message": message_json(message)}, author_id=actor.pk
-        )
+        message_erase(Message.objects.filter(pk=message.pk), outbox=outbox)
+        message.deleted, message.body = True, ""
     return message
+
+
+def message_erase(
+    messages: QuerySet[Message], *, hide_author: bool = False, outbox: events.Outbox | None = None
+) -> int:
+    """Soft-delete messages: the one way the chat, the admin and account deletion delete them.
+
+    The rows and their seqs stay, so conversations keep gap-free seqs; the text goes.
+    Open clients get `message.deleted` for those among the newest HISTORY_PAGE_SIZE of
+    their conversation: older ones cannot be on screen, and load already deleted (one
+    event per message of a long history took seconds). `hide_author` shows them as from
+    "deleted user" (an account being deleted). Returns how many were erased. Runs in
+    the caller's transaction.
+    """
+    erased = messages.filter(deleted=False)
+    newest = settings.HISTORY_PAGE_SIZE
+    on_screen = list(erased.filter(seq__gt=F("conversation__last_seq") - newest).select_related("author"))
+    count = erased.update(deleted=True, body="")
+    for message in on_screen:
+        message.deleted, message.body = True, ""
+        if hide_author:
+            message.author = None
+        events.to_conversation(
+            message.conversation_id,
+            {"type": protocol.MESSAGE_DELETED, "message": message_json(message)},
+            author_id=message.author_id,
+            outbox=outbox,
+        )
+    return count
 
 
 # Move a read marker forward in one statement: insert it, or raise it if it is behind.
@@ -175,7 +222,7 @@ _READ_MARK_SQL = f"""
 """  # noqa: S608 (the table name comes from the model, values are parameters)
 
 
-def read_mark(*, actor: User, conversation_id, seq) -> int:
+def read_mark(*, actor: User, conversation_id, seq, outbox: events.Outbox | None = None) -> int:
     """Move the user's read marker forward (never back). Returns the marker."""
     conversation, _membership = access_conversation(actor, conversation_id)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
@@ -191,6 +238,7 @@ def read_mark(*, actor: User, conversation_id, seq) -> int:
         conversation.pk,
         {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
         author_id=actor.pk,
+        outbox=outbox,
     )
     events.to_users(
         [actor.pk],
@@ -199,17 +247,19 @@ def read_mark(*, actor: User, conversation_id, seq) -> int:
             "conversation": conversation.pk,
             "count": unread_count(actor, conversation.pk, read_seq=seq),
         },
+        outbox=outbox,
     )
     return seq
 
 
-def typing_notify(*, actor: User, conversation_id) -> None:
+def typing_notify(*, actor: User, conversation_id, outbox: events.Outbox | None = None) -> None:
     """Tell the other members someone is typing. Nothing is stored."""
     conversation, _membership = access_conversation(actor, conversation_id)
     events.to_conversation(
         conversation.pk,
         {"type": protocol.TYPING, "conversation": conversation.pk, "user": user_json(actor)},
         author_id=actor.pk,
+        outbox=outbox,
     )
 
 

@@ -43,23 +43,21 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 UNAVAILABLE_DETAIL = "The chat cannot reach its database right now. Nothing was changed; try again in a moment."
 
 
-async def write(func, *args, **kwargs):
-    """Run a service (a write) in a worker thread, then publish its events from the event loop."""
-    with events.deferred() as pending:
-        try:
-            return await in_db_thread(func)(*args, **kwargs)
-        finally:
-            await events.publish(pending)  # what was committed is published, even if the call failed after
+async def write(func, **kwargs):
+    """Run a service (a write) in a worker thread, then publish the events it committed from the event loop."""
+    outbox = events.Outbox()
+    try:
+        return await in_db_thread(func)(**kwargs, outbox=outbox)
+    finally:
+        await outbox.publish()  # only what was committed is in it, even if the call failed after
 
 
 # Work done in a worker thread: one service or selector call, serialized there too.
 
 
-def _send_message(actor, conversation_id: int, body, client_id) -> dict[str, Any]:
-    message, _created = services.message_send(
-        actor=actor, conversation_id=conversation_id, body=body, client_id=client_id
-    )
-    return message_json(message)
+def _send_message(*, outbox, **kwargs) -> dict[str, Any]:
+    message, _created = services.message_send(**kwargs, outbox=outbox)
+    return message.as_json  # built once, for the event and the ack
 
 
 def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
@@ -244,7 +242,9 @@ class ChatConsumer(LeanConsumer):
     async def on_message_send(self, frame: dict) -> None:
         conversation_id = frames.whole_number(frame, "conversation")
         client_id = frames.client_id(frame)
-        message = await write(_send_message, self.user, conversation_id, frame.get("body"), client_id)
+        message = await write(
+            _send_message, actor=self.user, conversation_id=conversation_id, body=frame.get("body"), client_id=client_id
+        )
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
 

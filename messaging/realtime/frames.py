@@ -12,8 +12,9 @@ import json
 from django.conf import settings
 
 from chatsite.errors import Invalid
+from chatsite.numbers import MAX_ID
+from chatsite.numbers import whole_number as parse_whole_number
 from messaging import protocol
-from messaging.access import MAX_ID
 
 # Client frame type -> the consumer's handler method: the table the consumer dispatches on.
 HANDLERS: dict[str, str] = {kind: "on_" + kind.replace(".", "_") for kind in protocol.CLIENT_TYPES}
@@ -90,14 +91,12 @@ def cursors(frame: dict) -> dict[int, int]:
             code=protocol.INVALID,
         )
     found = {}
-    max_digits = len(str(MAX_ID))
     for key, seq in raw.items():
-        # Keys are bounded by length before converting: int() of thousands of digits is slow or raises.
-        if not (0 < len(key) <= max_digits and key.isascii() and key.isdigit()):
+        conversation_id = parse_whole_number(key)  # bounded by length before converting
+        if conversation_id is None:
             raise Invalid("Cursor keys must be conversation ids.", code=protocol.INVALID)
         if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_ID:
             raise Invalid("Cursor values must be whole numbers.", code=protocol.INVALID)
-        conversation_id = int(key)
-        if 0 < conversation_id <= MAX_ID:
+        if conversation_id > 0:
             found[conversation_id] = seq
     return found
