@@ -5,6 +5,7 @@ from django.db.models import Q
 
 import audit
 from accounts.models import User
+from chatsite import sockets
 from chatsite.errors import Invalid
 from groups.models import Membership
 from groups.services import group_owner_leave
@@ -51,7 +52,7 @@ def user_change_password(*, user: User, password: str, keep_session_key: str | N
         user.set_password(password)
         user.save(update_fields=["password"])
         audit.record("password_change", actor_id=user.pk, target_user_id=user.pk)
-        events.close_user_sockets(user.pk, except_session=keep_session_key)
+        sockets.close_user_sockets(user.pk, except_session=keep_session_key)
     return user
 
 
@@ -74,7 +75,7 @@ def user_set_password_by_staff(*, user: User, password: str | None, actor: User 
             target_user_id=user.pk,
             detail={"by_staff": True, "usable": password is not None},
         )
-        events.close_user_sockets(user.pk)
+        sockets.close_user_sockets(user.pk)
     return user
 
 
@@ -113,7 +114,7 @@ def user_delete(*, user: User, delete_messages: bool = False, actor: User | None
         )
         if conversation_ids:
             events.conversations_removed([user.pk], conversation_ids)
-        events.close_user_sockets(user.pk)
+        sockets.close_user_sockets(user.pk)
         audit.record(
             "account_delete",
             actor_id=(actor or user).pk,
@@ -129,5 +130,5 @@ def user_deactivate(*, user: User, actor: User | None = None) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         audit.record("account_deactivate", actor_id=actor.pk if actor else None, target_user_id=user.pk)
-        events.close_user_sockets(user.pk)
+        sockets.close_user_sockets(user.pk)
     return user

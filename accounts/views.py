@@ -21,9 +21,9 @@ import audit
 from accounts import services, throttle
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, user_data_export
+from chatsite import sockets
 from chatsite.errors import Invalid
 from chatsite.http import client_address
-from messaging import events
 
 LOGIN_FAILED = "That username or email and password do not match an account."
 # Earlier keys of this session (before a password change rotated it), known to its open sockets.
@@ -124,7 +124,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     keys = {request.session.session_key, *request.session.get(SOCKET_SESSION_KEYS, [])}
     for key in sorted(k for k in keys if k):
-        events.close_session_sockets(key)
+        sockets.close_session_sockets(key)
     logout(request)  # flushes the session server-side
     return redirect("accounts:login")
 

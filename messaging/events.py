@@ -9,19 +9,19 @@ Channel-layer groups:
 
 Frames are encoded to JSON once here, not once per recipient. Publishing never
 raises: the database is the source of truth and clients catch up with `sync`
-when the layer drops or is down.
+when the layer drops or is down. The generic part (user and session groups,
+publishing after commit, the `Outbox`, closing sockets) is chatsite.sockets, so
+that apps below this one can close sockets too.
 """
 
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 from chatsite.outage import log_outage
+from chatsite.sockets import Outbox, after_commit, encode, user_group
 from messaging import protocol
 
 logger = logging.getLogger(__name__)
@@ -29,66 +29,6 @@ logger = logging.getLogger(__name__)
 
 def conversation_group(conversation_id: int) -> str:
     return f"conv.{conversation_id}"
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def session_group(session_key: str) -> str:
-    return f"session.{session_key}"
-
-
-def encode(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-
-
-class Outbox:
-    """The events of one write, kept for its caller to publish from the event loop after the commit.
-
-    The socket runs a service in a worker thread and passes an outbox; each event the
-    service publishes is added when (and only if) its transaction commits, and the socket
-    then sends them from the event loop, without a blocking hop back per event. Writes
-    made without an outbox (views, commands) publish from their own thread after commit.
-    """
-
-    __slots__ = ("events",)
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    async def publish(self) -> None:
-        """Send what was committed, in order. Never raises."""
-        events, self.events = self.events, []
-        if not events:
-            return
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group, event in events:
-            try:
-                await layer.group_send(group, event)
-            except Exception:
-                log_outage(logger, "channel layer publish failed; clients will catch up with sync")
-                return
-
-
-def _send(group: str, event: dict[str, Any]) -> None:
-    """Publish now, from a thread without an event loop (a view, a command). Never raises."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # the layer being down must not fail the write that was committed
-        log_outage(logger, "channel layer publish failed; clients will catch up with sync")
-
-
-def _after_commit(group: str, event: dict[str, Any], outbox: Outbox | None) -> None:
-    if outbox is None:
-        transaction.on_commit(lambda: _send(group, event))
-    else:
-        transaction.on_commit(lambda: outbox.events.append((group, event)))
 
 
 def conversation_event(conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None) -> dict:
@@ -111,7 +51,7 @@ def to_conversation(
     conversation_id: int, frame: dict[str, Any], *, author_id: int | None = None, outbox: Outbox | None = None
 ) -> None:
     """A frame for every socket that may see the conversation (`message.*`, `typing`, `read`)."""
-    _after_commit(
+    after_commit(
         conversation_group(conversation_id), conversation_event(conversation_id, frame, author_id=author_id), outbox
     )
 
@@ -120,12 +60,12 @@ def to_users(user_ids: Iterable[int], frame: dict[str, Any], *, outbox: Outbox |
     """A frame for every socket of each user."""
     text = encode(frame)
     for user_id in set(user_ids):
-        _after_commit(user_group(user_id), {"type": "user.frame", "frame": text}, outbox)
+        after_commit(user_group(user_id), {"type": "user.frame", "frame": text}, outbox)
 
 
 def conversation_added(user_id: int, conversation_frame: dict[str, Any]) -> None:
     """The user gained a conversation: sockets join its group, then forward the frame."""
-    _after_commit(
+    after_commit(
         user_group(user_id),
         {
             "type": "access.added",
@@ -140,17 +80,7 @@ def conversations_removed(user_ids: Iterable[int], conversation_ids: Iterable[in
     """The users lost these conversations: sockets stop delivering them at once."""
     conversation_ids = list(conversation_ids)
     for user_id in set(user_ids):
-        _after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids}, None)
-
-
-def close_user_sockets(user_id: int, *, except_session: str | None = None) -> None:
-    """End every socket of a user (deactivation), or all but one session's (password change)."""
-    _after_commit(user_group(user_id), {"type": "sockets.close", "except_session": except_session}, None)
-
-
-def close_session_sockets(session_key: str) -> None:
-    """End the sockets of one login session (logout); the user's other devices stay."""
-    _send(session_group(session_key), {"type": "sockets.close", "except_session": None})
+        after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids}, None)
 
 
 async def presence_changed(user: dict[str, Any], conversation_ids: Iterable[int], *, online: bool) -> None:

@@ -9,6 +9,7 @@ from accounts.models import User
 from chatsite import ratelimit
 from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import MAX_ID
+from chatsite.sockets import Outbox
 from groups.access import access_group
 from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
@@ -70,7 +71,7 @@ def message_send(
     body,
     client_id: str | None = None,
     check_rate: bool = True,
-    outbox: events.Outbox | None = None,
+    outbox: Outbox | None = None,
 ) -> tuple[Message, bool]:
     """Store a message, then (after commit) deliver it. Returns (message, created).
 
@@ -146,7 +147,7 @@ def _message_for_change(actor: User, conversation_id, seq):
 
 @transaction.atomic
 def message_edit(
-    *, actor: User, conversation_id, seq, body, check_rate: bool = True, outbox: events.Outbox | None = None
+    *, actor: User, conversation_id, seq, body, check_rate: bool = True, outbox: Outbox | None = None
 ) -> Message:
     body = clean_body(body)
     if check_rate:
@@ -168,7 +169,7 @@ def message_edit(
 
 @transaction.atomic
 def message_delete(
-    *, actor: User, conversation_id, seq, check_rate: bool = True, outbox: events.Outbox | None = None
+    *, actor: User, conversation_id, seq, check_rate: bool = True, outbox: Outbox | None = None
 ) -> Message:
     """Delete a message: its seq stays, its text is gone."""
     if check_rate:
@@ -181,9 +182,7 @@ def message_delete(
     return message
 
 
-def message_erase(
-    messages: QuerySet[Message], *, hide_author: bool = False, outbox: events.Outbox | None = None
-) -> int:
+def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, outbox: Outbox | None = None) -> int:
     """Soft-delete messages: the one way the chat, the admin and account deletion delete them.
 
     The rows and their seqs stay, so conversations keep gap-free seqs; the text goes.
@@ -222,7 +221,7 @@ _READ_MARK_SQL = f"""
 """  # noqa: S608 (the table name comes from the model, values are parameters)
 
 
-def read_mark(*, actor: User, conversation_id, seq, outbox: events.Outbox | None = None) -> int:
+def read_mark(*, actor: User, conversation_id, seq, outbox: Outbox | None = None) -> int:
     """Move the user's read marker forward (never back). Returns the marker."""
     conversation, _membership = access_conversation(actor, conversation_id)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
@@ -252,7 +251,7 @@ def read_mark(*, actor: User, conversation_id, seq, outbox: events.Outbox | None
     return seq
 
 
-def typing_notify(*, actor: User, conversation_id, outbox: events.Outbox | None = None) -> None:
+def typing_notify(*, actor: User, conversation_id, outbox: Outbox | None = None) -> None:
     """Tell the other members someone is typing. Nothing is stored."""
     conversation, _membership = access_conversation(actor, conversation_id)
     events.to_conversation(

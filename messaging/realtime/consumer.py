@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.utils import InterfaceError, OperationalError
 
 from accounts.models import User
+from chatsite import sockets
 from chatsite.errors import DomainError, RateLimited
 from messaging import events, protocol, services
 from messaging.realtime import frames, limits, presence, selectors
@@ -45,7 +46,7 @@ UNAVAILABLE_DETAIL = "The chat cannot reach its database right now. Nothing was 
 
 async def write(func, **kwargs):
     """Run a service (a write) in a worker thread, then publish the events it committed from the event loop."""
-    outbox = events.Outbox()
+    outbox = sockets.Outbox()
     try:
         return await in_db_thread(func)(**kwargs, outbox=outbox)
     finally:
@@ -62,7 +63,7 @@ def _send_message(*, outbox, **kwargs) -> dict[str, Any]:
 
 def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
     messages, complete = selectors.sync_messages(user, cursors, settings.SYNC_MAX_MESSAGES)
-    return [events.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
+    return [sockets.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
 
 
 def _open_presence(user, socket_id: str) -> tuple[bool, list[dict]]:
@@ -129,9 +130,9 @@ class ChatConsumer(LeanConsumer):
         rule in `counters`). A conversation gained between the two reads is joined,
         then its cursor read again.
         """
-        await self._join(events.user_group(self.user_id))
+        await self._join(sockets.user_group(self.user_id))
         if self.session_key:
-            await self._join(events.session_group(self.session_key))
+            await self._join(sockets.session_group(self.session_key))
         for conversation_id in await in_db_thread(selectors.conversation_ids_for_user)(self.user):
             await self._join(events.conversation_group(conversation_id))
         cursors = {c["id"]: c for c in await in_db_thread(selectors.conversation_cursors)(self.user)}
@@ -200,7 +201,7 @@ class ChatConsumer(LeanConsumer):
             await self.base_send({"type": "websocket.send", "text": text})
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send_text(events.encode(frame))
+        await self.send_text(sockets.encode(frame))
 
     async def send_error(self, code: str, detail: str, *, client_id=None) -> None:
         if code not in protocol.ERROR_CODES:
@@ -364,9 +365,9 @@ class ChatConsumer(LeanConsumer):
     async def groups_rejoin(self, event: dict) -> None:
         """The channel layer is back after refusing a join: join what this socket listens to."""
         self.join_failed = False
-        await self._join(events.user_group(self.user_id))
+        await self._join(sockets.user_group(self.user_id))
         if self.session_key:
-            await self._join(events.session_group(self.session_key))
+            await self._join(sockets.session_group(self.session_key))
         for conversation_id in sorted(self.counters.ids()):
             await self._join(events.conversation_group(conversation_id))
 

@@ -12,9 +12,10 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
 
+from chatsite.sockets import session_group, user_group
 from groups import services as group_services
 from messaging import services as messaging_services
-from messaging.events import conversation_group, session_group, user_group
+from messaging.events import conversation_group
 from tests.accounts.helpers import login
 from tests.conftest import PASSWORD
 

@@ -12,7 +12,7 @@ from django.db import connections
 from django.test import Client
 
 from accounts.models import User
-from messaging import events
+from chatsite import sockets
 from tests.conftest import PASSWORD
 
 
@@ -68,8 +68,8 @@ async def test_tells_the_users_sockets_to_close(run_command, alice, bob):
     """Through the real channel layer, as sockets in any server process hear it."""
     layer = get_channel_layer()
     alice_socket, bob_socket = await layer.new_channel(), await layer.new_channel()
-    await layer.group_add(events.user_group(alice.pk), alice_socket)
-    await layer.group_add(events.user_group(bob.pk), bob_socket)
+    await layer.group_add(sockets.user_group(alice.pk), alice_socket)
+    await layer.group_add(sockets.user_group(bob.pk), bob_socket)
     try:
         await sync_to_async(run_command)("deactivate_user", "alice")
         event = await asyncio.wait_for(layer.receive(alice_socket), timeout=5)
@@ -78,8 +78,8 @@ async def test_tells_the_users_sockets_to_close(run_command, alice, bob):
             await asyncio.wait_for(layer.receive(bob_socket), timeout=0.3)
         assert (await User.objects.aget(pk=alice.pk)).is_active is False
     finally:
-        await layer.group_discard(events.user_group(alice.pk), alice_socket)
-        await layer.group_discard(events.user_group(bob.pk), bob_socket)
+        await layer.group_discard(sockets.user_group(alice.pk), alice_socket)
+        await layer.group_discard(sockets.user_group(bob.pk), bob_socket)
         await sync_to_async(connections.close_all)()  # the command's thread keeps its connection otherwise
 
 

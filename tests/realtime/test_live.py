@@ -161,13 +161,14 @@ async def test_layer_events_and_frames_are_handled_one_at_a_time_in_order(connec
     """Events from the layer and frames from the client share one handler at a time; each keeps its order."""
     from channels.layers import get_channel_layer
 
-    from messaging import events, protocol
+    from chatsite import sockets
+    from messaging import protocol
 
     alice = await connect(team.alice)
     layer = get_channel_layer()
     for n in range(5):
-        frame = events.encode({"type": protocol.UNREAD, "conversation": team.general.pk, "count": n})
-        await layer.group_send(events.user_group(team.alice.pk), {"type": "user.frame", "frame": frame})
+        frame = sockets.encode({"type": protocol.UNREAD, "conversation": team.general.pk, "count": n})
+        await layer.group_send(sockets.user_group(team.alice.pk), {"type": "user.frame", "frame": frame})
     await alice.send({"type": "sync", "cursors": {}})
     counts, done = [], False
     while len(counts) < 5 or not done:
@@ -183,10 +184,10 @@ async def test_a_layer_event_without_a_handler_is_logged_and_the_socket_goes_on(
     """An event type this process does not know (a newer process in a rolling deploy) ends nothing."""
     from channels.layers import get_channel_layer
 
-    from messaging import events
+    from chatsite import sockets
 
     alice = await connect(team.alice)
-    await get_channel_layer().group_send(events.user_group(team.alice.pk), {"type": "no.such.event"})
+    await get_channel_layer().group_send(sockets.user_group(team.alice.pk), {"type": "no.such.event"})
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="still here")
     assert (await alice.expect("message.new"))["message"]["body"] == "still here"
     assert "socket event without a handler ignored: no.such.event" in caplog.text
