@@ -6,11 +6,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts import registry
 from accounts.models import User
-from groups.models import Membership
-from messaging.models import Message
-
-EXPORT_PAGE_SIZE = 1000  # messages fetched and written per chunk of the data export
 
 
 def user_by_login(identifier: str) -> User | None:
@@ -36,8 +33,7 @@ def _iso(value) -> str | None:
 
 
 def _export_head(user: User) -> dict[str, Any]:
-    memberships = Membership.objects.filter(user=user).select_related("group").order_by("joined_at", "pk")
-    return {
+    head: dict[str, Any] = {
         "exported_at": _iso(timezone.now()),
         "profile": {
             "id": user.pk,
@@ -47,52 +43,28 @@ def _export_head(user: User) -> dict[str, Any]:
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
         },
-        "memberships": [
-            {
-                "group": {"id": m.group_id, "name": m.group.name},
-                "role": m.role,
-                "joined_at": _iso(m.joined_at),
-            }
-            for m in memberships
-        ],
     }
-
-
-def _message_pages(user: User) -> Iterator[list[dict[str, Any]]]:
-    """Every message the user wrote, a page at a time (keyset by id: no cursor stays open between pages)."""
-    fields = ("pk", "conversation_id", "seq", "body", "created_at", "edited_at", "deleted")
-    last_pk = 0
-    while True:
-        rows = list(
-            Message.objects.filter(author=user, pk__gt=last_pk).order_by("pk").values(*fields)[:EXPORT_PAGE_SIZE]
-        )
-        if not rows:
-            return
-        last_pk = rows[-1]["pk"]
-        yield [
-            {
-                "conversation": row["conversation_id"],
-                "seq": row["seq"],
-                "body": "" if row["deleted"] else row["body"],
-                "created_at": _iso(row["created_at"]),
-                "edited_at": _iso(row["edited_at"]),
-                "deleted": row["deleted"],
-            }
-            for row in rows
-        ]
+    for name, read in registry.sections():  # what the apps above hold (memberships, ...)
+        head[name] = read(user)
+    return head
 
 
 def user_data_export(user: User) -> Iterator[str]:
     """The user's data as one JSON document, written in chunks so a long history is never held in memory.
 
-    `{"exported_at", "profile", "memberships": [...], "messages": [...]}`; the
-    messages, oldest first, come last so they can stream.
+    `{"exported_at", "profile", ...the registered sections (accounts/registry.py)...}`;
+    the streamed section (the messages, oldest first) comes last.
     """
     head = json.dumps(_export_head(user), ensure_ascii=False, indent=1)
-    yield head[: head.rindex("}")].rstrip() + ',\n "messages": ['
+    streamed = registry.stream()
+    if streamed is None:
+        yield head + "\n"
+        return
+    name, pages = streamed
+    yield head[: head.rindex("}")].rstrip() + f",\n {json.dumps(name)}: ["
     first = True
-    for page in _message_pages(user):
-        text = ",\n  ".join(json.dumps(message, ensure_ascii=False) for message in page)
+    for page in pages(user):
+        text = ",\n  ".join(json.dumps(item, ensure_ascii=False) for item in page)
         yield ("\n  " if first else ",\n  ") + text
         first = False
     yield "\n ]\n}\n"

@@ -1,17 +1,12 @@
 """Every write to accounts."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 import audit
+from accounts import registry
 from accounts.models import User
 from chatsite import sockets
 from chatsite.errors import Invalid
-from groups.models import Membership
-from groups.services import group_owner_leave
-from messaging import events
-from messaging import services as message_services
-from messaging.models import Conversation, Message
 
 
 @transaction.atomic
@@ -96,24 +91,8 @@ def user_delete(*, user: User, delete_messages: bool = False, actor: User | None
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values_list("group_id", flat=True)
-        for group_id in list(owned):
-            group_owner_leave(actor=user, group_id=group_id)
-
-        directs = Conversation.objects.filter(Q(user_low=user) | Q(user_high=user), kind=Conversation.Kind.DIRECT)
-        # Nobody is left to read a direct conversation whose other side was deleted before.
-        directs.filter(Q(user_low__isnull=True) | Q(user_high__isnull=True)).delete()
-
-        if delete_messages:
-            message_services.message_erase(Message.objects.filter(author=user), hide_author=True)
-
-        conversation_ids = list(
-            Conversation.objects.filter(Q(group__memberships__user=user) | Q(user_low=user) | Q(user_high=user))
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        if conversation_ids:
-            events.conversations_removed([user.pk], conversation_ids)
+        for delete_part in registry.deleters():  # what the apps above hold (accounts/registry.py)
+            delete_part(user, delete_messages=delete_messages)
         sockets.close_user_sockets(user.pk)
         audit.record(
             "account_delete",
