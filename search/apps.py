@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class SearchConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "search"
+
+    def ready(self) -> None:
+        from search import backends
+
+        # SQLite rebuilds a table to alter it, dropping its triggers: after every migrate,
+        # put the full-text index's triggers back (and refill the index) if one went missing.
+        post_migrate.connect(backends.ensure_index_after_migrate, sender=self)

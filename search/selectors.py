@@ -1,0 +1,64 @@
+"""Reading search results: the messages matching a query in the conversations a user can see now."""
+
+from datetime import datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import BooleanField, F, FloatField, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from accounts.models import User
+from messaging.access import visible_to
+from messaging.models import Conversation, Message
+from search import backends
+from search.query import SearchQuery
+
+NEWEST = "newest"
+RELEVANCE = "relevance"
+SORTS = (NEWEST, RELEVANCE)
+
+# has:link: the same links the conversation page makes clickable (messaging.markup).
+_LINK = Q(body__icontains="http://") | Q(body__icontains="https://") | Q(body__icontains="www.")
+
+
+def _start_of(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def message_search(
+    user, query: SearchQuery, *, conversation_id: int | None = None, sort: str = NEWEST, limit: int, offset: int = 0
+) -> tuple[list[Message], bool]:
+    """A page of matching messages and whether more follow.
+
+    Visibility is decided here, at query time, by the one rule (`messaging.access.visible_to`):
+    a removed member finds nothing of that group. Deleted messages never match; the index
+    holds the current text of an edited one. Each message has its author and conversation
+    (with group and direct participants) loaded.
+    """
+    if query.is_empty:
+        return [], False
+    visible = Conversation.objects.filter(visible_to(user)).values("pk")
+    messages = Message.objects.filter(conversation__in=visible, deleted=False)
+    if conversation_id is not None:
+        messages = messages.filter(conversation_id=conversation_id)
+    if query.author:
+        messages = messages.filter(author__in=User.objects.filter(username__iexact=query.author).values("pk"))
+    if query.before:
+        messages = messages.filter(created_at__lt=_start_of(query.before))
+    if query.after:
+        messages = messages.filter(created_at__gte=_start_of(query.after + timedelta(days=1)))
+    if query.has_link:
+        messages = messages.filter(_LINK)
+    for sql, params in backends.text_conditions(connection.vendor, query):
+        messages = messages.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 (search.backends)
+    order = [F("created_at").desc(), F("id").desc()]
+    rank = backends.rank_expression(connection.vendor, query) if sort == RELEVANCE else None
+    if rank is not None:
+        sql, params, higher_is_better = rank
+        messages = messages.annotate(rank=RawSQL(sql, params, output_field=FloatField()))  # noqa: S611
+        order.insert(0, F("rank").desc() if higher_is_better else F("rank").asc())
+    messages = messages.select_related(
+        "author", "conversation__group", "conversation__user_low", "conversation__user_high"
+    ).order_by(*order)
+    page = list(messages[offset : offset + limit + 1])
+    return page[:limit], len(page) > limit
