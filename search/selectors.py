@@ -37,10 +37,15 @@ def message_search(
     """
     if query.is_empty:
         return [], False
-    visible = Conversation.objects.filter(visible_to(user)).values("pk")
-    messages = Message.objects.filter(conversation__in=visible, deleted=False)
+    # The ids first, then the search among them: with the list in hand PostgreSQL's planner
+    # knows how few messages the user can see, and walks them newest first for a common word
+    # or takes the GIN index for a rare one (BENCHMARKS.md, "search").
+    visible = list(Conversation.objects.filter(visible_to(user)).values_list("pk", flat=True))
     if conversation_id is not None:
-        messages = messages.filter(conversation_id=conversation_id)
+        visible = [conversation_id] if conversation_id in visible else []
+    if not visible:
+        return [], False
+    messages = Message.objects.filter(conversation_id__in=visible, deleted=False)
     if query.author:
         messages = messages.filter(author__in=User.objects.filter(username__iexact=query.author).values("pk"))
     if query.before:
@@ -57,8 +62,11 @@ def message_search(
         sql, params, higher_is_better = rank
         messages = messages.annotate(rank=RawSQL(sql, params, output_field=FloatField()))  # noqa: S611
         order.insert(0, F("rank").desc() if higher_is_better else F("rank").asc())
-    messages = messages.select_related(
-        "author", "conversation__group", "conversation__user_low", "conversation__user_high"
-    ).order_by(*order)
-    page = list(messages[offset : offset + limit + 1])
-    return page[:limit], len(page) > limit
+    page = list(messages.select_related("author").order_by(*order)[offset : offset + limit + 1])
+    page, has_more = page[:limit], len(page) > limit
+    conversations = Conversation.objects.select_related("group", "user_low", "user_high").in_bulk(
+        {m.conversation_id for m in page}
+    )
+    for message in page:
+        message.conversation = conversations[message.conversation_id]
+    return page, has_more
