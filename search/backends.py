@@ -12,7 +12,9 @@ structure of search/query.py is turned into each one's syntax here, from words
 made only of letters and digits, and always passed as a parameter.
 """
 
-from django.db import connections
+import json
+
+from django.db import connection, connections
 
 from messaging.models import Message
 from search.query import SearchQuery
@@ -152,3 +154,29 @@ def rank_expression(vendor: str, query: SearchQuery) -> tuple[str, list, bool] |
         return (f"ts_rank({_M}.search_vector, to_tsquery('{PG_CONFIG}', %s))", [_pg_tsquery(query)], True)
     sql = f"(SELECT bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = {_M}.id)"  # noqa: S608
     return (sql, [_fts_positive(query)], False)  # bm25: lower is better
+
+
+# PostgreSQL: below this many messages matching the words (in every conversation, as the planner
+# estimates them), the search starts from the GIN index and filters and sorts those few; above it,
+# the planner walks the newest messages of the user's conversations and stops at a page. The
+# planner alone picked the second plan too often for rare words, and ANDed the GIN bitmap with a
+# bitmap of every visible message (50,000 rows) for the others (BENCHMARKS.md, "search").
+GIN_FIRST_MAX_MATCHES = 5_000
+
+
+def pg_few_matches(query: SearchQuery) -> bool:
+    """Whether the planner expects few messages in all to match the words (one EXPLAIN, no execution)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {MESSAGE_TABLE} WHERE search_vector @@ to_tsquery('{PG_CONFIG}', %s)",  # noqa: S608
+            [_pg_tsquery(query)],
+        )
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return plan[0]["Plan"]["Plan Rows"] < GIN_FIRST_MAX_MATCHES
+
+
+# The visible conversations as a filter on the rows the GIN index found: `+ 0` keeps the planner
+# from reading the conversation index as well (the bitmap of every message the user can see).
+PG_CONVERSATION_FILTER = f"({_M}.conversation_id + 0) = ANY(%s)"

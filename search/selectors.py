@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Q
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -23,6 +23,13 @@ _LINK = Q(body__icontains="http://") | Q(body__icontains="https://") | Q(body__i
 
 def _start_of(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _gin_first(query: SearchQuery, visible: list[int], sort: str) -> bool:
+    """PostgreSQL, newest first over several conversations: start from the index when few messages match."""
+    if connection.vendor != "postgresql" or not query.has_text or len(visible) < 2 or sort != NEWEST:
+        return False
+    return backends.pg_few_matches(query)
 
 
 def message_search(
@@ -45,9 +52,23 @@ def message_search(
         visible = [conversation_id] if conversation_id in visible else []
     if not visible:
         return [], False
-    messages = Message.objects.filter(conversation_id__in=visible, deleted=False)
+    messages = Message.objects.filter(deleted=False)
+    order = [F("created_at").desc(), F("id").desc()]
+    gin_first = _gin_first(query, visible, sort)
+    if gin_first or (query.author and len(visible) > 1 and connection.vendor == "postgresql"):
+        # A selective start (the GIN index, or the author's messages newest first): the
+        # visible conversations only filter the rows it finds.
+        messages = messages.filter(RawSQL(backends.PG_CONVERSATION_FILTER, [visible], output_field=BooleanField()))  # noqa: S611
+    else:
+        messages = messages.filter(conversation_id__in=visible)
+    if gin_first:  # sort the few matches rather than walk the newest messages of everyone
+        order[0] = ExpressionWrapper(F("created_at") + Value(timedelta(0)), output_field=DateTimeField()).desc()
     if query.author:
-        messages = messages.filter(author__in=User.objects.filter(username__iexact=query.author).values("pk"))
+        # The id first: with it the planner walks that author's messages, newest first.
+        author_id = User.objects.filter(username__iexact=query.author).values_list("pk", flat=True).first()
+        if author_id is None:
+            return [], False
+        messages = messages.filter(author_id=author_id)
     if query.before:
         messages = messages.filter(created_at__lt=_start_of(query.before))
     if query.after:
@@ -56,7 +77,6 @@ def message_search(
         messages = messages.filter(_LINK)
     for sql, params in backends.text_conditions(connection.vendor, query):
         messages = messages.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 (search.backends)
-    order = [F("created_at").desc(), F("id").desc()]
     rank = backends.rank_expression(connection.vendor, query) if sort == RELEVANCE else None
     if rank is not None:
         sql, params, higher_is_better = rank
