@@ -180,3 +180,14 @@ def pg_few_matches(query: SearchQuery) -> bool:
 # The visible conversations as a filter on the rows the GIN index found: `+ 0` keeps the planner
 # from reading the conversation index as well (the bitmap of every message the user can see).
 PG_CONVERSATION_FILTER = f"({_M}.conversation_id + 0) = ANY(%s)"
+
+
+def pg_walk_condition(query: SearchQuery, visible: list[int]) -> tuple[str, list]:
+    """Words and visibility as one condition for the walk over the newest messages: the cheap
+    conversation test runs first and the tsvector is read only for visible rows (the planner,
+    left to itself, matched the words of every row it passed, visible or not)."""
+    sql = (
+        f"CASE WHEN {_M}.conversation_id = ANY(%s)"
+        f" THEN {_M}.search_vector @@ to_tsquery('{PG_CONFIG}', %s) ELSE false END"
+    )
+    return sql, [visible, _pg_tsquery(query)]

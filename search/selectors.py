@@ -25,11 +25,15 @@ def _start_of(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def _gin_first(query: SearchQuery, visible: list[int], sort: str) -> bool:
-    """PostgreSQL, newest first over several conversations: start from the index when few messages match."""
-    if connection.vendor != "postgresql" or not query.has_text or len(visible) < 2 or sort != NEWEST:
-        return False
-    return backends.pg_few_matches(query)
+def _pg_plan(query: SearchQuery, visible: list[int], sort: str) -> str | None:
+    """PostgreSQL, newest first over several conversations: "index" (start from the GIN index) when
+    few messages match the words, else "walk" (the newest messages, words checked on visible ones).
+    None: leave it to the planner (SQLite, one conversation, relevance, no words)."""
+    if connection.vendor != "postgresql" or len(visible) < 2 or sort != NEWEST:
+        return None
+    if not query.has_text:
+        return "walk" if query.author else None
+    return "index" if backends.pg_few_matches(query) else "walk"
 
 
 def message_search(
@@ -44,9 +48,8 @@ def message_search(
     """
     if query.is_empty:
         return [], False
-    # The ids first, then the search among them: with the list in hand PostgreSQL's planner
-    # knows how few messages the user can see, and walks them newest first for a common word
-    # or takes the GIN index for a rare one (BENCHMARKS.md, "search").
+    # The ids first, then the search among them, by the plan _pg_plan picks on PostgreSQL
+    # (BENCHMARKS.md, "search"); the conversations of the ~20 results are read at the end.
     visible = list(Conversation.objects.filter(visible_to(user)).values_list("pk", flat=True))
     if conversation_id is not None:
         visible = [conversation_id] if conversation_id in visible else []
@@ -54,14 +57,19 @@ def message_search(
         return [], False
     messages = Message.objects.filter(deleted=False)
     order = [F("created_at").desc(), F("id").desc()]
-    gin_first = _gin_first(query, visible, sort)
-    if gin_first or (query.author and len(visible) > 1 and connection.vendor == "postgresql"):
+    plan = _pg_plan(query, visible, sort)
+    text_done = False
+    if plan == "index" or (plan == "walk" and query.author):
         # A selective start (the GIN index, or the author's messages newest first): the
         # visible conversations only filter the rows it finds.
         messages = messages.filter(RawSQL(backends.PG_CONVERSATION_FILTER, [visible], output_field=BooleanField()))  # noqa: S611
+    elif plan == "walk":
+        sql, params = backends.pg_walk_condition(query, visible)
+        messages = messages.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611
+        text_done = True
     else:
         messages = messages.filter(conversation_id__in=visible)
-    if gin_first:  # sort the few matches rather than walk the newest messages of everyone
+    if plan == "index":  # sort the few matches rather than walk the newest messages of everyone
         order[0] = ExpressionWrapper(F("created_at") + Value(timedelta(0)), output_field=DateTimeField()).desc()
     if query.author:
         # The id first: with it the planner walks that author's messages, newest first.
@@ -75,7 +83,7 @@ def message_search(
         messages = messages.filter(created_at__gte=_start_of(query.after + timedelta(days=1)))
     if query.has_link:
         messages = messages.filter(_LINK)
-    for sql, params in backends.text_conditions(connection.vendor, query):
+    for sql, params in [] if text_done else backends.text_conditions(connection.vendor, query):
         messages = messages.filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 (search.backends)
     rank = backends.rank_expression(connection.vendor, query) if sort == RELEVANCE else None
     if rank is not None:
