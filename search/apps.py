@@ -7,8 +7,11 @@ class SearchConfig(AppConfig):
     name = "search"
 
     def ready(self) -> None:
+        from django.apps import apps
+
         from search import backends
 
         # SQLite rebuilds a table to alter it, dropping its triggers: after every migrate,
         # put the full-text index's triggers back (and refill the index) if one went missing.
-        post_migrate.connect(backends.ensure_index_after_migrate, sender=self)
+        # (post_migrate is sent for apps with models: this one has none, messaging has the table.)
+        post_migrate.connect(backends.ensure_index_after_migrate, sender=apps.get_app_config("messaging"))
