@@ -3,6 +3,7 @@
 from django import forms
 
 from chatsite.errors import Invalid
+from chatsite.numbers import MAX_ID
 from search import query as search_query
 from search.selectors import NEWEST, SORTS
 
@@ -15,7 +16,7 @@ class SearchForm(forms.Form):
     """`q` comes out parsed (a search.query.SearchQuery); blank parameters take their defaults."""
 
     q = forms.CharField(required=False, strip=True)
-    conversation = forms.IntegerField(required=False, min_value=1)
+    conversation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
     page = forms.IntegerField(required=False, min_value=1, max_value=MAX_OFFSET // PAGE_SIZE + 1)
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)

@@ -135,6 +135,7 @@ def test_anonymous_gets_401_json_and_the_login_page(client):
         {"q": "x", "offset": "1001"},
         {"q": "x", "conversation": "abc"},
         {"q": "x", "conversation": "0"},
+        {"q": "x", "conversation": "9" * 30},
         {"q": "x before:yesterday"},
         {"q": "x after:2026-02-30"},
     ],
