@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "groups",
     "messaging",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -80,23 +80,21 @@ def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     return wrapper
 
 
-def _history_params(query) -> dict[str, int | None]:
-    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE).
+def _whole_number(query, name: str) -> int | None:
+    """A query parameter as a whole number ≥ 0, None when absent; checked for length before it is
+    converted (`chatsite.numbers.whole_number`): a 5,000-digit value is a 400, not a 500."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    value = whole_number(raw)
+    if value is None:
+        raise Invalid(f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid")
+    return value
 
-    Each is checked for length before it is converted (`chatsite.numbers.whole_number`): a
-    5,000-digit value is a 400 like any other bad number, not a 500.
-    """
-    params: dict[str, int | None] = {}
-    for name in ("before", "after", "limit"):
-        raw = query.get(name)
-        if raw is None:
-            params[name] = None
-            continue
-        params[name] = whole_number(raw)
-        if params[name] is None:
-            raise Invalid(
-                f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid"
-            )
+
+def _history_params(query) -> dict[str, int | None]:
+    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE)."""
+    params = {name: _whole_number(query, name) for name in ("before", "after", "limit")}
     limit = params["limit"]
     if limit is None:
         params["limit"] = settings.HISTORY_PAGE_SIZE
@@ -136,16 +134,20 @@ def _conversation_context(
     form: MessageForm,
     before: int | None = None,
     after: int | None = None,
+    around: int | None = None,
     mark_read: bool = False,
 ) -> dict[str, Any]:
     """Everything the conversation page shows, in a fixed number of queries."""
     user = request.user
-    messages, has_more = selectors.messages_page(conversation, before=before, after=after)
-    if after is not None:
+    if around is not None:  # opened at a message (a search result): it and its neighbours
+        messages, has_older, has_newer = selectors.messages_around(conversation, around)
+    elif after is not None:
+        messages, has_more = selectors.messages_page(conversation, before=before, after=after)
         # Seqs run 1, 2, 3… without gaps (deleted messages keep theirs), so older ones exist below the first.
         has_older = bool(messages) and messages[0].seq > 1
         has_newer = has_more
     else:
+        messages, has_more = selectors.messages_page(conversation, before=before)
         has_older = has_more
         has_newer = bool(messages) and messages[-1].seq < conversation.last_seq
     is_latest = not has_newer and before is None and after is None
@@ -166,6 +168,7 @@ def _conversation_context(
         "has_older": has_older,
         "has_newer": has_newer,
         "is_latest": is_latest,
+        "around": around,
         "older_url": f"?before={messages[0].seq}" if messages and has_older else None,
         "newer_url": f"?after={last_seq}" if messages and has_newer else None,
         "last_seq": last_seq,
@@ -245,6 +248,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
+        around = _whole_number(request.GET, "around")
     except Invalid as error:
         return error_response(request, error, back_url=_conversation_url(conversation.pk))
     return _render_conversation(
@@ -254,6 +258,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form=MessageForm(),
         before=params["before"],
         after=params["after"],
+        around=around,
         mark_read=True,
     )
 
