@@ -57,13 +57,9 @@ class GroupCreateForm(forms.Form):
         label="Members",
         required=False,
         help_text="Usernames or display names, separated by commas or new lines. You join as the owner.",
-        widget=forms.Textarea(
-            attrs={
-                "rows": 2,
-                "autocomplete": "off",
-                "placeholder": "bob, Grace Hopper",
-                "data-people-picker": "multiple",
-            }
+        # One line, not a textarea: the combobox role belongs on an input.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "bob, Grace Hopper", "data-people-picker": "multiple"}
         ),
     )
     visibility = _visibility_field()

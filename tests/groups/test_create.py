@@ -67,7 +67,7 @@ def test_unknown_usernames_are_named_and_nothing_is_created(alice_client, alice,
     assert sorted(error.group(1).split(", ")) == ["Phantom", "ghost"]
     # The input is kept for correcting.
     assert 'value="Typos"' in body
-    assert "bob ghost, Phantom carol</textarea>" in body
+    assert 'value="bob ghost, Phantom carol"' in body
     assert ">\nkept</textarea>" in body
     assert not Group.objects.exists()
     assert not Membership.objects.exists()
