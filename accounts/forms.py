@@ -60,7 +60,13 @@ def retry_after(form: forms.Form, field: str) -> int | None:
     return None
 
 
+# Path segments under /people/ that are not profiles: nobody may take them as a username.
+RESERVED_USERNAMES = {"search"}
+
+
 def _username_free(username: str) -> str:
+    if username and username.lower() in RESERVED_USERNAMES:
+        raise forms.ValidationError(TAKEN_USERNAME)
     if username and User.objects.filter(username__iexact=username).exists():
         raise forms.ValidationError(TAKEN_USERNAME)
     return username

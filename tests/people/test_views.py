@@ -185,3 +185,25 @@ def test_member_lists_link_names_to_profiles(viewer_client, viewer, grace):
     assert 'href="/people/grace.hopper/">Grace Hopper</a>' in viewer_client.get(f"/groups/{group.pk}/").content.decode()
     page = viewer_client.get(f"/chats/{general.pk}/").content.decode()
     assert 'href="/people/grace.hopper/">Grace Hopper</a>' in page
+
+
+def test_search_is_not_a_username_anyone_can_take(client, db):
+    from tests.conftest import PASSWORD
+
+    data = {"username": "Search", "email": "s@example.com", "password1": PASSWORD, "password2": PASSWORD}
+    response = client.post("/accounts/signup/", data)
+    assert response.status_code == 400
+    assert "That username is taken." in response.content.decode()
+
+
+def test_browsing_public_groups_runs_a_constant_number_of_queries(
+    viewer_client, viewer, make_user, django_assert_max_num_queries
+):
+    owner = make_user("owner")
+    for n in range(12):
+        group_services.group_create(
+            actor=owner, name=f"Open {n}", member_usernames=["viewer"] if n % 2 else [], is_public=True
+        )
+    with django_assert_max_num_queries(4):  # session, user, count, the page with counts and membership
+        body = viewer_client.get("/groups/").content.decode()
+    assert body.count('/join/"') == 6 and "2 members" in body
