@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts import names
 from accounts.models import User
 from chatsite.errors import Invalid, NotFound
-from groups.models import Group, Membership
+from groups.models import Membership
 from messaging.models import Message
 
 EXPORT_PAGE_SIZE = 1000  # messages fetched and written per chunk of the data export
@@ -123,11 +123,6 @@ def users_by_names(entries) -> list[User]:
             "More than one person is called " + ", ".join(f"“{n}”" for n in unique) + ". Enter their username instead."
         )
     return list(found.values())
-
-
-def shared_groups(viewer: User, other: User):
-    """The groups both people are members of, by name."""
-    return Group.objects.filter(memberships__user=viewer).filter(memberships__user=other).order_by("name", "pk")
 
 
 def _iso(value) -> str | None:

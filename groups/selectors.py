@@ -36,3 +36,8 @@ def member_by_username(group: Group, username: str) -> Membership:
     if target is None:
         raise Invalid(f"{username} is not a member of this group.", code="not_member")
     return target
+
+
+def groups_shared_by(viewer, other) -> QuerySet[Group]:
+    """The groups both people are members of, by name (the profile page's "groups you share")."""
+    return Group.objects.filter(memberships__user=viewer).filter(memberships__user=other).order_by(Lower("name"), "pk")

@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from accounts.selectors import people_search, shared_groups
+from accounts.selectors import people_search
 from chatsite.errors import Invalid, NotFound
 from chatsite.http import domain_errors, error_response
+from groups.selectors import groups_shared_by
 from people.throttle import LookupsLimited, lookup_count
 
 QUERY_MAX_LENGTH = 100  # characters of a search box that are looked at
@@ -110,7 +111,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     context = {
         "person": person,
         "is_you": person.pk == request.user.pk,
-        "groups": list(shared_groups(request.user, person)),
+        "groups": list(groups_shared_by(request.user, person)),
         "local_time": local_time,
         # Formatted here: the template's date filter would convert back to the site's zone.
         "local_time_text": local_time.strftime("%H:%M") if local_time else "",

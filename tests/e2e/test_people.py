@@ -149,3 +149,21 @@ def test_without_javascript_the_pickers_and_confirmations_are_plain_pages(server
         page.wait_for_url(re.compile(r"/chats/\d+/$"))
     finally:
         context.close()
+
+
+def test_settings_preselect_the_browsers_time_zone_until_one_is_saved(server, browser, make_user):
+    alice = make_user("alice")
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = login(context, server, "alice", next_path="/accounts/settings/")
+        select = page.locator("select[name=time_zone]")
+        expect(select).to_have_value("Asia/Tokyo")
+        alice.refresh_from_db()
+        assert alice.time_zone == ""  # nothing is saved by looking
+        page.click("form:has(input[value=profile]) button[type=submit]")
+        page.wait_for_url(f"{server.url}/accounts/settings/")
+        alice.refresh_from_db()
+        assert alice.time_zone == "Asia/Tokyo"
+    finally:
+        context.close()

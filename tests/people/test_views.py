@@ -207,3 +207,8 @@ def test_browsing_public_groups_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(4):  # session, user, count, the page with counts and membership
         body = viewer_client.get("/groups/").content.decode()
     assert body.count('/join/"') == 6 and "2 members" in body
+
+
+def test_a_direct_conversation_links_to_the_other_persons_profile(viewer_client, grace):
+    location = viewer_client.post("/dm/grace.hopper/")["Location"]
+    assert 'with <a href="/people/grace.hopper/">@grace.hopper</a>' in viewer_client.get(location).content.decode()
