@@ -127,9 +127,11 @@ class TransferForm(forms.Form):
         widget=_person_input("a member"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, group_id: int | None = None, **kwargs):
         kwargs.setdefault("auto_id", "id_transfer_%s")  # the add-member field on the same page is id_username
         super().__init__(*args, **kwargs)
+        if group_id is not None:  # suggestions from this group's members only
+            self.fields["username"].widget.attrs["data-people-group"] = str(group_id)
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip()

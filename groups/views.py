@@ -86,7 +86,7 @@ def _group_page(
             }
         ),
         "add_form": MemberAddForm(),
-        "transfer_form": TransferForm(),
+        "transfer_form": TransferForm(group_id=group.pk),
         "errors": list(errors),
         **(bound or {}),
     }
@@ -260,7 +260,7 @@ def group_transfer(request: HttpRequest, group_id: int) -> HttpResponse:
     return _group_action(
         request,
         group_id,
-        TransferForm(request.POST),
+        TransferForm(request.POST, group_id=group_id),
         lambda data: services.group_transfer(actor=request.user, group_id=group_id, username=data["username"]),
         done=lambda m: f"{m.user.name} now owns the group. You stay on as an admin.",
         form_key="transfer_form",

@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.selectors import people_search
 from chatsite.errors import Invalid, NotFound
 from chatsite.http import domain_errors, error_response
+from groups.access import access_group
 from groups.selectors import groups_shared_by
 from people.throttle import LookupsLimited, lookup_count
 
@@ -70,7 +71,8 @@ def _limit(raw: str | None) -> int:
 
 @require_GET
 def search(request: HttpRequest) -> JsonResponse:
-    """GET /people/search/?q=&limit=: `{"people": [{"id", "username", "display_name"}]}` for pickers."""
+    """GET /people/search/?q=&limit=&group=: `{"people": [{"id", "username", "display_name"}]}` for pickers;
+    with `group`, only that group's members (a group the caller is in, else 404)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
     try:
@@ -83,9 +85,15 @@ def search(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": limited.code, "detail": limited.detail}, status=429)
         response["Retry-After"] = str(limited.retry_after)
         return response
-    query = _query(request)
-    people = list(people_search(query)[:limit]) if query else []
-    return JsonResponse({"people": [_person_json(user) for user in people]})
+    people = people_search(_query(request))
+    if request.GET.get("group"):
+        try:
+            group, _membership = access_group(request.user, request.GET["group"])
+        except NotFound as error:
+            return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
+        people = people.filter(memberships__group=group)
+    found = list(people[:limit]) if _query(request) else []
+    return JsonResponse({"people": [_person_json(user) for user in found]})
 
 
 def _local_time(user: User):

@@ -89,6 +89,8 @@ export class PeopleCombobox {
     let people = [];
     try {
       const params = new URLSearchParams({ q: query, limit: String(LIMIT) });
+      // A picker for one group's members (transfer) asks for those only.
+      if (this.field.dataset.peopleGroup) params.set("group", this.field.dataset.peopleGroup);
       const response = await fetch(`${this.url}?${params}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",

@@ -215,3 +215,20 @@ def test_new_pages_pass_an_accessibility_sanity_check(server, new_context, make_
     found = page.evaluate(A11Y_CHECK)
     assert "duplicate id x" in found and "not exactly one h1" in found
     assert sum(problem.startswith("no accessible name") for problem in found) == 2
+
+
+def test_the_transfer_picker_suggests_the_groups_members_only(server, new_context, make_user):
+    owner = make_user("olivia")
+    make_user("gwen", display_name="Gwen Member")
+    make_user("gus", display_name="Gus Outsider")
+    group = group_create(actor=owner, name="Team", member_usernames=["gwen"])
+    page = login(new_context(), server, "olivia", next_path=f"/groups/{group.pk}/")
+    field = "#id_transfer_username"
+    page.focus(field)
+    page.keyboard.type("g")
+    options = page.locator(f"#{page.get_attribute(field, 'aria-controls')} [role=option]")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Gwen Member")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(field)).to_have_value("gwen")

@@ -212,3 +212,27 @@ def test_browsing_public_groups_runs_a_constant_number_of_queries(
 def test_a_direct_conversation_links_to_the_other_persons_profile(viewer_client, grace):
     location = viewer_client.post("/dm/grace.hopper/")["Location"]
     assert 'with <a href="/people/grace.hopper/">@grace.hopper</a>' in viewer_client.get(location).content.decode()
+
+
+def test_search_narrowed_to_a_group_answers_its_members_only(viewer_client, viewer, grace, make_user):
+    make_user("gwen", display_name="Gwen")
+    group = group_services.group_create(actor=viewer, name="Team", member_usernames=["grace.hopper"])
+    answer = viewer_client.get("/people/search/", {"q": "g", "group": str(group.pk)}).json()
+    assert [person["username"] for person in answer["people"]] == ["grace.hopper"]
+    assert len(viewer_client.get("/people/search/", {"q": "g"}).json()["people"]) == 2
+
+
+@pytest.mark.parametrize("group", ["someone else's", "missing", "x"])
+def test_search_narrowed_to_a_group_you_are_not_in_is_404(viewer_client, make_user, grace, group):
+    theirs = group_services.group_create(actor=grace, name="Theirs")
+    group_id = {"someone else's": str(theirs.pk), "missing": str(theirs.pk + 100), "x": "x"}[group]
+    response = viewer_client.get("/people/search/", {"q": "g", "group": group_id})
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_the_transfer_picker_asks_for_the_groups_members(viewer_client, viewer, grace):
+    group = group_services.group_create(actor=viewer, name="Team", member_usernames=["grace.hopper"])
+    body = viewer_client.get(f"/groups/{group.pk}/").content.decode()
+    assert f'data-people-group="{group.pk}"' in body
+    assert body.count("data-people-group=") == 1  # the add-member picker searches everyone
