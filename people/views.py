@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.selectors import people_search
 from chatsite.errors import Invalid, NotFound
 from chatsite.http import domain_errors, error_response
+from chatsite.numbers import whole_number
 from groups.access import access_group
 from groups.selectors import groups_shared_by
 from people.throttle import LookupsLimited, lookup_count
@@ -64,9 +65,10 @@ def _limit(raw: str | None) -> int:
     if raw is None:
         return settings.PEOPLE_SEARCH_LIMIT
     top = settings.PEOPLE_SEARCH_MAX_LIMIT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= top:
         raise Invalid(f"limit must be a whole number from 1 to {top}.", code="invalid")
-    return int(raw)
+    return limit
 
 
 @require_GET
@@ -88,7 +90,8 @@ def search(request: HttpRequest) -> JsonResponse:
     people = people_search(_query(request))
     if request.GET.get("group"):
         try:
-            group, _membership = access_group(request.user, request.GET["group"])
+            # Capped by length before converting, as every numeric parameter.
+            group, _membership = access_group(request.user, whole_number(request.GET["group"]))
         except NotFound as error:
             return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
         people = people.filter(memberships__group=group)

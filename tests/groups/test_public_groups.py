@@ -138,3 +138,15 @@ def test_sign_up_through_the_form_joins_the_default_groups(client, cast, open_gr
 def test_without_default_groups_a_new_account_joins_nothing(cast, open_group):
     account_services.user_create(username="newbie", email="newbie@example.com", password=PASSWORD)
     assert not Membership.objects.filter(user__username="newbie").exists()
+
+
+def test_joining_and_default_groups_are_in_the_audit_log(cast, open_group, settings):
+    from audit.models import AuditEvent
+
+    client_for(cast.outsider).post(f"/groups/{open_group.pk}/join/")
+    joined = AuditEvent.objects.get(kind="member_add", target_group_id=open_group.pk, target_user_id=cast.outsider.pk)
+    assert (joined.actor_id, joined.detail) == (cast.outsider.pk, {"via": "join"})
+    settings.DEFAULT_GROUPS = ["Open house"]
+    newbie = account_services.user_create(username="newbie", email="newbie@example.com", password=PASSWORD)
+    added = AuditEvent.objects.get(kind="member_add", target_group_id=open_group.pk, target_user_id=newbie.pk)
+    assert (added.actor_id, added.detail) == (None, {"via": "default_groups"})

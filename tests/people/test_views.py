@@ -105,7 +105,7 @@ def test_search_blank_query_is_empty_and_limit_caps_the_answer(viewer_client, ma
     assert len(viewer_client.get("/people/search/", {"q": "kim", "limit": "20"}).json()["people"]) == 20
 
 
-@pytest.mark.parametrize("limit", ["0", "21", "-1", "x", "1.5", "٣"])
+@pytest.mark.parametrize("limit", ["0", "21", "-1", "x", "1.5", "٣", "9" * 5000])
 def test_search_refuses_a_bad_limit_with_400_json(viewer_client, grace, limit):
     response = viewer_client.get("/people/search/", {"q": "gr", "limit": limit})
     assert response.status_code == 400
@@ -222,10 +222,10 @@ def test_search_narrowed_to_a_group_answers_its_members_only(viewer_client, view
     assert len(viewer_client.get("/people/search/", {"q": "g"}).json()["people"]) == 2
 
 
-@pytest.mark.parametrize("group", ["someone else's", "missing", "x"])
+@pytest.mark.parametrize("group", ["someone else's", "missing", "x", "huge"])
 def test_search_narrowed_to_a_group_you_are_not_in_is_404(viewer_client, make_user, grace, group):
     theirs = group_services.group_create(actor=grace, name="Theirs")
-    group_id = {"someone else's": str(theirs.pk), "missing": str(theirs.pk + 100), "x": "x"}[group]
+    group_id = {"someone else's": str(theirs.pk), "missing": str(theirs.pk + 100), "x": "x", "huge": "9" * 5000}[group]
     response = viewer_client.get("/people/search/", {"q": "g", "group": group_id})
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
