@@ -1,5 +1,8 @@
 """Account forms: they parse and validate input; the writes happen in accounts/services.py."""
 
+import zoneinfo
+from functools import cache
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import (
@@ -57,7 +60,13 @@ def retry_after(form: forms.Form, field: str) -> int | None:
     return None
 
 
+# Path segments under /people/ that are not profiles: nobody may take them as a username.
+RESERVED_USERNAMES = {"search"}
+
+
 def _username_free(username: str) -> str:
+    if username and username.lower() in RESERVED_USERNAMES:
+        raise forms.ValidationError(TAKEN_USERNAME)
     if username and User.objects.filter(username__iexact=username).exists():
         raise forms.ValidationError(TAKEN_USERNAME)
     return username
@@ -103,10 +112,26 @@ class LoginForm(forms.Form):
     )
 
 
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone this Python knows, with "Not set" first."""
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("", "Not set"), ("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
+
+
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=time_zone_choices,
+        help_text="Shown to others as your local time on your profile.",
+        # The settings page's script preselects the browser's zone while this is unset.
+        widget=forms.Select(attrs={"data-browser-time-zone": ""}),
+    )
+
     class Meta:
         model = User
-        fields = ("display_name", "email")
+        fields = ("display_name", "email", "time_zone")
         labels = {"display_name": "Display name", "email": "Email"}
         help_texts = {"display_name": "What others see next to your messages. Leave empty to show your username."}
 

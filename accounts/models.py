@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts import names
+
 # \A and \Z, not ^ and $: "$" also matches before a trailing newline.
 username_validator = RegexValidator(
     regex=r"\A[A-Za-z0-9_.-]{3,30}\Z",
@@ -23,6 +25,10 @@ class User(AbstractUser):
     )
     email = models.EmailField("email address", max_length=254)
     display_name = models.CharField(max_length=80, blank=True)
+    # An IANA zone name ("Europe/Paris") or empty: shown as the person's local time on their profile.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    # Folded words of the username and display name (accounts.names.search_name), kept by save().
+    search_name = models.CharField(max_length=400, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -42,6 +48,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """Every write path (services, the admin, createsuperuser) keeps the search key in step with the names."""
+        self.search_name = names.search_name(self.username, self.display_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"username", "display_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def name(self) -> str:

@@ -7,6 +7,8 @@ they register here, in their AppConfig.ready(), and accounts composes:
 - `export_section(name, read)`: a key of the data export, `read(user)` giving its JSON
   value; `export_stream(name, pages)`: the one key that streams, `pages(user)` giving
   lists of items (the messages: a long history is never held in memory).
+- `on_create(func)`: `func(user)` runs in the new account's transaction (joining the
+  operator's default groups).
 - `on_delete(func)`: `func(user, delete_messages=...)` runs inside the deletion's
   transaction, before the account row goes, in registration order (INSTALLED_APPS
   order: groups hand over ownership before messaging removes conversations).
@@ -18,6 +20,7 @@ from typing import Any
 _sections: list[tuple[str, Callable[[Any], Any]]] = []
 _stream: tuple[str, Callable[[Any], Iterator[list[Any]]]] | None = None
 _deleters: list[Callable[..., None]] = []
+_creators: list[Callable[..., None]] = []
 
 
 def export_section(name: str, read: Callable[[Any], Any]) -> None:
@@ -34,6 +37,15 @@ def export_stream(name: str, pages: Callable[[Any], Iterator[list[Any]]]) -> Non
 def on_delete(func: Callable[..., None]) -> None:
     if func not in _deleters:
         _deleters.append(func)
+
+
+def on_create(func: Callable[..., None]) -> None:
+    if func not in _creators:
+        _creators.append(func)
+
+
+def creators() -> list[Callable[..., None]]:
+    return list(_creators)
 
 
 def sections() -> list[tuple[str, Callable[[Any], Any]]]:

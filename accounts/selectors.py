@@ -4,10 +4,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts import registry
+from accounts import names, registry
 from accounts.models import User
+from chatsite.errors import Invalid, NotFound
 
 
 def user_by_login(identifier: str) -> User | None:
@@ -26,6 +28,97 @@ def login_account_key(identifier: str) -> str:
     """The throttling identity: the account when it exists, else the normalised text."""
     user = user_by_login(identifier)
     return account_throttle_key(user) if user else f"name:{identifier.strip().lower()}"
+
+
+# --- Finding people -------------------------------------------------------------------------------
+# Nothing here reads or returns email addresses: these feed pages and JSON other users see.
+
+PUBLIC_FIELDS = ("id", "username", "display_name", "search_name")
+
+
+def people_search(query: str) -> QuerySet[User]:
+    """Active accounts whose username or display name has a word starting with each term of `query`,
+    ignoring case and accents ("zoe od" finds "Zoë Ödegaard"), ordered by shown name. Blank: everyone."""
+    people = User.objects.filter(is_active=True).only(*PUBLIC_FIELDS)
+    for term in names.query_terms(query):
+        people = people.filter(search_name__contains=" " + term)
+    return people.order_by("search_name", "pk")
+
+
+class Ambiguous(Invalid):
+    """A display name more than one person has: ask for the username."""
+
+    code = "ambiguous"
+
+
+def user_by_name(text: str, *, among: QuerySet[User] | None = None) -> User:
+    """The active account a person typed: a username (any case, optional "@") or, failing that,
+    a display name (ignoring case and accents) that exactly one account has.
+
+    NotFound when nobody matches; Ambiguous when several people share that display name.
+    `among` narrows the candidates (the members of a group).
+    """
+    typed = (text or "").strip()
+    candidates = (among if among is not None else User.objects.all()).filter(is_active=True)
+    bare = typed.removeprefix("@")
+    if bare:
+        by_username = candidates.filter(username__iexact=bare).first()
+        if by_username is not None:
+            return by_username
+    wanted = names.fold(typed)
+    matches = []
+    if wanted:
+        narrowed = candidates
+        for term in names.query_terms(typed):
+            narrowed = narrowed.filter(search_name__contains=" " + term)
+        matches = [user for user in narrowed[:50] if names.fold(user.display_name) == wanted]
+    if not matches:
+        raise NotFound(f"There is no user named “{typed}”.")
+    if len(matches) > 1:
+        raise Ambiguous(f"More than one person is called “{typed}”. Enter their username instead (e.g. @username).")
+    return matches[0]
+
+
+def users_by_names(entries) -> list[User]:
+    """Resolve the entries of a members field (see `groups.forms.parse_member_entries`), in order, without repeats.
+
+    An entry that is nobody's username or display name but has several words is read as one
+    name per word, so "bob carol" still names two people. Invalid (code `unknown_users`) names every
+    entry or word that matches nobody; Ambiguous names the display names several people share.
+    """
+    found: dict[int, User] = {}
+    missing: list[str] = []
+    ambiguous: list[str] = []
+    for entry in entries:
+        try:
+            resolved = [user_by_name(entry)]
+        except Ambiguous:
+            ambiguous.append(entry)
+            continue
+        except NotFound:
+            parts = entry.split()
+            if len(parts) < 2:
+                missing.append(entry)
+                continue
+            resolved = []
+            for part in parts:
+                try:
+                    resolved.append(user_by_name(part))
+                except Ambiguous:
+                    ambiguous.append(part)
+                except NotFound:
+                    missing.append(part)
+        for user in resolved:
+            found.setdefault(user.pk, user)
+    if missing:
+        unique = list(dict.fromkeys(missing))
+        raise Invalid("No such user: " + ", ".join(sorted(unique, key=str.lower)) + ".", code="unknown_users")
+    if ambiguous:
+        unique = list(dict.fromkeys(ambiguous))
+        raise Ambiguous(
+            "More than one person is called " + ", ".join(f"“{n}”" for n in unique) + ". Enter their username instead."
+        )
+    return list(found.values())
 
 
 def _iso(value) -> str | None:

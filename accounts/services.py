@@ -11,7 +11,8 @@ from chatsite.errors import Invalid
 
 @transaction.atomic
 def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
-    """A new account. Invalid when the username or email was taken a moment ago by a concurrent sign-up."""
+    """A new account, put in the operator's `DEFAULT_GROUPS`. Invalid when the username or email was taken a
+    moment ago by a concurrent sign-up."""
     user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name)
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -20,16 +21,20 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
             user.save()
     except IntegrityError:
         raise Invalid("That username or email address was just taken. Choose another.", code="duplicate") from None
+    for created in registry.creators():  # what the apps above do for a new account (accounts/registry.py)
+        created(user)
     return user
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, display_name: str, email: str) -> User:
+def user_update_profile(*, user: User, display_name: str, email: str, time_zone: str = "") -> User:
+    """Name, email and time zone (an IANA name or empty; the form checks it is a known zone)."""
     user.display_name = display_name
     user.email = User.objects.normalize_email(email)
+    user.time_zone = time_zone or ""
     try:
         with transaction.atomic():
-            user.save(update_fields=["display_name", "email"])
+            user.save(update_fields=["display_name", "email", "time_zone"])
     except IntegrityError:
         raise Invalid("Another account uses that email address.", code="duplicate") from None
     return user

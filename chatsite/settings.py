@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "groups",
     "messaging",
     "search",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -274,7 +275,16 @@ WS_MAX_SOCKETS_PER_USER = 30  # open sockets per user and server process; the ne
 # Events waiting for a client that does not read: past either bound its socket is closed with 4010.
 WS_MAX_PENDING_EVENTS = 1000
 WS_MAX_PENDING_BYTES = 1024 * 1024
+PEOPLE_PAGE_SIZE = 50  # people per page of the /people/ directory (and public groups per page of /groups/)
+PEOPLE_SEARCH_LIMIT = 10  # default ?limit= of /people/search/
+PEOPLE_SEARCH_MAX_LIMIT = 20  # largest ?limit= /people/search/ accepts
+# Enumeration limit: people lookups (directory pages, search, profiles) per user per window.
+PEOPLE_LOOKUP_LIMIT = 120
+PEOPLE_LOOKUP_WINDOW = 60  # seconds
 WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
+
+# Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.
+DEFAULT_GROUPS = env.list("DEFAULT_GROUPS", default=[])
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Seconds /healthz waits for the database and channel-layer round trips.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("groups.urls")),
     path("", include("search.urls")),
+    path("", include("people.urls")),
     path("admin/", admin.site.urls),
     path("healthz", include("chatsite.health")),
 ]

@@ -1,10 +1,11 @@
-"""The groups' part of an account's data rights (accounts/registry.py): its memberships in the
-export, and its owned groups handed over (or deleted when empty) when the account is deleted."""
+"""The groups' part of an account's life (accounts/registry.py): a new account joins the operator's
+default groups; its memberships are in its data export; its owned groups are handed over (or
+deleted when empty) when the account is deleted."""
 
 from typing import Any
 
 from groups.models import Membership
-from groups.services import group_owner_leave
+from groups.services import group_owner_leave, groups_join_defaults
 
 
 def _iso(value) -> str | None:
@@ -31,3 +32,4 @@ def register() -> None:
 
     registry.export_section("memberships", memberships)
     registry.on_delete(hand_over_owned_groups)
+    registry.on_create(lambda user: groups_join_defaults(user=user))

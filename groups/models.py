@@ -9,6 +9,8 @@ class Group(models.Model):
     name = models.CharField(max_length=80)
     description = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Public groups are listed at /groups/ and anyone logged in may join; private ones only by being added.
+    is_public = models.BooleanField(default=False)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="chat_groups")
 
     def __str__(self) -> str:

@@ -1,5 +1,9 @@
 """Reads about groups that pages need, with the joins they need (constant queries per page)."""
 
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import Lower
+
+from chatsite.errors import Invalid
 from groups.models import Group, Membership
 
 ROLE_ORDER = {Membership.Role.OWNER: 0, Membership.Role.ADMIN: 1, Membership.Role.MEMBER: 2}
@@ -10,3 +14,30 @@ def group_memberships(group: Group) -> list[Membership]:
     memberships = list(Membership.objects.filter(group=group).select_related("user"))
     memberships.sort(key=lambda m: (ROLE_ORDER.get(m.role, 9), m.user.name.lower(), m.user.username.lower()))
     return memberships
+
+
+def public_groups(viewer, query: str = "") -> QuerySet[Group]:
+    """Public groups whose name contains `query` (ignoring case), by name, with `member_count` and
+    `is_member` (the viewer's) annotated. Two queries per page with the paginator's count."""
+    groups = Group.objects.filter(is_public=True)
+    if query:
+        groups = groups.filter(name__icontains=query)
+    return groups.annotate(
+        member_count=Count("memberships", distinct=True),
+        is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user=viewer)),
+    ).order_by(Lower("name"), "pk")
+
+
+def member_by_username(group: Group, username: str) -> Membership:
+    """A member of the group by username (any letter case), with the user; Invalid when not a member."""
+    target = (
+        Membership.objects.select_related("user").filter(group=group, user__username__iexact=(username or "")).first()
+    )
+    if target is None:
+        raise Invalid(f"{username} is not a member of this group.", code="not_member")
+    return target
+
+
+def groups_shared_by(viewer, other) -> QuerySet[Group]:
+    """The groups both people are members of, by name (the profile page's "groups you share")."""
+    return Group.objects.filter(memberships__user=viewer).filter(memberships__user=other).order_by(Lower("name"), "pk")

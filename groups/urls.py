@@ -7,6 +7,7 @@ from groups import views
 
 app_name = "groups"
 urlpatterns = [
+    path("groups/", views.group_browse, name="browse"),
     path("groups/new/", views.group_new, name="new"),
     path("groups/<id:group_id>/", views.group_detail, name="detail"),
     path("groups/<id:group_id>/edit/", views.group_edit, name="edit"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("groups/<id:group_id>/transfer/", views.group_transfer, name="transfer"),
     path("groups/<id:group_id>/delete/", views.group_delete, name="delete"),
     path("groups/<id:group_id>/leave/", views.group_leave, name="leave"),
+    path("groups/<id:group_id>/join/", views.group_join, name="join"),
 ]

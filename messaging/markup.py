@@ -17,6 +17,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from html import escape
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import Urlizer
 from django.utils.safestring import SafeString, mark_safe
@@ -224,13 +225,15 @@ def member_items(members, *, viewer_id: int) -> SafeString:
     """The `<li data-user-id>` items of the conversation page's member list
     (selectors.conversation_members: users with `role`)."""
     items = []
+    people = reverse("people:directory")  # profiles are /people/<username>/; usernames need no quoting
     for member in members:
         you = ' <span class="muted small">(you)</span>' if member.pk == viewer_id else ""
         role = getattr(member, "role", None)
         badge = f' <span class="role role-{role}">{role}</span>' if role in ("owner", "admin") else ""
         items.append(
             f'<li data-user-id="{member.pk}"><span class="presence" aria-hidden="true"></span>'
-            f'<span class="person-name">{escape(member.name)}</span>{you}{badge}</li>'
+            f'<a class="person-name" href="{people}{escape(member.username)}/">'
+            f"{escape(member.name)}</a>{you}{badge}</li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
 

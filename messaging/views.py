@@ -12,6 +12,7 @@ from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +24,7 @@ from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimit
 from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
+from groups.access import require_manager as check_manager
 from messaging import selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
@@ -342,6 +344,31 @@ def topic_create(request: HttpRequest, group_id: int) -> HttpResponse:
         form.add_error("name", error.detail)
         return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=400)
     return redirect(_conversation_url(conversation.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def topic_rename(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """GET: the rename form (the group's owner and admins). POST `name`: rename, back to the group page."""
+    conversation, membership = access_conversation(request.user, conversation_id)
+    if membership is None:
+        raise NotFound()
+    check_manager(membership)
+    form = TopicForm(request.POST or None, initial={"name": conversation.name})
+    form.fields["name"].label = "New name"
+    context = {"conversation": conversation, "group": conversation.group, "form": form}
+    if request.method != "POST":
+        return render(request, "messaging/topic_rename.html", context)
+    if form.is_valid():
+        try:
+            services.topic_rename(actor=request.user, conversation_id=conversation.pk, name=form.cleaned_data["name"])
+        except Invalid as error:
+            form.add_error("name", error.detail)
+        else:
+            flash.success(request, f"Renamed to # {form.cleaned_data['name']}.")
+            return redirect(reverse("groups:detail", args=[conversation.group_id]))
+    return render(request, "messaging/topic_rename.html", context, status=400)
 
 
 def _direct_redirect(request: HttpRequest, form: DirectForm, username: str) -> HttpResponse:

@@ -140,3 +140,26 @@ def test_unknown_settings_action_changes_nothing(alice_client, alice):
     response = alice_client.post("/accounts/settings/", {"action": "bogus", "email": "x@example.com"})
     assert response.status_code == 400
     assert User.objects.get(pk=alice.pk).email == "alice@example.com"
+
+
+def test_time_zone_is_saved_shown_selected_and_may_be_cleared(alice_client, alice):
+    page = alice_client.get("/accounts/settings/").content.decode()
+    assert 'name="time_zone"' in page and "data-browser-time-zone" in page
+    assert '<option value="" selected>Not set</option>' in page  # empty by default
+    data = {"action": "profile", "display_name": alice.display_name, "email": alice.email}
+    assert alice_client.post("/accounts/settings/", {**data, "time_zone": "Europe/Paris"}).status_code == 302
+    alice.refresh_from_db()
+    assert alice.time_zone == "Europe/Paris"
+    assert '<option value="Europe/Paris" selected>' in alice_client.get("/accounts/settings/").content.decode()
+    assert alice_client.post("/accounts/settings/", {**data, "time_zone": ""}).status_code == 302
+    alice.refresh_from_db()
+    assert alice.time_zone == ""
+
+
+def test_an_unknown_time_zone_is_a_form_error_and_changes_nothing(alice_client, alice):
+    data = {"action": "profile", "display_name": "Changed", "email": alice.email, "time_zone": "Mars/Olympus"}
+    response = alice_client.post("/accounts/settings/", data)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.time_zone) == ("Alice A.", "")
