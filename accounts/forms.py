@@ -7,6 +7,7 @@ from django.contrib.auth.forms import (
     AdminUserCreationForm,
     BaseUserCreationForm,
     PasswordChangeForm,
+    SetPasswordForm,
 )
 
 import audit
@@ -201,3 +202,16 @@ class AdminSetPasswordForm(AdminPasswordChangeForm):
         usable = self.cleaned_data.get("set_usable_password", True)
         password = self.cleaned_data["password1"] if usable else None
         return services.user_set_password_by_staff(user=self.user, password=password)
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+
+
+class PasswordResetForm(SetPasswordForm):
+    """Django's new-password form (validators, both fields equal) with a maximum length."""
+
+    def clean_new_password1(self) -> str:
+        return _check_max_length(self.cleaned_data.get("new_password1", ""))

@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -96,3 +97,11 @@ def user_data_export(user: User) -> Iterator[str]:
         yield ("\n  " if first else ",\n  ") + text
         first = False
     yield "\n ]\n}\n"
+
+
+def user_for_password_reset(email: str) -> User | None:
+    """The active account a reset link may be mailed to: its address must be verified, unless verification is off."""
+    users = User.objects.filter(email__iexact=email.strip(), is_active=True)
+    if settings.EMAIL_VERIFICATION != "off":
+        users = users.filter(email_verified=True)
+    return users.first()

@@ -1,17 +1,24 @@
 """Every write to accounts."""
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 import audit
-from accounts.models import User
-from chatsite import sockets
+from accounts import tasks
+from accounts.models import User, UserSession
+from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid
 from groups.models import Membership
 from groups.services import group_owner_leave
 from messaging import events
 from messaging import services as message_services
 from messaging.models import Conversation, Message
+
+# In a session: its earlier keys (before a password change rotated it), which its open sockets still know.
+SOCKET_SESSION_KEYS = "socket_session_keys"
 
 
 @transaction.atomic
@@ -131,4 +138,80 @@ def user_deactivate(*, user: User, actor: User | None = None) -> User:
         user.save(update_fields=["is_active"])
         audit.record("account_deactivate", actor_id=actor.pk if actor else None, target_user_id=user.pk)
         sockets.close_user_sockets(user.pk)
+    return user
+
+
+def session_record(*, session_key: str, user: User, user_agent: str, address: str) -> None:
+    """Create or refresh the sessions page's row for one login session (its session row must exist)."""
+    if not Session.objects.filter(pk=session_key).exists():
+        return  # flushed meanwhile (logged out in another tab)
+    try:
+        with transaction.atomic():
+            UserSession.objects.update_or_create(
+                session_id=session_key,
+                defaults={
+                    "user": user,
+                    "user_agent": user_agent[:300],
+                    "address": address[:45],
+                    "last_seen": timezone.now(),
+                },
+            )
+    except IntegrityError:  # the session row went away between the check and the write
+        pass
+
+
+def _session_socket_keys(session: Session) -> set[str]:
+    """The session's key and the earlier keys its open sockets may still know it by (password change)."""
+    try:
+        earlier = session.get_decoded().get(SOCKET_SESSION_KEYS, [])
+    except Exception:  # unreadable data: the current key is enough
+        earlier = []
+    return {session.session_key, *earlier}
+
+
+def _end_sessions(sessions) -> int:
+    """Delete login sessions and close their sockets at once. Returns how many ended."""
+    ended = 0
+    for session in list(sessions):
+        for key in sorted(_session_socket_keys(session)):
+            sockets.close_session_sockets(key)
+        session.delete()
+        ended += 1
+    return ended
+
+
+def session_end(*, user: User, session_key: str) -> None:
+    """Log out one of the user's sessions (from the sessions page). NotFound-like Invalid if not theirs."""
+    sessions = Session.objects.filter(pk=session_key, activity__user=user)
+    if not _end_sessions(sessions):
+        raise Invalid("That session has already ended.", code="not_found")
+
+
+def sessions_end_others(*, user: User, keep_session_key: str | None) -> int:
+    """Log out every session of the user but one (None: all of them)."""
+    sessions = Session.objects.filter(activity__user=user)
+    if keep_session_key:
+        sessions = sessions.exclude(pk=keep_session_key)
+    return _end_sessions(sessions)
+
+
+def password_reset_request(*, email: str, address: str) -> None:
+    """Count the request against the address asked for and the client, then queue the mail job.
+
+    The same steps whether or not an account uses the address (the job looks it
+    up), so neither the answer nor its timing tells. RateLimited when over a limit.
+    """
+    window = settings.PASSWORD_RESET_WINDOW
+    ratelimit.check(
+        scope="reset-email", ident=email.strip().lower(), limit=settings.PASSWORD_RESET_MAX_PER_EMAIL, window=window
+    )
+    ratelimit.check(scope="reset-address", ident=address, limit=settings.PASSWORD_RESET_MAX_PER_ADDRESS, window=window)
+    tasks.password_reset_mail.enqueue(email=email.strip())
+
+
+def password_reset_complete(*, user: User, password: str) -> User:
+    """Set the password from a reset link: every session of the account ends and its sockets close."""
+    with transaction.atomic():
+        user_change_password(user=user, password=password, keep_session_key=None)
+        sessions_end_others(user=user, keep_session_key=None)
     return user

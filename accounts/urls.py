@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import email_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,4 +10,10 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("settings/export/", views.export_view, name="export"),
     path("settings/delete/", views.delete_view, name="delete"),
+    path("password-reset/", email_views.password_reset, name="password_reset"),
+    path(
+        "password-reset/<str:uidb64>/<str:token>/",
+        email_views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
 ]

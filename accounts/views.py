@@ -26,8 +26,7 @@ from chatsite.errors import Invalid
 from chatsite.http import client_address
 
 LOGIN_FAILED = "That username or email and password do not match an account."
-# Earlier keys of this session (before a password change rotated it), known to its open sockets.
-SOCKET_SESSION_KEYS = "socket_session_keys"
+SOCKET_SESSION_KEYS = services.SOCKET_SESSION_KEYS
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -1,0 +1,66 @@
+"""Pages reached from, or sending, email: password reset (verification and email change join them)."""
+
+from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import PasswordResetForm, PasswordResetRequestForm
+from accounts.models import User
+from chatsite.errors import RateLimited
+from chatsite.http import client_address
+
+RESET_SENT = "If an account uses that address, we sent it a link to set a new password. It works for one hour."
+RESET_LINK_INVALID = "This link has expired or was already used. Ask for a new one."
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "accounts/password_reset.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "accounts/password_reset.html", {"form": form}, status=400)
+    try:
+        services.password_reset_request(email=form.cleaned_data["email"], address=client_address(request))
+    except RateLimited as error:
+        form.add_error(None, error.detail)
+        response = render(request, "accounts/password_reset.html", {"form": form}, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+    return render(request, "accounts/password_reset.html", {"form": None, "sent": RESET_SENT})
+
+
+def _reset_user(uidb64: str, token: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = _reset_user(uidb64, token)
+    if user is None:
+        return render(request, "accounts/password_reset_confirm.html", {"invalid": RESET_LINK_INVALID}, status=400)
+    form = PasswordResetForm(user, request.POST or None)
+    if request.method != "POST":
+        return render(request, "accounts/password_reset_confirm.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400)
+    services.password_reset_complete(user=user, password=form.cleaned_data["new_password1"])
+    messages.success(request, "Your password is set, and every device was logged out. Log in with the new one.")
+    return redirect("accounts:login")
