@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import email_views, views
+from accounts import email_views, session_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("settings/", views.settings_view, name="settings"),
     path("settings/export/", views.export_view, name="export"),
     path("settings/delete/", views.delete_view, name="delete"),
+    path("settings/sessions/logout-others/", session_views.sessions_logout_others, name="sessions_logout_others"),
+    path("settings/sessions/<str:session_id>/logout/", session_views.session_logout, name="session_logout"),
     path("password-reset/", email_views.password_reset, name="password_reset"),
     path(
         "password-reset/<str:uidb64>/<str:token>/",

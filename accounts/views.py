@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 import audit
 from accounts import services, throttle
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
-from accounts.selectors import login_account_key, user_data_export
+from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import sockets
 from chatsite.errors import Invalid
 from chatsite.http import client_address
@@ -142,6 +142,7 @@ def _settings_page(
         "profile_form": profile_form if profile_form is not None else ProfileForm(instance=user),
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
+        "sessions": sessions_for_user(user, current_key=request.session.session_key),
     }
     response = render(request, "accounts/settings.html", context, status=status)
     # A password prompt refused by the throttle: 429, with when to try again.
