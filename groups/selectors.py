@@ -1,6 +1,6 @@
 """Reads about groups that pages need, with the joins they need (constant queries per page)."""
 
-from groups.models import Group, Membership
+from groups.models import Group, Invite, Membership
 
 ROLE_ORDER = {Membership.Role.OWNER: 0, Membership.Role.ADMIN: 1, Membership.Role.MEMBER: 2}
 
@@ -10,3 +10,8 @@ def group_memberships(group: Group) -> list[Membership]:
     memberships = list(Membership.objects.filter(group=group).select_related("user"))
     memberships.sort(key=lambda m: (ROLE_ORDER.get(m.role, 9), m.user.name.lower(), m.user.username.lower()))
     return memberships
+
+
+def group_invites(group: Group) -> list[Invite]:
+    """The group's invite links, newest first, with who made them. One query."""
+    return list(Invite.objects.filter(group=group).select_related("created_by").order_by("-created_at", "-pk"))
