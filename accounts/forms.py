@@ -215,3 +215,48 @@ class PasswordResetForm(SetPasswordForm):
 
     def clean_new_password1(self) -> str:
         return _check_max_length(self.cleaned_data.get("new_password1", ""))
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+    remember_device = forms.BooleanField(
+        required=False,
+        label="Remember this device for 30 days",
+        help_text="Do not ask for a code on this browser again for 30 days.",
+    )
+
+
+class TwoFactorEnableForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Turning two-factor off or making new recovery codes asks for the password again."""
+
+    password = forms.CharField(
+        label="Your password",
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+        return password

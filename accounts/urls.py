@@ -1,15 +1,17 @@
 from django.urls import path
 
-from accounts import email_views, session_views, views
+from accounts import email_views, session_views, two_factor_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),
+    path("login/two-factor/", two_factor_views.login_two_factor, name="login_two_factor"),
     path("logout/", views.logout_view, name="logout"),
     path("settings/", views.settings_view, name="settings"),
     path("settings/export/", views.export_view, name="export"),
     path("settings/delete/", views.delete_view, name="delete"),
+    path("settings/two-factor/", two_factor_views.two_factor_settings, name="two_factor"),
     path("settings/sessions/logout-others/", session_views.sessions_logout_others, name="sessions_logout_others"),
     path("settings/sessions/<str:session_id>/logout/", session_views.session_logout, name="session_logout"),
     path("password-reset/", email_views.password_reset, name="password_reset"),

@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 import audit
-from accounts import services, throttle
+from accounts import services, throttle, two_factor, two_factor_views
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import sockets
@@ -114,6 +114,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", context, status=400)
 
     throttle.attempt_succeeded(attempt)
+    if two_factor.is_enabled(user) and not two_factor.remembered(request, user):
+        return two_factor_views.login_continue(
+            request, user, remember_me=form.cleaned_data["remember_me"], next_url=_safe_next(request)
+        )
     login(request, user)  # a new session key: a key planted before login is worth nothing
     request.session.set_expiry(settings.SESSION_COOKIE_AGE if form.cleaned_data["remember_me"] else 0)
     return redirect(_safe_next(request))
@@ -143,6 +147,7 @@ def _settings_page(
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
         "sessions": sessions_for_user(user, current_key=request.session.session_key),
+        "two_factor_enabled": two_factor.is_enabled(user),
     }
     response = render(request, "accounts/settings.html", context, status=status)
     # A password prompt refused by the throttle: 429, with when to try again.
