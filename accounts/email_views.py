@@ -1,6 +1,7 @@
-"""Pages reached from, or sending, email: password reset (verification and email change join them)."""
+"""Pages reached from, or sending, email: password reset, email verification, email change."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,12 +9,12 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
 from accounts.forms import PasswordResetForm, PasswordResetRequestForm
 from accounts.models import User
-from chatsite.errors import RateLimited
+from chatsite.errors import Invalid, RateLimited
 from chatsite.http import client_address
 
 RESET_SENT = "If an account uses that address, we sent it a link to set a new password. It works for one hour."
@@ -64,3 +65,41 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
     services.password_reset_complete(user=user, password=form.cleaned_data["new_password1"])
     messages.success(request, "Your password is set, and every device was logged out. Log in with the new one.")
     return redirect("accounts:login")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest) -> HttpResponse:
+    """GET: "check your inbox" (where mandatory verification sends people). POST: send the link again."""
+    if request.method == "POST" and not request.user.email_verified:
+        try:
+            services.email_verification_resend(user=request.user)
+        except RateLimited as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, f"We sent a new link to {request.user.email}.")
+        return redirect("accounts:verify_email")
+    return render(request, "accounts/verify_email.html")
+
+
+@never_cache
+@require_GET
+def verify_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.email_verify(token=token)
+    except Invalid as error:
+        return render(request, "accounts/email_link.html", {"problem": error.detail}, status=400)
+    messages.success(request, "Thanks, your email address is verified.")
+    return redirect("accounts:settings" if request.user.is_authenticated else "accounts:login")
+
+
+@never_cache
+@require_GET
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.email_change_confirm(token=token)
+    except Invalid as error:
+        return render(request, "accounts/email_link.html", {"problem": error.detail}, status=400)
+    messages.success(request, f"Your email address is now {user.email}.")
+    return redirect("accounts:settings" if request.user.is_authenticated else "accounts:login")

@@ -104,18 +104,27 @@ class LoginForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ("display_name", "email")
-        labels = {"display_name": "Display name", "email": "Email"}
-        help_texts = {"display_name": "What others see next to your messages. Leave empty to show your username."}
+class ProfileForm(forms.Form):
+    """Display name and email. Not a ModelForm: its unique check would tell whether an address is taken,
+    and a new address only takes effect once confirmed from its mailbox (accounts.services.email_change_request)."""
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(USED_EMAIL)
-        return email
+    display_name = forms.CharField(
+        label="Display name",
+        max_length=80,
+        required=False,
+        help_text="What others see next to your messages. Leave empty to show your username.",
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Changing it sends a confirmation to the new address; it changes when you open the link.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, data=None, *, instance: User, **kwargs):
+        self.instance = instance
+        kwargs.setdefault("initial", {"display_name": instance.display_name, "email": instance.email})
+        super().__init__(data, **kwargs)
 
 
 class ChangePasswordForm(PasswordChangeForm):

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from accounts import services
@@ -52,3 +53,24 @@ def on_login(sender, request: HttpRequest, user, **kwargs) -> None:
     """A new login session is listed at once (connected to `user_logged_in` in accounts/apps.py)."""
     if request is not None and hasattr(request, "session"):
         session_touch(request, user, force=True)
+
+
+# Paths an unverified account may still open with EMAIL_VERIFICATION=mandatory.
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/")
+
+
+class EmailVerificationMiddleware:
+    """With EMAIL_VERIFICATION=mandatory, an unverified account is sent to the verify-your-email page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.EMAIL_VERIFICATION == "mandatory"
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and request.user.is_authenticated
+            and not request.user.email_verified
+        ):
+            return redirect("accounts:verify_email")
+        return self.get_response(request)

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 import audit
@@ -11,6 +13,7 @@ from accounts import tasks
 from accounts.models import User, UserSession
 from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid
+from chatsite.mail import email_send, site_url
 from groups.models import Membership
 from groups.services import group_owner_leave
 from messaging import events
@@ -36,14 +39,10 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, display_name: str, email: str) -> User:
+def user_update_profile(*, user: User, display_name: str) -> User:
+    """Save the display name. (A new email address goes through `email_change_request`.)"""
     user.display_name = display_name
-    user.email = User.objects.normalize_email(email)
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["display_name", "email"])
-    except IntegrityError:
-        raise Invalid("Another account uses that email address.", code="duplicate") from None
+    user.save(update_fields=["display_name"])
     return user
 
 
@@ -214,4 +213,79 @@ def password_reset_complete(*, user: User, password: str) -> User:
     with transaction.atomic():
         user_change_password(user=user, password=password, keep_session_key=None)
         sessions_end_others(user=user, keep_session_key=None)
+    return user
+
+
+# Email ownership --------------------------------------------------------------------------------
+
+_VERIFY_SALT = "accounts.verify-email"
+_CHANGE_SALT = "accounts.email-change"
+
+
+def email_verification_send(*, user: User) -> None:
+    """Mail a link proving the account's address is theirs (nothing when verification is off or done)."""
+    if settings.EMAIL_VERIFICATION == "off" or user.email_verified:
+        return
+    token = signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_VERIFY_SALT)
+    link = site_url(reverse("accounts:verify_email_confirm", args=[token]))
+    email_send(to=user.email, name="verify_email", context={"user": user, "link": link})
+
+
+def email_verification_resend(*, user: User) -> None:
+    """Another verification mail, at most EMAIL_VERIFY_MAX_PER_HOUR an hour per account."""
+    ratelimit.check(scope="verify-email", ident=str(user.pk), limit=settings.EMAIL_VERIFY_MAX_PER_HOUR, window=3600)
+    email_verification_send(user=user)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address in the link verified; Invalid when the link is bad, old, or for an address since changed."""
+    try:
+        data = signing.loads(token, salt=_VERIFY_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Invalid("This link has expired or is not valid. Ask for a new one from your settings.") from None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("e"):
+        raise Invalid("This link is for an address the account no longer uses.")
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+def email_change_request(*, user: User, new_email: str) -> str:
+    """Start changing the address: the same answer whether or not the new address is taken.
+
+    Free: a confirmation link goes to the new address and a notice to the old one.
+    Taken by another account: that account's owner is told by mail instead, and
+    nothing else happens, so the person asking learns nothing. Returns the address as stored.
+    """
+    new_email = User.objects.normalize_email(new_email)
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        email_send(to=new_email, name="email_change_taken", context={"site_url": settings.SITE_URL})
+        return new_email
+    token = signing.dumps({"u": user.pk, "old": user.email.lower(), "new": new_email}, salt=_CHANGE_SALT)
+    link = site_url(reverse("accounts:email_change_confirm", args=[token]))
+    email_send(to=new_email, name="email_change_confirm", context={"user": user, "link": link, "new": new_email})
+    email_send(to=user.email, name="email_change_notice", context={"user": user, "new": new_email})
+    return new_email
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    """Apply a confirmed change (once: the link names the old address). The new address counts as verified."""
+    try:
+        data = signing.loads(token, salt=_CHANGE_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Invalid("This link has expired or is not valid. Change the address again from your settings.") from None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("old"):
+        raise Invalid("This link was already used, or the address changed since it was sent.")
+    user.email = data["new"]
+    user.email_verified = True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_verified"])
+    except IntegrityError:
+        raise Invalid("Another account started using that address meanwhile. Choose another.") from None
     return user

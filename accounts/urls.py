@@ -14,6 +14,9 @@ urlpatterns = [
     path("settings/two-factor/", two_factor_views.two_factor_settings, name="two_factor"),
     path("settings/sessions/logout-others/", session_views.sessions_logout_others, name="sessions_logout_others"),
     path("settings/sessions/<str:session_id>/logout/", session_views.session_logout, name="session_logout"),
+    path("verify-email/", email_views.verify_email, name="verify_email"),
+    path("verify-email/<str:token>/", email_views.verify_email_confirm, name="verify_email_confirm"),
+    path("email-change/<str:token>/", email_views.email_change_confirm, name="email_change_confirm"),
     path("password-reset/", email_views.password_reset, name="password_reset"),
     path(
         "password-reset/<str:uidb64>/<str:token>/",

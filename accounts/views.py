@@ -21,8 +21,8 @@ import audit
 from accounts import services, throttle, two_factor, two_factor_views
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
-from chatsite import sockets
-from chatsite.errors import Invalid
+from chatsite import ratelimit, sockets
+from chatsite.errors import Invalid, RateLimited
 from chatsite.http import client_address
 
 LOGIN_FAILED = "That username or email and password do not match an account."
@@ -59,6 +59,16 @@ def signup(request: HttpRequest) -> HttpResponse:
     context = {"form": form, **_next_context(request)}
     if request.method != "POST":
         return render(request, "accounts/signup.html", context)
+    try:  # sign-up says when an email is taken, so it is counted per client address
+        ratelimit.check(
+            scope="signup-address",
+            ident=client_address(request),
+            limit=settings.SIGNUP_MAX_PER_ADDRESS,
+            window=3600,
+        )
+    except RateLimited as error:
+        form.add_error(None, error.detail)
+        return render(request, "accounts/signup.html", context, status=429)
     if form.is_valid():
         try:
             user = services.user_create(
@@ -71,6 +81,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except Invalid as error:
             form.add_error(None, error.detail)
         else:
+            services.email_verification_send(user=user)
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             request.session.set_expiry(0)  # a browser-session cookie, as a login without "remember me"
             return redirect(_safe_next(request))
@@ -169,16 +180,18 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action == "profile":
         form = ProfileForm(request.POST, instance=user)
-        if form.is_valid():
-            try:
-                services.user_update_profile(user=user, **form.cleaned_data)
-            except Invalid as error:
-                form.add_error("email", error.detail)
-            else:
-                messages.success(request, "Profile saved.")
-                return redirect("accounts:settings")
-        user.refresh_from_db()  # the invalid values must not show up in the page header
-        return _settings_page(request, status=400, profile_form=form)
+        if not form.is_valid():
+            return _settings_page(request, status=400, profile_form=form)
+        services.user_update_profile(user=user, display_name=form.cleaned_data["display_name"])
+        new_email = form.cleaned_data["email"]
+        if new_email.lower() == user.email.lower():
+            messages.success(request, "Profile saved.")
+        else:  # the same answer whether or not the address is taken (its owner is told by mail)
+            new_email = services.email_change_request(user=user, new_email=new_email)
+            messages.success(
+                request, f"Profile saved. We sent a confirmation to {new_email}: open the link in it to switch."
+            )
+        return redirect("accounts:settings")
     if action == "password":
         form = ChangePasswordForm(user, request.POST, address=client_address(request))
         if form.is_valid():

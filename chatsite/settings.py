@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "chatsite.logging.RequestContextMiddleware",
     # Records each session's device, address and last-seen time (at most once a minute; accounts/middleware.py).
     "accounts.middleware.SessionActivityMiddleware",
+    # EMAIL_VERIFICATION=mandatory: unverified accounts see only their account pages.
+    "accounts.middleware.EmailVerificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -82,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "accounts.context_processors.email_verification",
             ],
         },
     },
@@ -225,6 +228,8 @@ PASSWORD_RESET_WINDOW = 60 * 60  # seconds over which reset requests are counted
 PASSWORD_RESET_MAX_PER_EMAIL = 3  # reset mails asked for one address per window
 PASSWORD_RESET_MAX_PER_ADDRESS = 20  # reset requests from one client address per window
 EMAIL_LINK_MAX_AGE = 3 * 24 * 60 * 60  # seconds a verification or email-change link stays valid
+EMAIL_VERIFY_MAX_PER_HOUR = 5  # verification mails one account can ask for again per hour
+SIGNUP_MAX_PER_ADDRESS = 20  # sign-up attempts per client address per hour (sign-up tells when an email is taken)
 # Two-factor authentication.
 TWO_FACTOR_ISSUER = "Chatsite"  # the name authenticator apps show
 TWO_FACTOR_REMEMBER_DAYS = 30  # "remember this device" lasts this long
