@@ -8,12 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
 from accounts.forms import PasswordResetForm, PasswordResetRequestForm
 from accounts.models import User
+from accounts.unsubscribe import user_for_unsubscribe_token
 from chatsite.errors import Invalid, RateLimited
 from chatsite.http import client_address
 
@@ -103,3 +105,18 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/email_link.html", {"problem": error.detail}, status=400)
     messages.success(request, f"Your email address is now {user.email}.")
     return redirect("accounts:settings" if request.user.is_authenticated else "accounts:login")
+
+
+@never_cache
+@csrf_exempt  # mail clients post here without a page (RFC 8058 one-click); the signed token is the credential
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in missed-message mails: GET asks to confirm, POST turns those mails off. No login needed."""
+    user = user_for_unsubscribe_token(token)
+    if user is None:
+        problem = {"problem": "This unsubscribe link is not valid."}
+        return render(request, "accounts/email_link.html", problem, status=400)
+    if request.method == "POST":
+        services.missed_message_email_set(user=user, enabled=False)
+        return render(request, "accounts/unsubscribe.html", {"done": True})
+    return render(request, "accounts/unsubscribe.html", {"done": False})

@@ -289,3 +289,12 @@ def email_change_confirm(*, token: str) -> User:
     except IntegrityError:
         raise Invalid("Another account started using that address meanwhile. Choose another.") from None
     return user
+
+
+# Missed-message email (sent by messaging/missed.py) ---------------------------------------------
+
+
+def missed_message_email_set(*, user: User, enabled: bool) -> User:
+    user.missed_message_email = enabled
+    user.save(update_fields=["missed_message_email"])
+    return user

@@ -17,6 +17,7 @@ urlpatterns = [
     path("verify-email/", email_views.verify_email, name="verify_email"),
     path("verify-email/<str:token>/", email_views.verify_email_confirm, name="verify_email_confirm"),
     path("email-change/<str:token>/", email_views.email_change_confirm, name="email_change_confirm"),
+    path("unsubscribe/<str:token>/", email_views.unsubscribe, name="unsubscribe"),
     path("password-reset/", email_views.password_reset, name="password_reset"),
     path(
         "password-reset/<str:uidb64>/<str:token>/",

@@ -159,6 +159,7 @@ def _settings_page(
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
         "sessions": sessions_for_user(user, current_key=request.session.session_key),
         "two_factor_enabled": two_factor.is_enabled(user),
+        "missed_message_minutes": settings.MISSED_MESSAGE_DELAY // 60,
     }
     response = render(request, "accounts/settings.html", context, status=status)
     # A password prompt refused by the throttle: 429, with when to try again.
@@ -191,6 +192,11 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Profile saved. We sent a confirmation to {new_email}: open the link in it to switch."
             )
+        return redirect("accounts:settings")
+    if action == "notifications":
+        enabled = request.POST.get("missed_message_email") == "on"
+        services.missed_message_email_set(user=user, enabled=enabled)
+        messages.success(request, "Email about missed messages is " + ("on." if enabled else "off."))
         return redirect("accounts:settings")
     if action == "password":
         form = ChangePasswordForm(user, request.POST, address=client_address(request))

@@ -37,9 +37,11 @@ def render_email(name: str, context: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def email_send(*, to: str, name: str, context: dict[str, Any]) -> None:
+def email_send(*, to: str, name: str, context: dict[str, Any], headers: dict[str, str] | None = None) -> None:
     """Queue one mail to one address. Inside a transaction the job commits (or not) with the caller's writes."""
     message = render_email(name, context)
+    if headers:
+        message["headers"] = headers
     deliver_email.enqueue(to=to, message=message, attempt=1)
 
 
@@ -49,8 +51,10 @@ def _domain(address: str) -> str:
 
 
 @task()
-def deliver_email(*, to: str, message: dict[str, str], attempt: int) -> None:
-    mail = EmailMultiAlternatives(message["subject"], message["text"], settings.DEFAULT_FROM_EMAIL, [to])
+def deliver_email(*, to: str, message: dict[str, Any], attempt: int) -> None:
+    mail = EmailMultiAlternatives(
+        message["subject"], message["text"], settings.DEFAULT_FROM_EMAIL, [to], headers=message.get("headers")
+    )
     mail.attach_alternative(message["html"], "text/html")
     try:
         mail.send()
