@@ -260,12 +260,14 @@ class PasswordConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user: User, *args, **kwargs):
+    def __init__(self, user: User, *args, address: str = "", **kwargs):
         self.user = user
+        self.address = address
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+        check_current_password(
+            self.user, password, address=self.address, incorrect="That is not your password.", prompt="two_factor"
+        )
         return password

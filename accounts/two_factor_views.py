@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import throttle, two_factor
-from accounts.forms import PasswordConfirmForm, TwoFactorCodeForm, TwoFactorEnableForm
+from accounts.forms import PasswordConfirmForm, TwoFactorCodeForm, TwoFactorEnableForm, retry_after
 from accounts.models import User
 from chatsite.errors import Invalid
 from chatsite.http import client_address
@@ -82,6 +82,11 @@ def login_two_factor(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _refused(form: PasswordConfirmForm) -> int:
+    """400 for a wrong password, 429 when the password prompt is throttled (as on the settings page)."""
+    return 429 if retry_after(form, "password") is not None else 400
+
+
 def _page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     enabled = two_factor.is_enabled(user)
@@ -123,16 +128,16 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Two-factor authentication is on.")
         return _page(request, recovery_codes=codes)
     if action == "disable":
-        form = PasswordConfirmForm(user, request.POST)
+        form = PasswordConfirmForm(user, request.POST, address=client_address(request))
         if not form.is_valid():
-            return _page(request, status=400, disable_form=form)
+            return _page(request, status=_refused(form), disable_form=form)
         two_factor.two_factor_disable(user=user)
         messages.success(request, "Two-factor authentication is off.")
         return redirect("accounts:two_factor")
     if action == "recovery_codes":
-        form = PasswordConfirmForm(user, request.POST, prefix="codes")
+        form = PasswordConfirmForm(user, request.POST, prefix="codes", address=client_address(request))
         if not form.is_valid():
-            return _page(request, status=400, codes_form=form)
+            return _page(request, status=_refused(form), codes_form=form)
         try:
             codes = two_factor.recovery_codes_regenerate(user=user)
         except Invalid as error:

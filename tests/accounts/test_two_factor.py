@@ -166,3 +166,12 @@ def test_the_group_owner_sees_which_members_have_two_factor(alice, bob, enrolled
     flags = re.findall(r'@(\w+)</span>.*?data-two-factor="(on|off)"', page, re.S)
     assert flags == [("alice", "on"), ("bob", "off")]
     assert "data-two-factor" not in member.get(f"/groups/{group.pk}/").content.decode()
+
+
+def test_the_password_prompts_are_throttled_like_the_login_page(alice_client, alice, enrolled, settings):
+    for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        response = alice_client.post("/accounts/settings/two-factor/", {"action": "disable", "password": "wrong"})
+        assert response.status_code == 400
+    locked = alice_client.post("/accounts/settings/two-factor/", {"action": "disable", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert TOTPDevice.objects.filter(user=alice).exists()
