@@ -4,11 +4,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import names, registry
-from accounts.models import User
+from accounts.models import User, UserSession
 from chatsite.errors import Invalid, NotFound
 
 
@@ -161,3 +163,78 @@ def user_data_export(user: User) -> Iterator[str]:
         yield ("\n  " if first else ",\n  ") + text
         first = False
     yield "\n ]\n}\n"
+
+
+def user_for_password_reset(email: str) -> User | None:
+    """The active account a reset link may be mailed to: its address must be verified, unless verification is off."""
+    users = User.objects.filter(email__iexact=email.strip(), is_active=True)
+    if settings.EMAIL_VERIFICATION != "off":
+        users = users.filter(email_verified=True)
+    return users.first()
+
+
+def session_public_id(session_key: str) -> str:
+    """How pages and URLs name a session: never its key, which is as good as the cookie."""
+    return salted_hmac("accounts.session-id", session_key).hexdigest()[:20]
+
+
+def device_name(user_agent: str) -> str:
+    """ "Firefox on Windows" from a User-Agent header: enough to recognise one's own devices."""
+    ua = user_agent or ""
+    browser = next((name for token, name in _BROWSERS if token in ua), "")
+    system = next((name for token, name in _SYSTEMS if token in ua), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
+
+
+# Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("python-requests", "Script"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def sessions_for_user(user: User, *, current_key: str | None) -> list[dict[str, Any]]:
+    """The user's live login sessions for the sessions page, the current one first, then by last seen."""
+    rows = (
+        UserSession.objects.filter(user=user, session__expire_date__gt=timezone.now())
+        .select_related("session")
+        .order_by("-last_seen")
+    )
+    sessions = [
+        {
+            "id": session_public_id(row.session_id),
+            "device": device_name(row.user_agent),
+            "user_agent": row.user_agent,
+            "address": row.address,
+            "last_seen": row.last_seen,
+            "created_at": row.created_at,
+            "current": row.session_id == current_key,
+        }
+        for row in rows
+    ]
+    return sorted(sessions, key=lambda s: not s["current"])
+
+
+def session_key_by_public_id(user: User, public_id: str) -> str | None:
+    """The key of the user's session with this public id (None: gone, or someone else's)."""
+    for key in UserSession.objects.filter(user=user).values_list("session_id", flat=True):
+        if constant_time_compare(session_public_id(key), public_id):
+            return key
+    return None

@@ -139,3 +139,24 @@ class TransferForm(forms.Form):
 
 class EmptyForm(forms.Form):
     """Actions without fields (leave, delete): the form only carries the CSRF token and its errors."""
+
+
+class InviteCreateForm(forms.Form):
+    expires = forms.ChoiceField(
+        label="Expires after",
+        choices=[("1d", "1 day"), ("7d", "7 days"), ("never", "Never")],
+        initial="7d",
+    )
+    max_uses = forms.IntegerField(
+        label="Use limit (optional)",
+        required=False,
+        min_value=1,
+        max_value=10000,
+        help_text="How many people can join with it. Empty: no limit.",
+    )
+    email = forms.EmailField(
+        label="Email it to (optional)",
+        required=False,
+        max_length=254,
+        help_text="We mail the link to this address.",
+    )

@@ -3,15 +3,18 @@
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 
+from accounts.models import TOTPDevice
 from chatsite.errors import Invalid
-from groups.models import Group, Membership
+from groups.models import Group, Invite, Membership
 
 ROLE_ORDER = {Membership.Role.OWNER: 0, Membership.Role.ADMIN: 1, Membership.Role.MEMBER: 2}
 
 
 def group_memberships(group: Group) -> list[Membership]:
     """The group's members with their users, owner first, then admins, then everyone by name. One query."""
-    memberships = list(Membership.objects.filter(group=group).select_related("user"))
+    # `two_factor`: whether the member has an authenticator app set up (shown to the owner only).
+    two_factor = Exists(TOTPDevice.objects.filter(user=OuterRef("user")))
+    memberships = list(Membership.objects.filter(group=group).select_related("user").annotate(two_factor=two_factor))
     memberships.sort(key=lambda m: (ROLE_ORDER.get(m.role, 9), m.user.name.lower(), m.user.username.lower()))
     return memberships
 
@@ -41,3 +44,8 @@ def member_by_username(group: Group, username: str) -> Membership:
 def groups_shared_by(viewer, other) -> QuerySet[Group]:
     """The groups both people are members of, by name (the profile page's "groups you share")."""
     return Group.objects.filter(memberships__user=viewer).filter(memberships__user=other).order_by(Lower("name"), "pk")
+
+
+def group_invites(group: Group) -> list[Invite]:
+    """The group's invite links, newest first, with who made them. One query."""
+    return list(Invite.objects.filter(group=group).select_related("created_by").order_by("-created_at", "-pk"))

@@ -4,18 +4,26 @@ Changes that could leave a group without exactly one owner run in one
 transaction with the group's membership rows locked (`access_group(for_update=True)`).
 """
 
+import hashlib
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
 
 import audit
 from accounts.models import User
 from accounts.selectors import user_by_name, users_by_names
 from chatsite.errors import Forbidden, Invalid, NotFound
-from groups.access import MAX_ID, access_group, check_can_remove, check_can_set_role, require_manager, require_owner
-from groups.models import Group, Membership
+from chatsite.mail import email_send, site_url
+from chatsite.numbers import MAX_ID
+from groups.access import access_group, check_can_remove, check_can_set_role, require_manager, require_owner
+from groups.models import Group, Invite, Membership
 from groups.selectors import member_by_username
 from messaging import events
 from messaging.models import Conversation
@@ -317,3 +325,109 @@ def groups_join_defaults(*, user: User) -> list[Group]:
                 _announce_group(group, [user.pk])
                 joined.append(group)
     return joined
+
+
+# Invite links ------------------------------------------------------------------------------------
+
+INVITE_EXPIRY = {"1d": timedelta(days=1), "7d": timedelta(days=7), "never": None}
+
+
+def invite_token_hash(token: str) -> str:
+    """Invites are found by this; the token itself is only ever in the link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invite_create(
+    *, actor: User, group_id, expires: str, max_uses: int | None = None, email: str = ""
+) -> tuple[Invite, str]:
+    """A new invite link (owners and admins). Returns the invite and its token, shown once.
+
+    With `email`, the link is also mailed to that address (the job commits with the invite),
+    and it works once unless a use limit is given.
+    """
+    group, membership = access_group(actor, group_id)
+    require_manager(membership)
+    if expires not in INVITE_EXPIRY:
+        raise Invalid("Choose when the link expires: 1 day, 7 days or never.", code="invalid")
+    if max_uses is not None and max_uses < 1:
+        raise Invalid("A use limit must be at least 1.", code="invalid")
+    if email and max_uses is None:
+        max_uses = 1  # a link mailed to one person is for that person
+    token = secrets.token_urlsafe(24)
+    lifetime = INVITE_EXPIRY[expires]
+    invite = Invite.objects.create(
+        group=group,
+        created_by=actor,
+        token_hash=invite_token_hash(token),
+        email=email,
+        expires_at=timezone.now() + lifetime if lifetime else None,
+        max_uses=max_uses,
+    )
+    if email:
+        link = site_url(reverse("groups:invite", args=[token]))
+        email_send(
+            to=email,
+            name="group_invite",
+            context={"inviter": actor.name, "group": group.name, "link": link, "expires_at": invite.expires_at},
+        )
+    return invite, token
+
+
+@transaction.atomic
+def invite_revoke(*, actor: User, group_id, invite_id) -> Invite:
+    group, membership = access_group(actor, group_id)
+    require_manager(membership)
+    invite = Invite.objects.filter(group=group, pk=_int_or_none(invite_id)).first()
+    if invite is None:
+        raise NotFound("That invite does not exist.")
+    if invite.revoked_at is None:
+        invite.revoked_at = timezone.now()
+        invite.save(update_fields=["revoked_at"])
+    return invite
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+def invite_problem(invite: Invite | None) -> str | None:
+    """Why this invite cannot be used now, in words for the person holding the link (None: it can)."""
+    if invite is None or invite.revoked_at is not None:
+        return "This invite link is not valid. Ask for a new one."
+    if invite.expires_at is not None and invite.expires_at <= timezone.now():
+        return "This invite link has expired. Ask for a new one."
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return "This invite link has been used as many times as it allows. Ask for a new one."
+    return None
+
+
+def invite_by_token(token: str) -> Invite | None:
+    return Invite.objects.select_related("group").filter(token_hash=invite_token_hash(token or "")).first()
+
+
+@transaction.atomic
+def invite_accept(*, actor: User, token: str) -> Group:
+    """Join the group through a link: one use counted, the new member's sockets get the conversations live.
+
+    Someone already a member just goes in (no use counted). Invalid when the link is
+    revoked, expired or used up (checked with the invite row locked, so two people
+    cannot both take the last use).
+    """
+    invite = Invite.objects.select_for_update().filter(token_hash=invite_token_hash(token or "")).first()
+    problem = invite_problem(invite)
+    if problem:
+        raise Invalid(problem, code="invite_invalid")
+    group = invite.group
+    # The group's member rows, locked as every membership change does.
+    list(Membership.objects.select_for_update().filter(group=group).values_list("pk", flat=True))
+    if Membership.objects.filter(group=group, user=actor).exists():
+        return group
+    Membership.objects.create(group=group, user=actor, role=Role.MEMBER)
+    Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
+    _announce_group(group, [actor.pk])
+    return group

@@ -3,7 +3,7 @@
 from django.urls import path
 
 import chatsite.numbers  # noqa: F401 (registers the `<id:…>` route converter)
-from groups import views
+from groups import invite_views, views
 
 app_name = "groups"
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
     path("groups/<id:group_id>/delete/", views.group_delete, name="delete"),
     path("groups/<id:group_id>/leave/", views.group_leave, name="leave"),
     path("groups/<id:group_id>/join/", views.group_join, name="join"),
+    path("groups/<id:group_id>/invites/", invite_views.invites, name="invites"),
+    path("groups/<id:group_id>/invites/<id:invite_id>/revoke/", invite_views.invite_revoke, name="invite_revoke"),
+    path("invite/<str:token>/", invite_views.invite, name="invite"),
 ]

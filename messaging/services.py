@@ -14,6 +14,7 @@ from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
 from messaging import events, protocol
 from messaging.access import access_conversation, check_can_delete, check_can_edit
+from messaging.missed import missed_message_schedule
 from messaging.models import Conversation, Message, ReadState
 from messaging.selectors import conversation_member_ids, read_marker, unread_count
 from messaging.serializers import conversation_json, message_json, user_json
@@ -106,6 +107,10 @@ def message_send(
                 author_id=actor.pk,
                 outbox=outbox,
             )
+            if conversation.is_direct:
+                other = conversation.user_high_id if conversation.user_low_id == actor.pk else conversation.user_low_id
+                if other is not None and other != actor.pk:
+                    missed_message_schedule(other)
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None

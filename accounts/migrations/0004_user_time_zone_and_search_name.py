@@ -22,7 +22,7 @@ def fill_search_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_username_anchors_constraint_messages'),
+        ('accounts', '0003_email_sessions_two_factor'),
     ]
 
     operations = [
