@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from messaging.selectors import default_conversation
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -70,7 +72,7 @@ def seed() -> tuple[User, Conversation]:
     viewer = User.objects.filter(username=VIEWER).first()
     if viewer is not None:
         group = viewer.memberships.get(group__name="Page bench").group
-        return viewer, group_services.default_conversation(group)
+        return viewer, default_conversation(group)
     users = [
         user_create(
             username=f"pagebench{n}",
@@ -85,7 +87,7 @@ def seed() -> tuple[User, Conversation]:
         actor=members[0], name="Page bench", member_usernames=[u.username for u in [viewer, *members[1:]]]
     )
     group_services.member_set_role(actor=members[0], group_id=group.pk, username=members[1].username, role="admin")
-    general = group_services.default_conversation(group)
+    general = default_conversation(group)
     authors = [viewer, *members]
     for n in range(MESSAGES):
         author = authors[n % 7]

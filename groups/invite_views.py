@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chatsite.errors import Invalid
 from chatsite.http import domain_errors
-from groups import selectors, services
+from groups import registry, selectors, services
 from groups.access import access_group, require_manager
 from groups.forms import InviteCreateForm
 
@@ -91,7 +91,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(f"{reverse('accounts:login')}?{urlencode({'next': here})}")
         group = services.invite_accept(actor=request.user, token=token)
         messages.success(request, f"Welcome to {group.name}.")
-        return redirect(f"/chats/{services.default_conversation(group).pk}/")
+        return redirect(registry.landing_url(group) or reverse("groups:detail", args=[group.pk]))
     member = request.user.is_authenticated and found.group.memberships.filter(user=request.user).exists()
     context = {
         "group": found.group,

@@ -22,15 +22,12 @@ from accounts.selectors import user_by_name, users_by_names
 from chatsite.errors import Forbidden, Invalid, NotFound
 from chatsite.mail import email_send, site_url
 from chatsite.numbers import MAX_ID
+from groups import registry
 from groups.access import access_group, check_can_remove, check_can_set_role, require_manager, require_owner
 from groups.models import Group, Invite, Membership
 from groups.selectors import member_by_username
-from messaging import events
-from messaging.models import Conversation
-from messaging.serializers import conversation_json
 
 Role = Membership.Role
-DEFAULT_CONVERSATION = "general"
 
 
 def clean_group_name(name) -> str:
@@ -40,15 +37,6 @@ def clean_group_name(name) -> str:
     if len(name) > 80:
         raise Invalid("Group names can be at most 80 characters.", code="too_long")
     return name
-
-
-def _announce_group(group: Group, user_ids) -> None:
-    """Tell users' sockets about every conversation of a group they just joined."""
-    conversations = list(group.conversations.select_related("group").order_by("pk"))
-    users = list(User.objects.filter(pk__in=list(user_ids)))
-    for user in users:
-        for conversation in conversations:
-            events.conversation_added(user.pk, conversation_json(conversation, user))
 
 
 @transaction.atomic
@@ -62,13 +50,8 @@ def group_create(
     group = Group.objects.create(name=name, description=(description or "").strip(), is_public=is_public)
     Membership.objects.create(group=group, user=actor, role=Role.OWNER)
     Membership.objects.bulk_create([Membership(group=group, user=user, role=Role.MEMBER) for user in members])
-    Conversation.objects.create(kind=Conversation.Kind.GROUP, group=group, name=DEFAULT_CONVERSATION)
-    _announce_group(group, [actor.pk, *(user.pk for user in members)])
+    registry.created(group, [actor.pk, *(user.pk for user in members)])  # its first conversation (messaging)
     return group
-
-
-def default_conversation(group: Group) -> Conversation:
-    return group.conversations.order_by("created_at", "pk").first()
 
 
 @transaction.atomic
@@ -104,7 +87,7 @@ def member_add(*, actor: User, group_id, username: str) -> Membership:
         raise Invalid(f"{user.username} is already a member.", code="duplicate")
     added = Membership.objects.create(group=group, user=user, role=Role.MEMBER)
     audit.record("member_add", actor_id=actor.pk, target_user_id=user.pk, target_group_id=group.pk)
-    _announce_group(group, [user.pk])
+    registry.joined(group, [user.pk])
     return added
 
 
@@ -119,6 +102,7 @@ def member_remove(*, actor: User, group_id, username: str) -> None:
     if target.user_id == actor.pk:
         raise Invalid("To leave the group, use Leave.", code="invalid")
     check_can_remove(membership, target)
+    registry.leaving(group, [target.user_id])
     target.delete()
     audit.record(
         "member_remove",
@@ -127,7 +111,6 @@ def member_remove(*, actor: User, group_id, username: str) -> None:
         target_group_id=group.pk,
         detail={"role": target.role},
     )
-    events.conversations_removed([target.user_id], group.conversations.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -183,13 +166,12 @@ def group_transfer(*, actor: User, group_id, username: str) -> Membership:
 def group_delete(*, actor: User, group_id) -> None:
     group, membership = access_group(actor, group_id, for_update=True)
     require_owner(membership)
-    conversation_ids = list(group.conversations.values_list("pk", flat=True))
     member_ids = list(group.memberships.values_list("user_id", flat=True))
     audit.record(
         "group_delete", actor_id=actor.pk, target_group_id=group.pk, detail={"name": group.name, "members": member_ids}
     )
+    registry.leaving(group, member_ids)
     group.delete()
-    events.conversations_removed(member_ids, conversation_ids)
 
 
 @transaction.atomic
@@ -197,9 +179,9 @@ def group_leave(*, actor: User, group_id) -> None:
     group, membership = access_group(actor, group_id, for_update=True)
     if membership.role == Role.OWNER:
         raise Forbidden("Transfer ownership to another member before leaving.")
+    registry.leaving(group, [actor.pk])
     Membership.objects.filter(pk=membership.pk).delete()
     audit.record("member_leave", actor_id=actor.pk, target_user_id=actor.pk, target_group_id=group.pk)
-    events.conversations_removed([actor.pk], group.conversations.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -217,6 +199,7 @@ def memberships_staff_save(
     # Lock the member list, as the members' own changes do.
     before = dict(Membership.objects.select_for_update().filter(group=group).values_list("user_id", "role"))
     deleted, saved = list(deleted), list(saved)
+    registry.leaving(group, [m.user_id for m in deleted if m.user_id in before])
     for membership in deleted:
         membership.delete()
     # Demotions and removals before the new owner: the database allows one owner per group at any moment.
@@ -236,21 +219,18 @@ def memberships_staff_save(
         elif old_role != membership.role:
             detail = {"from": old_role, "to": membership.role, "by_staff": True}
             audit.record("role_change", target_user_id=membership.user_id, detail=detail, **staff)
-    if removed_ids:
-        events.conversations_removed(removed_ids, group.conversations.values_list("pk", flat=True))
     if added_ids:
-        _announce_group(group, added_ids)
+        registry.joined(group, added_ids)
 
 
 @transaction.atomic
 def group_staff_delete(*, group: Group, actor: User | None = None) -> None:
     """Staff delete a group (the Django admin): its members' sockets lose its conversations at once."""
-    conversation_ids = list(group.conversations.values_list("pk", flat=True))
     member_ids = list(group.memberships.values_list("user_id", flat=True))
     detail = {"name": group.name, "members": member_ids, "by_staff": True}
     audit.record("group_delete", actor_id=actor.pk if actor else None, target_group_id=group.pk, detail=detail)
+    registry.leaving(group, member_ids)
     group.delete()
-    events.conversations_removed(member_ids, conversation_ids)
 
 
 @transaction.atomic
@@ -265,7 +245,7 @@ def group_owner_leave(*, actor: User, group_id) -> Membership | None:
     require_owner(membership)
     others = group.memberships.exclude(pk=membership.pk).order_by("joined_at", "pk")
     successor = others.filter(role=Role.ADMIN).first() or others.first()
-    conversation_ids = list(group.conversations.values_list("pk", flat=True))
+    registry.leaving(group, [actor.pk])
     if successor is None:
         group.delete()
     else:
@@ -273,7 +253,6 @@ def group_owner_leave(*, actor: User, group_id) -> Membership | None:
         membership.delete()
         Membership.objects.filter(pk=successor.pk).update(role=Role.OWNER)
         successor.role = Role.OWNER
-    events.conversations_removed([actor.pk], conversation_ids)
     return successor
 
 
@@ -304,7 +283,7 @@ def group_join(*, actor: User, group_id) -> tuple[Group, bool]:
     audit.record(
         "member_add", actor_id=actor.pk, target_user_id=actor.pk, target_group_id=group.pk, detail={"via": "join"}
     )
-    _announce_group(group, [actor.pk])
+    registry.joined(group, [actor.pk])
     return group, True
 
 
@@ -322,7 +301,7 @@ def groups_join_defaults(*, user: User) -> list[Group]:
                 audit.record(
                     "member_add", target_user_id=user.pk, target_group_id=group.pk, detail={"via": "default_groups"}
                 )
-                _announce_group(group, [user.pk])
+                registry.joined(group, [user.pk])
                 joined.append(group)
     return joined
 
@@ -429,5 +408,5 @@ def invite_accept(*, actor: User, token: str) -> Group:
         return group
     Membership.objects.create(group=group, user=actor, role=Role.MEMBER)
     Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
-    _announce_group(group, [actor.pk])
+    registry.joined(group, [actor.pk])
     return group

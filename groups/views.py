@@ -15,17 +15,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chatsite.errors import Forbidden, Invalid
 from chatsite.http import domain_errors
-from groups import selectors, services
+from groups import registry, selectors, services
 from groups.access import access_group, check_can_remove, check_can_set_role, permits, require_manager, require_owner
 from groups.forms import EmptyForm, GroupCreateForm, GroupEditForm, MemberAddForm, MemberRoleForm, TransferForm
-from messaging.selectors import group_conversations
 
-CHATS_URL = "/chats/"
+CHATS_URL = reverse_lazy("messaging:list")  # where a member goes once the group is gone for them
 
 # Which form field a service's `Invalid.code` belongs to, when the form has that field.
 FIELD_BY_CODE = {
@@ -75,7 +74,7 @@ def _group_page(
         "group": group,
         "me": me,
         "rows": rows,
-        "conversations": list(group_conversations(group.pk)),
+        **registry.page_context(group, request.user),  # its conversations (messaging)
         "can_manage": permits(require_manager, me),
         "is_owner": permits(require_owner, me),
         "edit_form": GroupEditForm(
@@ -138,8 +137,7 @@ def group_join(request: HttpRequest, group_id: int) -> HttpResponse:
         messages.success(request, f"You joined {group.name}.")
     else:
         messages.info(request, f"You are already a member of {group.name}.")
-    conversation = services.default_conversation(group)
-    return redirect(f"{CHATS_URL}{conversation.pk}/" if conversation else _group_url(group.pk))
+    return redirect(registry.landing_url(group) or _group_url(group.pk))
 
 
 @login_required
@@ -162,7 +160,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
     if not ok:
         return render(request, "groups/new.html", {"form": form}, status=400)
     messages.success(request, f"Created {group.name}.")
-    return redirect(f"{CHATS_URL}{services.default_conversation(group).pk}/")
+    return redirect(registry.landing_url(group) or _group_url(group.pk))
 
 
 @login_required

@@ -6,6 +6,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
-        from messaging import account_data
+        from messaging import account_data, group_parts
 
         account_data.register()
+        group_parts.register()

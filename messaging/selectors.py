@@ -270,3 +270,8 @@ def conversation_member_ids(conversation: Conversation) -> list[int]:
 
 def group_conversations(group_id: int) -> QuerySet[Conversation]:
     return Conversation.objects.filter(group_id=group_id, kind=Conversation.Kind.GROUP).order_by("created_at", "pk")
+
+
+def default_conversation(group) -> Conversation | None:
+    """A group's first conversation ("general" unless renamed): where its members land."""
+    return group_conversations(group.pk).first()

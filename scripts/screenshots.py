@@ -48,10 +48,10 @@ dan = person("dan")
 
 team = groups.group_create(actor=alice, name="Design team", member_usernames=["bob", "carol", "dan"])
 groups.member_set_role(actor=alice, group_id=team.pk, username="bob", role="admin")
-general = groups.default_conversation(team)
+general = default_conversation(team)
 launch = messaging.topic_create(actor=carol, group_id=team.pk, name="launch-plan")
 book = groups.group_create(actor=bob, name="Book club", member_usernames=["alice"])
-book_general = groups.default_conversation(book)
+book_general = default_conversation(book)
 
 script = [
     (alice, "Morning all! The new onboarding mockups are up: https://example.com/figma/onboarding"),

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from accounts import services as account_services
 from groups import services as group_services
+from messaging.selectors import default_conversation
 
 PASSWORD = "correct horse battery staple"
 
@@ -100,7 +101,7 @@ class Team:
 @pytest.fixture
 def team(alice, bob, carol) -> Team:
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    return Team(alice, bob, carol, group, group_services.default_conversation(group))
+    return Team(alice, bob, carol, group, default_conversation(group))
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from groups.models import Group, Membership
 from messaging import account_data as messaging_account_data
 from messaging import services as messaging_services
 from messaging.models import Conversation, Message
+from messaging.selectors import default_conversation
 from messaging.serializers import DELETED_USER, conversation_title, message_json
 from tests.accounts.helpers import is_logged_in, login
 from tests.conftest import PASSWORD
@@ -42,7 +43,7 @@ def test_export_needs_login_and_get(client, alice):
 def test_export_has_profile_memberships_and_every_message_written(alice_client, alice, bob):
     team = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
     other = group_services.group_create(actor=bob, name="Bob's", member_usernames=["alice"])
-    general = group_services.default_conversation(team)
+    general = default_conversation(team)
     direct, _ = messaging_services.direct_open(actor=alice, username="bob")
     first = send(alice, general, "hello team")
     send(bob, general, "bob's words are not alice's")
@@ -90,7 +91,7 @@ def test_export_has_profile_memberships_and_every_message_written(alice_client, 
 
 def test_export_streams_many_messages_in_pages(alice_client, alice, monkeypatch):
     monkeypatch.setattr(messaging_account_data, "EXPORT_PAGE_SIZE", 3)
-    general = group_services.default_conversation(group_services.group_create(actor=alice, name="Solo"))
+    general = default_conversation(group_services.group_create(actor=alice, name="Solo"))
     for n in range(8):
         send(alice, general, f'message {n} with "quotes" and ünïcode ✓')
     response = alice_client.get("/accounts/settings/export/")
@@ -115,7 +116,7 @@ async def test_export_streams_under_asgi(make_user):
 
     user = await sync_to_async(make_user)("asyncuser")
     group = await sync_to_async(group_services.group_create)(actor=user, name="G")
-    general = await sync_to_async(group_services.default_conversation)(group)
+    general = await sync_to_async(default_conversation)(group)
     await sync_to_async(send)(user, general, "over asgi")
     client = AsyncClient()
     await client.aforce_login(user)
@@ -183,7 +184,7 @@ def test_delete_removes_the_account_and_logs_out(client, alice):
 
 def test_messages_stay_as_deleted_user_by_default(alice_client, alice, bob):
     team = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    general = group_services.default_conversation(team)
+    general = default_conversation(team)
     direct, _ = messaging_services.direct_open(actor=bob, username="alice")
     kept = send(alice, general, "my words stay")
     in_direct = send(alice, direct, "just between us")
@@ -210,7 +211,7 @@ def test_messages_stay_as_deleted_user_by_default(alice_client, alice, bob):
 
 def test_messages_are_deleted_when_ticked(alice_client, alice, bob):
     team = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    general = group_services.default_conversation(team)
+    general = default_conversation(team)
     mine = [send(alice, general, "first"), send(alice, general, "second")]
     theirs = send(bob, general, "bob stays")
 
@@ -252,7 +253,7 @@ def test_owned_group_passes_to_the_longest_standing_member_without_admins(alice_
 
 def test_owned_group_with_nobody_else_is_deleted(alice_client, alice, bob):
     alone = group_services.group_create(actor=alice, name="Just me")
-    general = group_services.default_conversation(alone)
+    general = default_conversation(alone)
     send(alice, general, "notes to self")
     shared = group_services.group_create(actor=bob, name="Bob's", member_usernames=["alice"])
 
@@ -276,7 +277,7 @@ def test_direct_conversation_goes_when_both_sides_are_deleted(client, alice, bob
 
 def test_wrong_password_deletes_nothing(alice_client, alice, bob):
     team = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    general = group_services.default_conversation(team)
+    general = default_conversation(team)
     message = send(alice, general, "still mine")
     response = delete(alice_client, password="wrong password", delete_messages=True)
     assert response.status_code == 400

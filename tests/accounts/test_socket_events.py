@@ -16,6 +16,7 @@ from chatsite.sockets import session_group, user_group
 from groups import services as group_services
 from messaging import services as messaging_services
 from messaging.events import conversation_group
+from messaging.selectors import default_conversation
 from tests.accounts.helpers import login
 from tests.conftest import PASSWORD
 
@@ -72,7 +73,7 @@ async def test_account_deletion_removes_conversations_and_closes_sockets(make_us
     eve = await sync_to_async(make_user)("eve")
     await sync_to_async(make_user)("finn")
     group = await sync_to_async(group_services.group_create)(actor=eve, name="G", member_usernames=["finn"])
-    general = await sync_to_async(group_services.default_conversation)(group)
+    general = await sync_to_async(default_conversation)(group)
     message, _ = await sync_to_async(messaging_services.message_send)(
         actor=eve, conversation_id=general.pk, body="to be deleted"
     )
@@ -121,7 +122,7 @@ async def test_deletion_publishes_only_the_newest_page_but_deletes_everything(ma
     settings.HISTORY_PAGE_SIZE = 2
     eve = await sync_to_async(make_user)("eve")
     group = await sync_to_async(group_services.group_create)(actor=eve, name="G")
-    general = await sync_to_async(group_services.default_conversation)(group)
+    general = await sync_to_async(default_conversation)(group)
     for n in range(4):
         await sync_to_async(messaging_services.message_send)(actor=eve, conversation_id=general.pk, body=f"m{n}")
     layer, channel = await listen(conversation_group(general.pk))

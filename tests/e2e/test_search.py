@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from groups.services import default_conversation, group_create
+from groups.services import group_create
+from messaging.selectors import default_conversation
 from messaging.services import message_send
 from tests.e2e.conftest import TIMEOUT_MS, login
 

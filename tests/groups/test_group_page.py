@@ -6,6 +6,7 @@ import pytest
 
 from groups import services
 from groups.models import Group, Membership
+from messaging.selectors import default_conversation
 from tests.groups.conftest import client_for, roles, snapshot
 
 
@@ -25,7 +26,7 @@ def test_page_shows_name_description_members_roles_and_conversations(cast):
     assert body.count('class="role role-owner"') == 1
     assert body.count('class="role role-admin"') == 2
     assert body.count('class="role role-member"') == 2
-    general = services.default_conversation(cast.group)
+    general = default_conversation(cast.group)
     assert f'href="/chats/{general.pk}/"># general</a>' in body
     assert f'href="/chats/{topic.pk}/"># planning</a>' in body
     assert f'action="/groups/{cast.group.pk}/conversations/new/"' in body

@@ -2,9 +2,9 @@
 
 import pytest
 
-from groups import services
 from groups.models import Group
 from messaging.models import Conversation
+from messaging.selectors import default_conversation
 from tests.groups.conftest import client_for, roles, snapshot
 
 
@@ -120,7 +120,7 @@ def test_destructive_links_carry_their_question_for_the_dialog(cast):
 
 
 def test_owner_and_admins_rename_topics(cast):
-    general = services.default_conversation(cast.group)
+    general = default_conversation(cast.group)
     path = f"/chats/{general.pk}/rename/"
     page = client_for(cast.admin).get(path)
     assert page.status_code == 200 and 'value="general"' in page.content.decode()
@@ -132,7 +132,7 @@ def test_owner_and_admins_rename_topics(cast):
 
 
 def test_rename_refusals_change_nothing(cast):
-    general = services.default_conversation(cast.group)
+    general = default_conversation(cast.group)
     Conversation.objects.create(kind=Conversation.Kind.GROUP, group=cast.group, name="Random")
     path = f"/chats/{general.pk}/rename/"
     assert client_for(cast.member).post(path, {"name": "mine"}).status_code == 403
@@ -155,7 +155,7 @@ def test_a_direct_conversation_cannot_be_renamed(cast):
 
 
 def test_managers_see_rename_links_members_do_not(cast):
-    general = services.default_conversation(cast.group)
+    general = default_conversation(cast.group)
     assert (
         f'href="/chats/{general.pk}/rename/"'
         in client_for(cast.admin).get(f"/groups/{cast.group.pk}/").content.decode()

@@ -6,6 +6,7 @@ from django.test import Client
 from accounts import services as account_services
 from groups import services
 from groups.models import Group, Membership
+from messaging.selectors import default_conversation
 from tests.conftest import PASSWORD
 from tests.groups.conftest import client_for, roles, snapshot
 
@@ -76,7 +77,7 @@ def test_browse_needs_login(client):
 
 def test_joining_a_public_group_lands_in_its_chat(cast, open_group):
     response = client_for(cast.outsider).post(f"/groups/{open_group.pk}/join/")
-    general = services.default_conversation(open_group)
+    general = default_conversation(open_group)
     assert response.status_code == 302 and response["Location"] == f"/chats/{general.pk}/"
     assert roles(open_group.pk) == {"olivia": "owner", "nora": "member"}
     # Joining again changes nothing.

@@ -12,6 +12,7 @@ from accounts.models import User
 from groups import services as group_services
 from groups.models import Group
 from messaging.models import Conversation
+from messaging.selectors import default_conversation
 
 
 @dataclass
@@ -38,7 +39,7 @@ def team(make_user) -> Team:
     group_services.member_set_role(actor=users["olivia"], group_id=group.pk, username="adam", role="admin")
     return Team(
         group=group,
-        general=group_services.default_conversation(group),
+        general=default_conversation(group),
         owner=users["olivia"],
         admin=users["adam"],
         member=users["mia"],

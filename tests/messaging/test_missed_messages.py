@@ -12,6 +12,7 @@ from accounts.models import User
 from groups import services as group_services
 from messaging import services
 from messaging.models import Message, MissedMessageNotice
+from messaging.selectors import default_conversation
 
 MINUTES = 10
 
@@ -103,7 +104,7 @@ def test_at_most_one_mail_per_delay_and_later_messages_get_their_own(alice, bob,
 
 def test_group_messages_and_your_own_are_not_mailed(alice, bob, direct, mailbox, run_worker):
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    send(alice, group_services.default_conversation(group), "to the group")
+    send(alice, default_conversation(group), "to the group")
     send(bob, direct, "bob writes")
     time_passes(MINUTES + 1)
     run_worker()

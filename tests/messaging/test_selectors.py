@@ -11,6 +11,7 @@ from groups import services as group_services
 from messaging import selectors, services
 from messaging.access import visible_to
 from messaging.models import Conversation
+from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def send(user, conversation, body="hello"):
 def world(team, make_user, alice, bob):
     """Groups, topics and directs, some read, some deleted, one with a deleted author."""
     other = group_services.group_create(actor=alice, name="Other", member_usernames=["bob"])
-    other_general = group_services.default_conversation(other)
+    other_general = default_conversation(other)
     topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="planning")
     services.topic_create(actor=team.owner, group_id=team.group.pk, name="empty")
     direct, _ = services.direct_open(actor=team.member, username=team.owner.username)

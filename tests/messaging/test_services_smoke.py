@@ -4,12 +4,13 @@ from chatsite.errors import Forbidden, Invalid, NotFound
 from groups import services as group_services
 from messaging import selectors, services
 from messaging.models import ReadState
+from messaging.selectors import default_conversation
 
 
 @pytest.mark.django_db
 def test_group_flow_seq_unread_and_read(alice, bob, carol):
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["BOB"])
-    general = group_services.default_conversation(group)
+    general = default_conversation(group)
     assert general.name == "general"
     m1, created = services.message_send(actor=alice, conversation_id=general.pk, body="  hi  ", client_id="c1")
     assert created and m1.seq == 1 and m1.body == "hi"
@@ -45,7 +46,7 @@ def test_direct_is_one_per_pair(alice, bob):
 @pytest.mark.django_db
 def test_read_marker_only_moves_forward_and_is_capped(alice, bob, carol):
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    general = group_services.default_conversation(group)
+    general = default_conversation(group)
     for n in range(3):
         services.message_send(actor=bob, conversation_id=general.pk, body=f"m{n}")
 

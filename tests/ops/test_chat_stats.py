@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from groups import services as group_services
 from messaging import services as messaging_services
+from messaging.selectors import default_conversation
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def activity(alice, bob, carol, make_user, backdate):
     User.objects.filter(pk=dave.pk).update(is_active=False)
     team = group_services.group_create(actor=alice, name="Team", member_usernames=["bob", "carol"])
     pair = group_services.group_create(actor=bob, name="Pair", member_usernames=["alice"])
-    general = group_services.default_conversation(team)
+    general = default_conversation(team)
     for author in (alice, bob, alice):
         messaging_services.message_send(actor=author, conversation_id=general.pk, body="hello")
     direct, _ = messaging_services.direct_open(actor=carol, username="alice")

@@ -12,6 +12,7 @@ from groups import services as group_services
 from messaging import services as messaging_services
 from messaging.management.commands import export_conversation
 from messaging.models import Message
+from messaging.selectors import default_conversation
 from messaging.serializers import DELETED_USER, message_json
 
 
@@ -19,7 +20,7 @@ from messaging.serializers import DELETED_USER, message_json
 def history(alice, bob, carol):
     """A group conversation with an edited, a deleted, a multi-line message and one by a deleted account."""
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob", "carol"])
-    conversation = group_services.default_conversation(group)
+    conversation = default_conversation(group)
     send = messaging_services.message_send
     send(actor=alice, conversation_id=conversation.pk, body="Hello “team” <b>")
     send(actor=bob, conversation_id=conversation.pk, body="first line\nsecond line")

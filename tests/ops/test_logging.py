@@ -11,6 +11,7 @@ from django.test import AsyncClient
 from chatsite.logging import log_context
 from groups import services as group_services
 from messaging import services as messaging_services
+from messaging.selectors import default_conversation
 from tests.conftest import PASSWORD
 from tests.ops.test_healthz import CLOSED_PORT_LAYER
 
@@ -99,7 +100,7 @@ def test_no_passwords_or_message_bodies_in_the_log(client, alice, bob, settings,
         assert refused.status_code == 400  # the form again, with an error
         assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
         group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-        conversation = group_services.default_conversation(group)
+        conversation = default_conversation(group)
         messaging_services.message_send(actor=alice, conversation_id=conversation.pk, body="the secret plan 5521")
     finally:
         logging.getLogger().setLevel(settings.LOG_LEVEL)

@@ -6,13 +6,14 @@ from django.core.management.base import CommandError
 from groups import services as group_services
 from messaging import services as messaging_services
 from messaging.models import Conversation, Message
+from messaging.selectors import default_conversation
 
 
 @pytest.fixture
 def chats(alice, bob, backdate):
     """Two conversations, each with three 40-day-old messages then two recent ones."""
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
-    general = group_services.default_conversation(group)
+    general = default_conversation(group)
     direct, _ = messaging_services.direct_open(actor=alice, username="bob")
     for conversation in (general, direct):
         sent = [

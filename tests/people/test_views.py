@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.services import user_deactivate, user_update_profile
 from groups import services as group_services
+from messaging.selectors import default_conversation
 
 
 @pytest.fixture
@@ -185,7 +186,7 @@ def test_the_message_button_opens_the_direct_conversation(viewer_client, grace):
 
 def test_member_lists_link_names_to_profiles(viewer_client, viewer, grace):
     group = group_services.group_create(actor=viewer, name="Team", member_usernames=["grace.hopper"])
-    general = group_services.default_conversation(group)
+    general = default_conversation(group)
     assert 'href="/people/grace.hopper/">Grace Hopper</a>' in viewer_client.get(f"/groups/{group.pk}/").content.decode()
     page = viewer_client.get(f"/chats/{general.pk}/").content.decode()
     assert 'href="/people/grace.hopper/">Grace Hopper</a>' in page

@@ -5,6 +5,7 @@ from django.test import Client
 
 from groups import services as group_services
 from messaging import services
+from messaging.selectors import default_conversation
 from tests.realtime.conftest import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def test_joining_a_public_group_adds_its_conversations_to_every_tab(connect, team):
     open_group = await call(group_services.group_create)(actor=team.alice, name="Open house", is_public=True)
-    general = await call(group_services.default_conversation)(open_group)
+    general = await call(default_conversation)(open_group)
     await call(services.message_send)(actor=team.alice, conversation_id=general.pk, body="welcome, all")
     first_tab, second_tab = await connect(team.carol), await connect(team.carol)
 

@@ -11,6 +11,7 @@ from groups import services as group_services
 from groups.models import Group
 from messaging import services as messaging_services
 from messaging.models import Conversation, Message
+from messaging.selectors import default_conversation
 
 
 @dataclass
@@ -33,7 +34,7 @@ def team(make_user) -> Team:
     group = group_services.group_create(actor=users["olivia"], name="Team", member_usernames=["mia"])
     return Team(
         group=group,
-        general=group_services.default_conversation(group),
+        general=default_conversation(group),
         owner=users["olivia"],
         member=users["mia"],
         outsider=users["nora"],

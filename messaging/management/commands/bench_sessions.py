@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.names import search_name
 from groups import services as group_services
 from messaging import services as messaging_services
+from messaging.selectors import default_conversation
 
 MAX_USERS = 20_000
 
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             group = group_services.group_create(
                 actor=users[0], name=f"{prefix} {g}", member_usernames=[u.username for u in users[1:]]
             )
-            conversation = group_services.default_conversation(group)
+            conversation = default_conversation(group)
             for k in range(messages):
                 messaging_services.message_send(
                     actor=users[k % members],
