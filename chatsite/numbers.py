@@ -20,6 +20,18 @@ def whole_number(raw: str | None) -> int | None:
     return value if value <= MAX_ID else None
 
 
+def row_id(value) -> int | None:
+    """A database id (or seq) given as an int or a string: 1..MAX_ID, else None. The one place services
+    and access checks read an id from a caller: a string is bounded by length before it is converted."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    if isinstance(value, str):
+        return whole_number(value.strip()) or None
+    return None
+
+
 class IdConverter:
     """`<id:name>` in a route: like `<int:name>`, but at most MAX_DIGITS digits and MAX_ID (else 404)."""
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from chatsite.errors import Forbidden, NotFound
-from chatsite.numbers import MAX_ID
+from chatsite.numbers import row_id
 from groups.models import Group, Membership
 
 Role = Membership.Role
@@ -17,11 +17,8 @@ def access_group(user, group_id, *, for_update: bool = False) -> tuple[Group, Me
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("That group does not exist or you are not a member.")
-    try:
-        group_id = int(group_id)
-    except (TypeError, ValueError):
-        raise NotFound("That group does not exist or you are not a member.") from None
-    if not 0 < group_id <= MAX_ID:  # out of the column's range: the database would raise, not answer
+    group_id = row_id(group_id)
+    if group_id is None:  # not an id, or out of the column's range: the database would raise, not answer
         raise NotFound("That group does not exist or you are not a member.")
     memberships = Membership.objects.select_related("group").filter(group_id=group_id)
     if for_update:

@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.selectors import user_by_name, users_by_names
 from chatsite.errors import Forbidden, Invalid, NotFound
 from chatsite.mail import email_send, site_url
-from chatsite.numbers import MAX_ID
+from chatsite.numbers import row_id
 from groups import registry
 from groups.access import access_group, check_can_remove, check_can_set_role, require_manager, require_owner
 from groups.models import Group, Invite, Membership
@@ -263,11 +263,8 @@ NOT_JOINABLE = "That group does not exist or you are not a member."
 def group_join(*, actor: User, group_id) -> tuple[Group, bool]:
     """Join a public group as a member. Returns (group, joined): False when already a member, of a public
     group or a private one. A private group the actor is not in is NotFound, like a missing one."""
-    try:
-        group_id = int(group_id)
-    except (TypeError, ValueError):
-        raise NotFound(NOT_JOINABLE) from None
-    if not 0 < group_id <= MAX_ID:
+    group_id = row_id(group_id)
+    if group_id is None:
         raise NotFound(NOT_JOINABLE)
     existing = Membership.objects.select_related("group").filter(group_id=group_id, user=actor).first()
     if existing is not None:
@@ -357,21 +354,13 @@ def invite_create(
 def invite_revoke(*, actor: User, group_id, invite_id) -> Invite:
     group, membership = access_group(actor, group_id)
     require_manager(membership)
-    invite = Invite.objects.filter(group=group, pk=_int_or_none(invite_id)).first()
+    invite = Invite.objects.filter(group=group, pk=row_id(invite_id)).first()
     if invite is None:
         raise NotFound("That invite does not exist.")
     if invite.revoked_at is None:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
     return invite
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value <= MAX_ID else None
 
 
 def invite_problem(invite: Invite | None) -> str | None:

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Q
 
 from chatsite.errors import Forbidden, NotFound
-from chatsite.numbers import MAX_ID
+from chatsite.numbers import row_id
 from groups.access import can_moderate
 from groups.models import Group, Membership
 from messaging import rawsql
@@ -80,11 +80,8 @@ def access_conversation(user, conversation_id) -> tuple[Conversation, Membership
     """The conversation (with its group) and, for a group's conversation, the user's membership. One query."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound()
-    try:
-        conversation_id = int(conversation_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < conversation_id <= MAX_ID:
+    conversation_id = row_id(conversation_id)
+    if conversation_id is None:
         raise NotFound()
     row = rawsql.fetch_one(_ACCESS_SQL, [user.pk, conversation_id, *visible_params(user)], _ACCESS_FIELDS)
     if row is None:

@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.selectors import user_by_name
 from chatsite import ratelimit
 from chatsite.errors import Invalid, NotFound, RateLimited
-from chatsite.numbers import MAX_ID
+from chatsite.numbers import row_id
 from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
 from messaging import events, protocol
@@ -134,11 +134,8 @@ def _same_conversation(message: Message, conversation: Conversation) -> Message:
 
 def _message_for_change(actor: User, conversation_id, seq):
     conversation, membership = access_conversation(actor, conversation_id)
-    try:
-        seq = int(seq)
-    except (TypeError, ValueError):
-        raise NotFound("No such message.") from None
-    if not 0 < seq <= MAX_ID:  # out of the column's range: the database would raise, not answer
+    seq = row_id(seq)
+    if seq is None:  # not a seq, or out of the column's range: the database would raise, not answer
         raise NotFound("No such message.")
     message = (
         Message.objects.select_for_update(of=("self",))
