@@ -30,6 +30,11 @@ def log_outage(logger: logging.Logger, what: str, *, exc_info: bool = True) -> N
     logger.warning(what, exc_info=exc_info)
 
 
+def reset() -> None:
+    """Forget which outages were logged this minute (each test starts with none)."""
+    _warned_at.clear()
+
+
 RETRY_AFTER = 10  # seconds
 DETAIL = "The chat cannot reach its database right now. Nothing was changed; try again in a moment."
 

@@ -122,6 +122,10 @@ class Heartbeat:
         # Handed to each socket as an event of its own, handled in turn with its other events:
         # one slow socket never holds up the heartbeat.
         for socket in list(self.sockets.values()):
+            if socket.user_id not in user_ids:
+                # Opened while the query ran: its user was not asked about, so a missing row says
+                # nothing (it is not "the account is gone"). The next re-check covers it.
+                continue
             try:
                 socket.inject({"type": "access.recheck", "row": rows.get(socket.user_id)})
             except Exception:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
+from chatsite import outage
 from messaging.realtime import limits as realtime_limits
 from messaging.realtime import presence as realtime_presence
 from messaging.realtime import workers
@@ -58,8 +59,11 @@ def _close_thread_connections(django_db_setup):
 
 @pytest.fixture(autouse=True)
 def _clean_socket_state():
-    """Per-process limits and the in-memory presence store start empty in every test."""
+    """Per-process limits, the in-memory presence store and the once-a-minute outage log start
+    empty in every test: a test that looks for an outage line must not find it already logged
+    by the one before."""
     realtime_limits.reset()
+    outage.reset()
     store = realtime_presence.store()
     if isinstance(store, realtime_presence.LocalPresence):
         store.reset()

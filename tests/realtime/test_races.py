@@ -1,15 +1,19 @@
 """A socket that gains a conversation while someone writes counts each message once (docs/protocol.md).
 
 Each test forces the interleaving that used to double-count: a message stored between
-the socket joining a conversation's group and reading its cursor.
+the socket joining a conversation's group and reading its cursor. The last one forces
+the interleaving that closed a socket opened during the heartbeat's account re-check.
 """
+
+import asyncio
+import threading
 
 import pytest
 
 from groups import services as group_services
 from messaging import services
 from messaging.realtime import selectors
-from tests.realtime.conftest import call
+from tests.realtime.conftest import TIMEOUT, call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +78,34 @@ async def test_a_conversation_gained_while_connecting_is_listened_to_before_its_
     assert (await carol.expect("message.new"))["message"]["seq"] == 2
     assert await carol.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 2}
     assert await carol.nothing(0.2)
+
+
+async def test_a_socket_opened_while_the_accounts_are_rechecked_is_not_closed(
+    connect, team, settings, monkeypatch, registered
+):
+    """The heartbeat asks the database about the users it has sockets for; a socket of another user
+    that opens while that query runs has no row in its answer, which must not read as "account gone"."""
+    settings.REVOCATION_RECHECK_SECONDS = 0.1
+    original = selectors.access_rows
+    asked, answer, bob_asked = threading.Event(), threading.Event(), threading.Event()
+
+    def held_on_first_call(user_ids, *args, **kwargs):
+        rows = original(user_ids, *args, **kwargs)
+        if not asked.is_set():
+            asked.set()
+            answer.wait(TIMEOUT)  # until bob's socket has opened
+        elif team.bob.pk in user_ids:
+            bob_asked.set()
+        return rows
+
+    monkeypatch.setattr(selectors, "access_rows", held_on_first_call)
+    alice = await connect(team.alice)
+    await registered(1)
+    assert await asyncio.to_thread(asked.wait, TIMEOUT)  # the re-check of alice's account is running
+    bob = await connect(team.bob)
+    await registered(1)
+    answer.set()
+    assert await asyncio.to_thread(bob_asked.wait, TIMEOUT)  # the next re-check includes bob
+    assert await bob.nothing(0.3) and await alice.nothing(0.3)  # both still open
+    await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="still here")
+    assert (await bob.expect("message.new"))["message"]["body"] == "still here"
