@@ -71,6 +71,11 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     body = models.TextField(blank=True)
+    # The body rendered once by messaging.rendering when stored or edited (pages and frames
+    # insert it as it is); empty once deleted.
+    html = models.TextField(blank=True, default="")
+    # The message this one answers (same conversation; services.message_send checks it).
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
@@ -107,3 +112,21 @@ class ReadState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.conversation_id} to {self.last_read_seq}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message (toggled by services.reaction_toggle)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    # One emoji grapheme (services.clean_emoji): a flag, a family or a keycap is several code points.
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="messaging_reaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.emoji} on {self.message_id}"

@@ -18,7 +18,7 @@ from accounts.models import User
 from groups.models import Group, Membership
 from messaging import rawsql
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
-from messaging.models import Conversation, Message, ReadState
+from messaging.models import Conversation, Message, Reaction, ReadState
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
@@ -259,3 +259,35 @@ def conversation_member_ids(conversation: Conversation) -> list[int]:
 
 def group_conversations(group_id: int) -> QuerySet[Conversation]:
     return Conversation.objects.filter(group_id=group_id, kind=Conversation.Kind.GROUP).order_by("created_at", "pk")
+
+
+def reactors_by_message(message_ids) -> dict[int, dict[str, list[int]]]:
+    """Each message's reactions as {emoji: [user ids, oldest first]}, emoji in the order first
+    used (serializers.reactions_json turns it into the contract's shape). One query."""
+    found: dict[int, dict[str, list[int]]] = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=list(message_ids))
+        .order_by("message_id", "created_at", "pk")
+        .values_list("message_id", "emoji", "user_id")
+    )
+    for message_id, emoji, user_id in rows:
+        found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    return found
+
+
+def attach_replies(messages: list[Message]) -> list[Message]:
+    """Load the originals the replies among `messages` answer, with their authors: one query
+    for a whole page instead of one per reply (serializers.reply_json reads them)."""
+    ids = {m.reply_to_id for m in messages if m.reply_to_id is not None}
+    if not ids:
+        return messages
+    originals = (
+        Message.objects.filter(pk__in=ids)
+        .select_related("author")
+        .only("pk", "seq", "body", "deleted", "author_id", *(f"author__{name}" for name in _USER_FIELDS))
+    )
+    by_id = {original.pk: original for original in originals}
+    for message in messages:
+        if message.reply_to_id is not None:
+            message._state.fields_cache["reply_to"] = by_id.get(message.reply_to_id)
+    return messages

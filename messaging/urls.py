@@ -12,6 +12,7 @@ urlpatterns = [
     path("chats/<id:conversation_id>/messages/", views.message_history, name="history"),
     path("chats/<id:conversation_id>/messages/<id:seq>/edit/", views.message_edit, name="message_edit"),
     path("chats/<id:conversation_id>/messages/<id:seq>/delete/", views.message_delete, name="message_delete"),
+    path("chats/<id:conversation_id>/messages/<id:seq>/reactions/", views.reaction_toggle, name="reaction_toggle"),
     path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
     path("dm/<str:username>/", views.direct_open, name="direct_open"),

@@ -23,11 +23,11 @@ from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimit
 from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
-from messaging import selectors, services
+from messaging import markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
-from messaging.serializers import message_json
+from messaging.serializers import message_json, reactions_json, reply_json
 
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
@@ -137,6 +137,7 @@ def _conversation_context(
     before: int | None = None,
     after: int | None = None,
     mark_read: bool = False,
+    reply_to=None,
 ) -> dict[str, Any]:
     """Everything the conversation page shows, in a fixed number of queries."""
     user = request.user
@@ -153,7 +154,10 @@ def _conversation_context(
     conversations = _sidebar(user)
     if mark_read:
         _mark_read(user, conversation, conversations)
+    selectors.attach_replies(messages)
+    reactors = selectors.reactors_by_message([m.pk for m in messages if not m.deleted])
     for message in messages:
+        message.reaction_list = reactions_json(reactors.get(message.pk, {}), user.pk)
         message.can_edit = _allowed(check_can_edit, user, message)
         message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
     members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
@@ -163,6 +167,7 @@ def _conversation_context(
         "membership": membership,
         "can_moderate": can_moderate(membership),
         "page_messages": messages,  # not "messages": that name belongs to django.contrib.messages
+        "reaction_choices": " ".join(markup.REACTION_CHOICES),
         "has_older": has_older,
         "has_newer": has_newer,
         "is_latest": is_latest,
@@ -179,7 +184,19 @@ def _conversation_context(
         "topic_form": TopicForm(),
         "topic_field": _blank_field(TopicForm, "name"),
         "max_length": settings.MESSAGE_MAX_LENGTH,
+        "replying_to": _replying_to(conversation, reply_to),
     }
+
+
+def _replying_to(conversation: Conversation, reply_to) -> dict | None:
+    """The composer's "replying to" (no-JS: `?reply_to=<seq>`): the original as a reply shows it."""
+    if not reply_to or not str(reply_to).isdigit() or len(str(reply_to)) > MAX_DIGITS:
+        return None
+    original = selectors.message_by_seq(conversation, int(reply_to))
+    if original is None:
+        return None
+    reply = Message(reply_to=original)
+    return reply_json(reply)
 
 
 @cache
@@ -236,12 +253,16 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form = MessageForm(request.POST)
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
+        reply_to = request.POST.get("reply_to") or None
         try:
-            services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
-        except RateLimited as error:
+            services.message_send(
+                actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"], reply_to=reply_to
+            )
+        except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
             form.add_error("body", error.detail)
-            return _render_conversation(request, conversation, membership, form=form, status=429)
+            status = 429 if isinstance(error, RateLimited) else 400
+            return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
@@ -255,6 +276,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         before=params["before"],
         after=params["after"],
         mark_read=True,
+        reply_to=request.GET.get("reply_to"),
     )
 
 
@@ -270,6 +292,7 @@ def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
     messages, has_more = selectors.messages_page(
         conversation, before=params["before"], after=params["after"], limit=params["limit"]
     )
+    selectors.attach_replies(messages)
     return JsonResponse({"messages": [message_json(m) for m in messages], "has_more": has_more})
 
 
@@ -320,6 +343,19 @@ def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> Http
     if _wants_json(request):
         return JsonResponse({"message": message_json(message)})
     return redirect(_conversation_url(message.conversation_id))
+
+
+@require_POST
+@_page_or_json_errors
+def reaction_toggle(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
+    """POST `emoji`: add the user's reaction to a message, or take it back. Back to the message
+    in the page (no-JS), or JSON `{"conversation", "seq", "reactions"}`."""
+    message, reactions = services.reaction_toggle(
+        actor=request.user, conversation_id=conversation_id, seq=seq, emoji=request.POST.get("emoji")
+    )
+    if _wants_json(request):
+        return JsonResponse({"conversation": message.conversation_id, "seq": message.seq, "reactions": reactions})
+    return redirect(f"{_conversation_url(message.conversation_id)}#m{message.seq}")
 
 
 @require_POST

@@ -33,7 +33,8 @@ from messaging.realtime.frames import FrameError
 from messaging.realtime.heartbeat import heartbeat
 from messaging.realtime.loop import LeanConsumer
 from messaging.realtime.workers import in_db_thread, in_thread, log_outage
-from messaging.serializers import message_json, user_json
+from messaging.selectors import attach_replies
+from messaging.serializers import message_json, reaction_changed_for, user_json
 
 logger = logging.getLogger("messaging.realtime")
 
@@ -63,6 +64,7 @@ def _send_message(*, outbox, **kwargs) -> dict[str, Any]:
 
 def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
     messages, complete = selectors.sync_messages(user, cursors, settings.SYNC_MAX_MESSAGES)
+    attach_replies(messages)
     return [sockets.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
 
 
@@ -243,8 +245,14 @@ class ChatConsumer(LeanConsumer):
     async def on_message_send(self, frame: dict) -> None:
         conversation_id = frames.whole_number(frame, "conversation")
         client_id = frames.client_id(frame)
+        reply_to = frames.reply_to(frame)
         message = await write(
-            _send_message, actor=self.user, conversation_id=conversation_id, body=frame.get("body"), client_id=client_id
+            _send_message,
+            actor=self.user,
+            conversation_id=conversation_id,
+            body=frame.get("body"),
+            client_id=client_id,
+            reply_to=reply_to,
         )
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
@@ -269,6 +277,16 @@ class ChatConsumer(LeanConsumer):
         conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
         await write(services.read_mark, actor=self.user, conversation_id=conversation_id, seq=seq)
 
+    async def on_reaction_toggle(self, frame: dict) -> None:
+        conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
+        await write(
+            services.reaction_toggle,
+            actor=self.user,
+            conversation_id=conversation_id,
+            seq=seq,
+            emoji=frame.get("emoji"),
+        )
+
     async def on_sync(self, frame: dict) -> None:
         cursors = frames.cursors(frame)
         texts, complete = await in_db_thread(_sync_page)(self.user, cursors)
@@ -290,6 +308,9 @@ class ChatConsumer(LeanConsumer):
             if self.presence_seen.get(author) == event["online"]:
                 return  # the same change, through another shared conversation
             self.presence_seen[author] = event["online"]
+        if kind == protocol.REACTION_CHANGED:  # rare: each reader's own `mine`
+            await self.send_frame(reaction_changed_for(json.loads(event["frame"]), self.user_id))
+            return
         await self.send_text(event["frame"])
         if kind == protocol.MESSAGE_NEW:
             count = self.counters.message_new(conversation_id, event.get("seq"), mine=author == self.user_id)
