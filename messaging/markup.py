@@ -191,6 +191,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         pk = conversation.pk
         active = pk == active_id
         unread = conversation.unread
+        mentions = getattr(conversation, "mentions", 0)
         title = escape(conversation_title(conversation, viewer))
         if conversation.is_direct:
             other_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
@@ -212,12 +213,15 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         else:
             preview = escape(_preview(conversation.last_body or ""))
         rows.append(
-            f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}" '
+            f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}'
+            f'{" muted" if getattr(conversation, "muted", False) else ""}" '
             f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}">'
             f'<a href="/chats/{pk}/"{current if active else ""}>{avatar}'
             f'<span class="conversation-name">{title}</span>{time}'
             f'<span class="conversation-preview">{preview}</span>'
-            f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span></a></li>'
+            f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span>'
+            f'<span class="mention-badge" aria-label="{mentions} mentions of you"{"" if mentions else " hidden"}>'
+            f"@{mentions}</span></a></li>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 (user text escaped above)
 

@@ -130,3 +130,41 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.emoji} on {self.message_id}"
+
+
+class Mention(models.Model):
+    """A user named in a message (`@username`, or `@all` in a group's conversation) who can see it.
+
+    The conversation and seq are copied from the message so that a user's unread mentions
+    are counted from this table alone, next to the unread count (selectors)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="messaging_mention_unique")]
+        indexes = [
+            models.Index(fields=["user", "conversation", "seq"], name="messaging_mention_unread"),
+            models.Index(fields=["user", "-created_at"], name="messaging_mention_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.conversation_id}#{self.seq}"
+
+
+class Mute(models.Model):
+    """A user muted a conversation: it never notifies, sorts below the others and does not count
+    in the tab title's total (mentions still show their marker)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="messaging_mute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted {self.conversation_id}"

@@ -14,8 +14,16 @@ from chatsite.sockets import Outbox
 from groups.access import access_group
 from messaging import events, protocol, rendering
 from messaging.access import access_conversation, check_can_delete, check_can_edit
-from messaging.models import Conversation, Message, Reaction, ReadState
-from messaging.selectors import conversation_member_ids, reactors_by_message, read_marker, unread_count
+from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
+from messaging.selectors import (
+    conversation_member_ids,
+    mention_count,
+    mention_targets,
+    mentioned_user_ids,
+    reactors_by_message,
+    read_marker,
+    unread_count,
+)
 from messaging.serializers import conversation_json, message_json, reactions_json, user_json
 
 
@@ -108,7 +116,10 @@ def message_send(
         check_message_rate(actor)
     conversation, _membership = access_conversation(actor, conversation_id)
     original = _reply_target(conversation, reply_to)
-    html = rendering.render(body)  # before the transaction: the seq's row lock is not held while rendering
+    mentions = mention_targets(conversation, body)
+    html = rendering.render(
+        body, mentions=mentions
+    )  # before the transaction: the seq's row lock is not held while rendering
     # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
     # before every send, let the (author, client_id) unique constraint refuse the copy; the
     # rollback also returns the seq, and the original is answered below.
@@ -126,6 +137,7 @@ def message_send(
                 client_id=client_id,
                 created_at=now,
             )
+            _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=True)
             message.as_json = message_json(message)
             events.to_conversation(
                 conversation.pk,
@@ -142,6 +154,22 @@ def message_send(
         existing.as_json = message_json(existing)
         return existing, False
     return message, True
+
+
+def _store_mentions(message: Message, user_ids: set[int], *, new: bool) -> None:
+    """Make the message's stored mentions exactly `user_ids` (on send, and again on edit)."""
+    if not new:
+        stored = Mention.objects.filter(message=message)
+        stored.exclude(user_id__in=user_ids).delete()
+        user_ids = user_ids - set(stored.values_list("user_id", flat=True))
+    if not user_ids:
+        return
+    Mention.objects.bulk_create(
+        [
+            Mention(message=message, user_id=uid, conversation_id=message.conversation_id, seq=message.seq)
+            for uid in user_ids
+        ]
+    )
 
 
 def _message_by_client_id(actor: User, client_id: str) -> Message | None:
@@ -183,8 +211,10 @@ def message_edit(
     conversation, _membership, message = _message_for_change(actor, conversation_id, seq)
     check_can_edit(actor, message)
     if message.body != body:
+        mentions = mention_targets(conversation, body)
         message.body = body
-        message.html = rendering.render(body)
+        message.html = rendering.render(body, mentions=mentions)
+        _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=False)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "html", "edited_at"])
         events.to_conversation(
@@ -224,6 +254,7 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
     erased = messages.filter(deleted=False)
     newest = settings.HISTORY_PAGE_SIZE
     on_screen = list(erased.filter(seq__gt=F("conversation__last_seq") - newest).select_related("author"))
+    Mention.objects.filter(message__in=erased).delete()  # a deleted message mentions nobody
     count = erased.update(deleted=True, body="", html="")
     for message in on_screen:
         message.deleted, message.body, message.html = True, "", ""
@@ -285,6 +316,16 @@ def reaction_toggle(
     return message, reactions_json(reactors, actor.pk)
 
 
+@transaction.atomic
+def conversation_mute_toggle(*, actor: User, conversation_id) -> bool:
+    """Mute the conversation for the actor, or unmute it. Returns whether it is muted now."""
+    conversation, _membership = access_conversation(actor, conversation_id)
+    if Mute.objects.filter(user=actor, conversation=conversation).delete()[0]:
+        return False
+    Mute.objects.get_or_create(user=actor, conversation=conversation)
+    return True
+
+
 # Move a read marker forward in one statement: insert it, or raise it if it is behind.
 # A row comes back only when the marker was created or moved (PostgreSQL, SQLite >= 3.35).
 _READ_MARK_SQL = f"""
@@ -321,6 +362,7 @@ def read_mark(*, actor: User, conversation_id, seq, outbox: Outbox | None = None
             "type": protocol.UNREAD,
             "conversation": conversation.pk,
             "count": unread_count(actor, conversation.pk, read_seq=seq),
+            "mentions": mention_count(actor, conversation.pk, read_seq=seq),
         },
         outbox=outbox,
     )

@@ -27,7 +27,7 @@ from messaging import markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
-from messaging.serializers import message_json, reactions_json, reply_json
+from messaging.serializers import conversation_title, message_json, reactions_json, reply_json, snippet
 
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
@@ -185,6 +185,7 @@ def _conversation_context(
         "topic_field": _blank_field(TopicForm, "name"),
         "max_length": settings.MESSAGE_MAX_LENGTH,
         "replying_to": _replying_to(conversation, reply_to),
+        "muted": any(c.muted for c in conversations if c.pk == conversation.pk),
     }
 
 
@@ -343,6 +344,33 @@ def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> Http
     if _wants_json(request):
         return JsonResponse({"message": message_json(message)})
     return redirect(_conversation_url(message.conversation_id))
+
+
+@require_POST
+@_page_or_json_errors
+def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Toggle muting the conversation: back to its page (no-JS), or JSON `{"conversation", "muted"}`."""
+    muted = services.conversation_mute_toggle(actor=request.user, conversation_id=conversation_id)
+    if _wants_json(request):
+        return JsonResponse({"conversation": conversation_id, "muted": muted})
+    return redirect(_conversation_url(conversation_id))
+
+
+@require_GET
+@login_required
+def mention_list(request: HttpRequest) -> HttpResponse:
+    """The user's recent mentions, newest first, each linking to the message in its conversation."""
+    mentions = selectors.recent_mentions(request.user)
+    items = [
+        {
+            "mention": mention,
+            "title": conversation_title(mention.conversation, request.user),
+            "snippet": snippet(mention.message.body, 160),
+            "url": f"{_conversation_url(mention.conversation_id)}#m{mention.seq}",
+        }
+        for mention in mentions
+    ]
+    return render(request, "messaging/mentions.html", {"items": items, "conversations": _sidebar(request.user)})
 
 
 @require_POST

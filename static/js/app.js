@@ -2,6 +2,7 @@
 // the conversation list or a conversation, and wires the parts that are present.
 
 import { initConversation } from "./conversation.js";
+import { initNotificationSettings, initNotifications } from "./notify.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
@@ -40,6 +41,8 @@ function initBanner(socket) {
 
 function start() {
   localizeTimes();
+  const notificationSettings = document.getElementById("notification-settings");
+  if (notificationSettings) initNotificationSettings(notificationSettings);
   const list = document.getElementById("conversation-list");
   const messages = document.getElementById("messages");
   const root = messages ? messages.closest("[data-conversation-id]") : null;
@@ -51,6 +54,7 @@ function start() {
   const cursors = live ? { [openId]: toInt(root.dataset.lastSeq) } : {};
   const socket = new ChatSocket({ cursors });
   initBanner(socket);
+  initNotifications(socket);
   if (list) initSidebar(socket, list, { openId });
   if (root) initConversation(socket, root);
   socket.connect();

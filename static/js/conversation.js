@@ -5,7 +5,7 @@
 // Hooks are the ones templates/messaging/conversation.html documents.
 
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
-import { displayName, fillMessage, fillReactions, pendingMessage } from "./render.js";
+import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 
 const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
 const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
@@ -653,6 +653,7 @@ export function initConversation(socket, root) {
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);
   }
+  markMyMentions(list, state.me);
   if (live) scrollToBottom();
 }
 

@@ -42,6 +42,22 @@ function timeNode(iso, className) {
   return node;
 }
 
+/** Whether a message's server HTML mentions this user (by id, or everyone with @all). */
+export function mentionsMe(message, me) {
+  // The whole tag: a "<" in a body's text is always escaped, so only a real mention matches.
+  const html = message?.html || "";
+  const tag = (target) => `<span class="mention" data-mention="${target}">`;
+  return html.includes(tag("all")) || (me !== null && html.includes(tag(me)));
+}
+
+/** Mark the mentions of the reader in a message body (their own highlight). */
+export function markMyMentions(root, me) {
+  for (const node of root.querySelectorAll("span.mention[data-mention]")) {
+    const target = node.dataset.mention;
+    node.classList.toggle("me", target === "all" || (me !== null && target === String(me)));
+  }
+}
+
 export function initial(name) {
   const trimmed = (name || "?").trim();
   return trimmed ? trimmed[0].toUpperCase() : "?";
@@ -85,7 +101,10 @@ export function fillMessage(item, message, viewer) {
   const body = el("div", { class: "message-body" });
   const reply = message.deleted ? null : replyLine(message.reply_to, viewer.conversationId);
   if (message.deleted) body.textContent = "This message was deleted.";
-  else serverHtml(body, message.html);
+  else {
+    serverHtml(body, message.html);
+    markMyMentions(body, viewer.me);
+  }
   // Reactions are not part of the message object: keep the ones shown (reaction.changed updates them).
   const shownReactions = item.querySelector("form.reactions");
   clear(item);

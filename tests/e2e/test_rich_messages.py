@@ -71,3 +71,48 @@ def test_formatting_code_and_a_live_reaction(server, new_context, make_user):
     mine.click()
     expect(message(alice, 1).locator("button.reaction")).to_have_text("🎉 1")
     expect(message(alice, 1).locator("button.reaction")).to_have_attribute("aria-pressed", "true")
+
+
+STUB_NOTIFICATIONS = """
+window.__notifications = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notifications.push({ title, body: options.body, tag: options.tag }); }
+  close() {}
+};
+document.hasFocus = () => false;  // the tab is in the background
+"""
+
+
+def test_a_mention_shows_the_marker_and_a_desktop_notification(server, new_context, make_user):
+    alice_user, _ = make_user("alice", display_name="Alice"), make_user("bob")
+    group = group_create(actor=alice_user, name="Hikers", member_usernames=["bob"])
+    conversation_id = default_conversation(group).pk
+    bob_context = new_context()
+    bob_context.add_init_script(STUB_NOTIFICATIONS)
+    bob = login(bob_context, server, "bob")  # the conversation list, in the background
+    alice = login(new_context(), server, "alice", f"/chats/{conversation_id}/")
+    connected(bob)
+    connected(alice)
+
+    send(alice, "no mention here")
+    row = bob.locator(f"#conversation-list li[data-conversation-id='{conversation_id}']")
+    expect(row.locator(".badge")).to_have_text("1")
+    expect(row.locator(".mention-badge")).to_be_hidden()
+
+    send(alice, "@bob the **trail** is open")
+    expect(row.locator(".badge")).to_have_text("2")
+    expect(row.locator(".mention-badge")).to_have_text("@1")
+    bob.wait_for_function("window.__notifications.length === 1")
+    (note,) = bob.evaluate("window.__notifications")
+    assert note == {
+        "title": "Alice in Hikers / general",
+        "body": "@bob the trail is open",
+        "tag": f"chatsite-{conversation_id}-2",
+    }
+
+    # In the conversation, the mention of bob is highlighted as his.
+    bob.goto(f"{server.url}/chats/{conversation_id}/")
+    expect(message(bob, 2).locator(".message-body span.mention.me")).to_have_text("@bob")
+    expect(message(alice, 2).locator(".message-body span.mention")).not_to_have_class("mention me")
