@@ -151,3 +151,18 @@ def test_history_json_carries_body_and_html(team, login):
     message = data["messages"][-1]
     assert message["body"] == "see <https://example.com>"
     assert message["html"] == f'<p>see <a href="https://example.com" {A}>https://example.com</a></p>'
+
+
+def test_the_data_migration_renders_messages_stored_before_rendering(team):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("messaging.migrations.0004_render_existing_messages")
+    kept, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="**old** <i>")
+    gone, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="deleted")
+    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=gone.seq)
+    Message.objects.update(html="")  # as stored before the html column existed
+    migration.render_existing(apps, None)
+    assert Message.objects.get(pk=kept.pk).html == "<p><strong>old</strong> &lt;i&gt;</p>"
+    assert Message.objects.get(pk=gone.pk).html == ""
