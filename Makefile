@@ -23,9 +23,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Run the app on the embedded defaults (SQLite + in-memory channel layer).
+# Run the app on the embedded defaults (SQLite + in-memory channel layer), with the task
+# worker in the background (mail is printed to this console); stopping the server stops both.
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Install and run the whole suite: lint, format check, then the tests.

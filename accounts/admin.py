@@ -13,7 +13,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "email", "display_name")
     ordering = ("username",)
     readonly_fields = ("date_joined", "last_login")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name",)}))
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name", "time_zone")}))
     add_form = AdminSignupForm
     change_password_form = AdminSetPasswordForm  # also closes the user's open sockets
     add_fieldsets = (

@@ -1,5 +1,8 @@
 """Account forms: they parse and validate input; the writes happen in accounts/services.py."""
 
+import zoneinfo
+from functools import cache
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import (
@@ -7,6 +10,7 @@ from django.contrib.auth.forms import (
     AdminUserCreationForm,
     BaseUserCreationForm,
     PasswordChangeForm,
+    SetPasswordForm,
 )
 
 import audit
@@ -57,7 +61,13 @@ def retry_after(form: forms.Form, field: str) -> int | None:
     return None
 
 
+# Path segments under /people/ that are not profiles: nobody may take them as a username.
+RESERVED_USERNAMES = {"search"}
+
+
 def _username_free(username: str) -> str:
+    if username and username.lower() in RESERVED_USERNAMES:
+        raise forms.ValidationError(TAKEN_USERNAME)
     if username and User.objects.filter(username__iexact=username).exists():
         raise forms.ValidationError(TAKEN_USERNAME)
     return username
@@ -103,18 +113,44 @@ class LoginForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ("display_name", "email")
-        labels = {"display_name": "Display name", "email": "Email"}
-        help_texts = {"display_name": "What others see next to your messages. Leave empty to show your username."}
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone this Python knows, with "Not set" first."""
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("", "Not set"), ("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(USED_EMAIL)
-        return email
+
+class ProfileForm(forms.Form):
+    """Display name and email. Not a ModelForm: its unique check would tell whether an address is taken,
+    and a new address only takes effect once confirmed from its mailbox (accounts.services.email_change_request)."""
+
+    display_name = forms.CharField(
+        label="Display name",
+        max_length=80,
+        required=False,
+        help_text="What others see next to your messages. Leave empty to show your username.",
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Changing it sends a confirmation to the new address; it changes when you open the link.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=time_zone_choices,
+        help_text="Shown to others as your local time on your profile.",
+        # The settings page's script preselects the browser's zone while this is unset.
+        widget=forms.Select(attrs={"data-browser-time-zone": ""}),
+    )
+
+    def __init__(self, data=None, *, instance: User, **kwargs):
+        self.instance = instance
+        kwargs.setdefault(
+            "initial", {"display_name": instance.display_name, "email": instance.email, "time_zone": instance.time_zone}
+        )
+        super().__init__(data, **kwargs)
 
 
 class ChangePasswordForm(PasswordChangeForm):
@@ -201,3 +237,63 @@ class AdminSetPasswordForm(AdminPasswordChangeForm):
         usable = self.cleaned_data.get("set_usable_password", True)
         password = self.cleaned_data["password1"] if usable else None
         return services.user_set_password_by_staff(user=self.user, password=password)
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+
+
+class PasswordResetForm(SetPasswordForm):
+    """Django's new-password form (validators, both fields equal) with a maximum length."""
+
+    def clean_new_password1(self) -> str:
+        return _check_max_length(self.cleaned_data.get("new_password1", ""))
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+    remember_device = forms.BooleanField(
+        required=False,
+        label="Remember this device for 30 days",
+        help_text="Do not ask for a code on this browser again for 30 days.",
+    )
+
+
+class TwoFactorEnableForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Turning two-factor off or making new recovery codes asks for the password again."""
+
+    password = forms.CharField(
+        label="Your password",
+        max_length=settings.PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args, address: str = "", **kwargs):
+        self.user = user
+        self.address = address
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        check_current_password(
+            self.user, password, address=self.address, incorrect="That is not your password.", prompt="two_factor"
+        )
+        return password

@@ -1,22 +1,27 @@
 """Every write to accounts."""
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 import audit
-from accounts.models import User
-from chatsite import sockets
+from accounts import registry, tasks
+from accounts.models import User, UserSession
+from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid
-from groups.models import Membership
-from groups.services import group_owner_leave
-from messaging import events
-from messaging import services as message_services
-from messaging.models import Conversation, Message
+from chatsite.mail import email_send, site_url
+
+# In a session: its earlier keys (before a password change rotated it), which its open sockets still know.
+SOCKET_SESSION_KEYS = "socket_session_keys"
 
 
 @transaction.atomic
 def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
-    """A new account. Invalid when the username or email was taken a moment ago by a concurrent sign-up."""
+    """A new account, put in the operator's `DEFAULT_GROUPS`. Invalid when the username or email was taken a
+    moment ago by a concurrent sign-up."""
     user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name)
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -25,18 +30,18 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
             user.save()
     except IntegrityError:
         raise Invalid("That username or email address was just taken. Choose another.", code="duplicate") from None
+    for created in registry.creators():  # what the apps above do for a new account (accounts/registry.py)
+        created(user)
     return user
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, display_name: str, email: str) -> User:
+def user_update_profile(*, user: User, display_name: str, time_zone: str = "") -> User:
+    """Save the display name and time zone (an IANA name or empty; the form checks it is a known zone).
+    A new email address goes through `email_change_request`."""
     user.display_name = display_name
-    user.email = User.objects.normalize_email(email)
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["display_name", "email"])
-    except IntegrityError:
-        raise Invalid("Another account uses that email address.", code="duplicate") from None
+    user.time_zone = time_zone or ""
+    user.save(update_fields=["display_name", "time_zone"])
     return user
 
 
@@ -96,24 +101,8 @@ def user_delete(*, user: User, delete_messages: bool = False, actor: User | None
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values_list("group_id", flat=True)
-        for group_id in list(owned):
-            group_owner_leave(actor=user, group_id=group_id)
-
-        directs = Conversation.objects.filter(Q(user_low=user) | Q(user_high=user), kind=Conversation.Kind.DIRECT)
-        # Nobody is left to read a direct conversation whose other side was deleted before.
-        directs.filter(Q(user_low__isnull=True) | Q(user_high__isnull=True)).delete()
-
-        if delete_messages:
-            message_services.message_erase(Message.objects.filter(author=user), hide_author=True)
-
-        conversation_ids = list(
-            Conversation.objects.filter(Q(group__memberships__user=user) | Q(user_low=user) | Q(user_high=user))
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        if conversation_ids:
-            events.conversations_removed([user.pk], conversation_ids)
+        for delete_part in registry.deleters():  # what the apps above hold (accounts/registry.py)
+            delete_part(user, delete_messages=delete_messages)
         sockets.close_user_sockets(user.pk)
         audit.record(
             "account_delete",
@@ -131,4 +120,164 @@ def user_deactivate(*, user: User, actor: User | None = None) -> User:
         user.save(update_fields=["is_active"])
         audit.record("account_deactivate", actor_id=actor.pk if actor else None, target_user_id=user.pk)
         sockets.close_user_sockets(user.pk)
+    return user
+
+
+def session_record(*, session_key: str, user: User, user_agent: str, address: str) -> None:
+    """Create or refresh the sessions page's row for one login session (its session row must exist)."""
+    if not Session.objects.filter(pk=session_key).exists():
+        return  # flushed meanwhile (logged out in another tab)
+    try:
+        with transaction.atomic():
+            UserSession.objects.update_or_create(
+                session_id=session_key,
+                defaults={
+                    "user": user,
+                    "user_agent": user_agent[:300],
+                    "address": address[:45],
+                    "last_seen": timezone.now(),
+                },
+            )
+    except IntegrityError:  # the session row went away between the check and the write
+        pass
+
+
+def _session_socket_keys(session: Session) -> set[str]:
+    """The session's key and the earlier keys its open sockets may still know it by (password change)."""
+    try:
+        earlier = session.get_decoded().get(SOCKET_SESSION_KEYS, [])
+    except Exception:  # unreadable data: the current key is enough
+        earlier = []
+    return {session.session_key, *earlier}
+
+
+def _end_sessions(sessions) -> int:
+    """Delete login sessions and close their sockets at once. Returns how many ended."""
+    ended = 0
+    for session in list(sessions):
+        for key in sorted(_session_socket_keys(session)):
+            sockets.close_session_sockets(key)
+        session.delete()
+        ended += 1
+    return ended
+
+
+def session_end(*, user: User, session_key: str) -> None:
+    """Log out one of the user's sessions (from the sessions page). NotFound-like Invalid if not theirs."""
+    sessions = Session.objects.filter(pk=session_key, activity__user=user)
+    if not _end_sessions(sessions):
+        raise Invalid("That session has already ended.", code="not_found")
+
+
+def sessions_end_others(*, user: User, keep_session_key: str | None) -> int:
+    """Log out every session of the user but one (None: all of them)."""
+    sessions = Session.objects.filter(activity__user=user)
+    if keep_session_key:
+        sessions = sessions.exclude(pk=keep_session_key)
+    return _end_sessions(sessions)
+
+
+def password_reset_request(*, email: str, address: str) -> None:
+    """Count the request against the address asked for and the client, then queue the mail job.
+
+    The same steps whether or not an account uses the address (the job looks it
+    up), so neither the answer nor its timing tells. RateLimited when over a limit.
+    """
+    window = settings.PASSWORD_RESET_WINDOW
+    ratelimit.check(
+        scope="reset-email", ident=email.strip().lower(), limit=settings.PASSWORD_RESET_MAX_PER_EMAIL, window=window
+    )
+    ratelimit.check(scope="reset-address", ident=address, limit=settings.PASSWORD_RESET_MAX_PER_ADDRESS, window=window)
+    tasks.password_reset_mail.enqueue(email=email.strip())
+
+
+def password_reset_complete(*, user: User, password: str) -> User:
+    """Set the password from a reset link: every session of the account ends and its sockets close."""
+    with transaction.atomic():
+        user_change_password(user=user, password=password, keep_session_key=None)
+        sessions_end_others(user=user, keep_session_key=None)
+    return user
+
+
+# Email ownership --------------------------------------------------------------------------------
+
+_VERIFY_SALT = "accounts.verify-email"
+_CHANGE_SALT = "accounts.email-change"
+
+
+def email_verification_send(*, user: User) -> None:
+    """Mail a link proving the account's address is theirs (nothing when verification is off or done)."""
+    if settings.EMAIL_VERIFICATION == "off" or user.email_verified:
+        return
+    token = signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_VERIFY_SALT)
+    link = site_url(reverse("accounts:verify_email_confirm", args=[token]))
+    email_send(to=user.email, name="verify_email", context={"user": user, "link": link})
+
+
+def email_verification_resend(*, user: User) -> None:
+    """Another verification mail, at most EMAIL_VERIFY_MAX_PER_HOUR an hour per account."""
+    ratelimit.check(scope="verify-email", ident=str(user.pk), limit=settings.EMAIL_VERIFY_MAX_PER_HOUR, window=3600)
+    email_verification_send(user=user)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address in the link verified; Invalid when the link is bad, old, or for an address since changed."""
+    try:
+        data = signing.loads(token, salt=_VERIFY_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Invalid("This link has expired or is not valid. Ask for a new one from your settings.") from None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("e"):
+        raise Invalid("This link is for an address the account no longer uses.")
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+def email_change_request(*, user: User, new_email: str) -> str:
+    """Start changing the address: the same answer whether or not the new address is taken.
+
+    Free: a confirmation link goes to the new address and a notice to the old one.
+    Taken by another account: that account's owner is told by mail instead, and
+    nothing else happens, so the person asking learns nothing. Returns the address as stored.
+    """
+    new_email = User.objects.normalize_email(new_email)
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        email_send(to=new_email, name="email_change_taken", context={"site_url": settings.SITE_URL})
+        return new_email
+    token = signing.dumps({"u": user.pk, "old": user.email.lower(), "new": new_email}, salt=_CHANGE_SALT)
+    link = site_url(reverse("accounts:email_change_confirm", args=[token]))
+    email_send(to=new_email, name="email_change_confirm", context={"user": user, "link": link, "new": new_email})
+    email_send(to=user.email, name="email_change_notice", context={"user": user, "new": new_email})
+    return new_email
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    """Apply a confirmed change (once: the link names the old address). The new address counts as verified."""
+    try:
+        data = signing.loads(token, salt=_CHANGE_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Invalid("This link has expired or is not valid. Change the address again from your settings.") from None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get("old"):
+        raise Invalid("This link was already used, or the address changed since it was sent.")
+    user.email = data["new"]
+    user.email_verified = True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_verified"])
+    except IntegrityError:
+        raise Invalid("Another account started using that address meanwhile. Choose another.") from None
+    return user
+
+
+# Missed-message email (sent by messaging/missed.py) ---------------------------------------------
+
+
+def missed_message_email_set(*, user: User, enabled: bool) -> User:
+    user.missed_message_email = enabled
+    user.save(update_fields=["missed_message_email"])
     return user

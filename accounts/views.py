@@ -18,16 +18,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 import audit
-from accounts import services, throttle
+from accounts import services, throttle, two_factor, two_factor_views
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
-from accounts.selectors import login_account_key, user_data_export
-from chatsite import sockets
-from chatsite.errors import Invalid
+from accounts.selectors import login_account_key, sessions_for_user, user_data_export
+from chatsite import ratelimit, sockets
+from chatsite.errors import Invalid, RateLimited
 from chatsite.http import client_address
 
 LOGIN_FAILED = "That username or email and password do not match an account."
-# Earlier keys of this session (before a password change rotated it), known to its open sockets.
-SOCKET_SESSION_KEYS = "socket_session_keys"
+SOCKET_SESSION_KEYS = services.SOCKET_SESSION_KEYS
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -60,6 +59,16 @@ def signup(request: HttpRequest) -> HttpResponse:
     context = {"form": form, **_next_context(request)}
     if request.method != "POST":
         return render(request, "accounts/signup.html", context)
+    try:  # sign-up says when an email is taken, so it is counted per client address
+        ratelimit.check(
+            scope="signup-address",
+            ident=client_address(request),
+            limit=settings.SIGNUP_MAX_PER_ADDRESS,
+            window=3600,
+        )
+    except RateLimited as error:
+        form.add_error(None, error.detail)
+        return render(request, "accounts/signup.html", context, status=429)
     if form.is_valid():
         try:
             user = services.user_create(
@@ -72,6 +81,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except Invalid as error:
             form.add_error(None, error.detail)
         else:
+            services.email_verification_send(user=user)
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             request.session.set_expiry(0)  # a browser-session cookie, as a login without "remember me"
             return redirect(_safe_next(request))
@@ -115,6 +125,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", context, status=400)
 
     throttle.attempt_succeeded(attempt)
+    if two_factor.is_enabled(user) and not two_factor.remembered(request, user):
+        return two_factor_views.login_continue(
+            request, user, remember_me=form.cleaned_data["remember_me"], next_url=_safe_next(request)
+        )
     login(request, user)  # a new session key: a key planted before login is worth nothing
     request.session.set_expiry(settings.SESSION_COOKIE_AGE if form.cleaned_data["remember_me"] else 0)
     return redirect(_safe_next(request))
@@ -143,6 +157,9 @@ def _settings_page(
         "profile_form": profile_form if profile_form is not None else ProfileForm(instance=user),
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
+        "sessions": sessions_for_user(user, current_key=request.session.session_key),
+        "two_factor_enabled": two_factor.is_enabled(user),
+        "missed_message_minutes": settings.MISSED_MESSAGE_DELAY // 60,
     }
     response = render(request, "accounts/settings.html", context, status=status)
     # A password prompt refused by the throttle: 429, with when to try again.
@@ -164,16 +181,25 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action == "profile":
         form = ProfileForm(request.POST, instance=user)
-        if form.is_valid():
-            try:
-                services.user_update_profile(user=user, **form.cleaned_data)
-            except Invalid as error:
-                form.add_error("email", error.detail)
-            else:
-                messages.success(request, "Profile saved.")
-                return redirect("accounts:settings")
-        user.refresh_from_db()  # the invalid values must not show up in the page header
-        return _settings_page(request, status=400, profile_form=form)
+        if not form.is_valid():
+            return _settings_page(request, status=400, profile_form=form)
+        services.user_update_profile(
+            user=user, display_name=form.cleaned_data["display_name"], time_zone=form.cleaned_data["time_zone"]
+        )
+        new_email = form.cleaned_data["email"]
+        if new_email.lower() == user.email.lower():
+            messages.success(request, "Profile saved.")
+        else:  # the same answer whether or not the address is taken (its owner is told by mail)
+            new_email = services.email_change_request(user=user, new_email=new_email)
+            messages.success(
+                request, f"Profile saved. We sent a confirmation to {new_email}: open the link in it to switch."
+            )
+        return redirect("accounts:settings")
+    if action == "notifications":
+        enabled = request.POST.get("missed_message_email") == "on"
+        services.missed_message_email_set(user=user, enabled=enabled)
+        messages.success(request, "Email about missed messages is " + ("on." if enabled else "off."))
+        return redirect("accounts:settings")
     if action == "password":
         form = ChangePasswordForm(user, request.POST, address=client_address(request))
         if form.is_valid():

@@ -55,6 +55,9 @@ SCENARIOS: dict[str, Scenario] = {
     "capacity": Scenario("capacity", "capacity", rooms=100, members=10, steps=loadgen.DEFAULT_STEPS),
     # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
     "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
+    # Message search over 1,000,000 stored messages, 10 concurrent clients, 10 s per query kind
+    # (bench/search_bench.py, its own database; chatsite only).
+    "search": Scenario("search", "search", rooms=2000, members=10, duration=10.0, messages=1_000_000),
 }
 HTTP_TARGETS = {"chatsite", "chatsite_daphne"}
 DEFAULT_TARGETS = [
@@ -388,6 +391,20 @@ def run_one(target_name: str, scenario: Scenario, ctx: RunContext, loadgen_prefi
     return result
 
 
+def run_search(scenario: Scenario, out_dir: Path, pinned: bool) -> dict:
+    """bench/search_bench.py in a subprocess: it loads its own database and starts its own server."""
+    out = out_dir / f"chatsite-{scenario.name}.json"
+    argv = [sys.executable, str(BENCH_DIR / "search_bench.py"), "--duration", str(scenario.duration)]
+    argv += ["--messages", str(scenario.messages), "--out", str(out)] + ([] if pinned else ["--no-pin"])
+    started = time.monotonic()
+    with (RESULTS_DIR / "tmp" / "logs" / "search.log").open("wb") as log:
+        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=3600, check=False, cwd=PROJECT_DIR)
+    result = json.loads(out.read_text()) if out.exists() else {"ok": False, "error": "no result written"}
+    result.update(target="chatsite", scenario=scenario.name, exit=proc.returncode)
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    return result
+
+
 def summarise(result: dict) -> dict:
     row = {
         "target": result.get("target"),
@@ -405,6 +422,14 @@ def summarise(result: dict) -> dict:
             row[f"{name}_p99_ms"] = ep["latency_ms"]["p99"]
             row[f"{name}_cpu_ms_per_request"] = ep["server"]["cpu_ms_per_request"]
         row["queries"] = result.get("queries")
+        return row
+    if result.get("scenario") == "search":
+        for kind, q in result.get("queries", {}).items():
+            row[f"{kind}_sql_p99_ms"] = q["sql"]["latency_ms"].get("p99")
+            row[f"{kind}_http_p99_ms"] = q.get("http", {}).get("latency_ms", {}).get("p99")
+            row[f"{kind}_errors"] = q["sql"]["errors"] + q.get("http", {}).get("errors", 0)
+        row["index"] = result.get("index")
+        row["extra_cpu_ms_per_message"] = result.get("extra_cpu", {}).get("extra_ms_per_message")
         return row
     if result.get("scenario") == "capacity":
         last = result["steps"][-1] if result.get("steps") else {}
@@ -443,7 +468,7 @@ def summarise(result: dict) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    traffic = [r for r in rows if r.get("scenario") not in ("capacity", "pages") and "error" not in r]
+    traffic = [r for r in rows if r.get("scenario") not in ("capacity", "pages", "search") and "error" not in r]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
         head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}  disturbed"
@@ -461,6 +486,11 @@ def print_table(rows: list[dict]) -> None:
                 f"{r['target']:<15}capacity  open={r['max_open']} hello p50/p99={r['hello_p50_ms']}/"
                 f"{r['hello_p99_ms']} ms, server RSS {r['server_rss_mb']} MB "
                 f"({r['server_rss_per_socket_kb']} KB/socket), stopped_by={r['stopped_by']}"
+            )
+        elif r.get("scenario") == "search" and "error" not in r:
+            print(
+                f"{r['target']:<15}search    "
+                + json.dumps({k: v for k, v in r.items() if k not in ("target", "scenario")})
             )
         elif r.get("scenario") == "pages" and "error" not in r:
             print(
@@ -561,6 +591,16 @@ def main(argv=None) -> int:
         for scenario_name in args.scenarios:
             scenario = SCENARIOS[scenario_name]
             if scenario.kind == "pages" and target_name not in HTTP_TARGETS:
+                continue
+            if scenario.kind == "search":
+                if target_name != "chatsite":
+                    continue
+                if overridden:  # a smoke run: a tenth of the data
+                    scenario = replace(scenario, messages=scenario.messages // 10, duration=args.duration or 2.0)
+                print(f"== {target_name} / {scenario_name}", flush=True)
+                result = run_search(scenario, out_dir, pinned)
+                results.append(result)
+                print(json.dumps(summarise(result)), flush=True)
                 continue
             if args.duration is not None and scenario.kind in ("traffic", "pages"):
                 scenario = replace(scenario, duration=args.duration)

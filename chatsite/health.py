@@ -3,7 +3,10 @@
 It answers 200 `{"database": "ok", "channel_layer": "ok"}` only after a real
 round trip to each: a `SELECT 1`, and a message sent to a fresh channel and
 received back through the channel layer (Redis in production). Otherwise 503,
-naming the part that failed. No login, no details beyond "ok"/"error" (the
+naming the part that failed. It also reports the task queue (`queue`): how many
+jobs are due and waiting, and for how long the oldest has waited; a worker that
+is down shows as a growing age, which does not make this process unhealthy (the
+web process still serves), so it is for monitoring to alert on. No login, no details beyond "ok"/"error" (the
 reason goes to the log), and exempt from the https redirect (settings).
 """
 
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -86,11 +90,36 @@ async def _check_channel_layer() -> str:
     return OK
 
 
+def _queue_state() -> dict:
+    """Jobs due now and not yet taken by a worker, and how long the oldest of them has been due."""
+    from django.db.models import Min
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    ready = DBTaskResult.objects.ready()
+    # A job without run_after is stored with the largest date: it has been due since it was enqueued.
+    undated = ready.filter(run_after=get_date_max()).aggregate(oldest=Min("enqueued_at"))["oldest"]
+    dated = ready.exclude(run_after=get_date_max()).aggregate(oldest=Min("run_after"))["oldest"]
+    oldest = min((moment for moment in (undated, dated) if moment is not None), default=None)
+    return {
+        "pending": ready.count(),
+        "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
+    }
+
+
+async def _check_queue() -> dict:
+    try:
+        return await asyncio.wait_for(sync_to_async(_queue_state)(), settings.HEALTHZ_TIMEOUT)
+    except Exception as error:
+        logger.warning("healthz: queue check failed: %s: %s", type(error).__name__, error)
+        return {"status": ERROR}
+
+
 @never_cache
 @require_safe
 async def healthz(request: HttpRequest) -> JsonResponse:
-    database, channel_layer = await asyncio.gather(_check_database(), _check_channel_layer())
-    body = {"database": database, "channel_layer": channel_layer}
+    database, channel_layer, queue = await asyncio.gather(_check_database(), _check_channel_layer(), _check_queue())
+    body = {"database": database, "channel_layer": channel_layer, "queue": queue}
     status = 200 if database == OK and channel_layer == OK else 503
     return JsonResponse(body, status=status)
 

@@ -11,12 +11,14 @@ A cache that is down lets the action through (and logs): limits protect the
 service, they must not stop it.
 """
 
+import hashlib
 import logging
 import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from chatsite.errors import RateLimited
 from chatsite.outage import log_outage
 
 logger = logging.getLogger(__name__)
@@ -55,3 +57,16 @@ def hit(name: str, ident: object, *, limit: int, window: int) -> bool:
         log_outage(logger, f"rate limit counter {name} unavailable: letting actions through")
         return True
     return count <= limit
+
+
+def check(*, scope: str, ident: str, limit: int, window: int) -> None:
+    """`hit`, raising RateLimited (with `retry_after`, seconds to the window's end) when over `limit`.
+
+    `ident` is hashed: these counters are keyed by email addresses, which do not belong in key names.
+    """
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    if hit(scope, digest, limit=limit, window=window):
+        return
+    error = RateLimited("Too many requests. Wait a while and try again.")
+    error.retry_after = max(1, window - int(time.time()) % max(1, int(window)))
+    raise error

@@ -43,9 +43,14 @@ INSTALLED_APPS = [
     "channels",
     "csp",
     "audit",
+    # Django's Tasks API (the django-tasks backport) with its database backend: mail and other deferred work.
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "groups",
     "messaging",
+    "search",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +62,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Tags log records with the request's user id (chatsite/logging.py).
     "chatsite.logging.RequestContextMiddleware",
+    # Records each session's device, address and last-seen time (at most once a minute; accounts/middleware.py).
+    "accounts.middleware.SessionActivityMiddleware",
+    # EMAIL_VERIFICATION=mandatory: unverified accounts see only their account pages.
+    "accounts.middleware.EmailVerificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -77,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "accounts.context_processors.email_verification",
             ],
         },
     },
@@ -125,6 +135,25 @@ else:
     )
     # A file, not memory: async consumer tests and threads share it.
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME", default=str(BASE_DIR / "test_db.sqlite3"))}
+
+# Deferred work (mail, missed-message checks) is stored in the database and run by
+# `manage.py db_worker` (django-tasks' database backend): a request never waits for the mail server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Outgoing mail: one URL (smtp+tls://user:pass@host:587, smtp://..., consolemail://).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Chatsite <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 15  # seconds the worker waits for the mail server before the send counts as failed
+# Links in emails are built from this (mail is written by the worker, outside any request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Seconds to wait before each retry of a failed send; after the last one the mail is given up (and logged).
+EMAIL_RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 60 * 60]
+# Addresses: "optional" (unverified accounts can chat; a banner asks them to verify), "mandatory"
+# (nothing but the account pages until verified) or "off" (no verification mail).
+EMAIL_VERIFICATION = env.str("EMAIL_VERIFICATION", default="optional")
+if EMAIL_VERIFICATION not in ("optional", "mandatory", "off"):
+    raise ImproperlyConfigured("EMAIL_VERIFICATION must be optional, mandatory or off.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -195,6 +224,23 @@ LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5  # one account from one client address
 LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # one client address, across accounts
 LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL = 100  # one account, across all addresses (distributed guessing)
+# Password reset: links last an hour and work once (Django's token changes with the password).
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_WINDOW = 60 * 60  # seconds over which reset requests are counted
+PASSWORD_RESET_MAX_PER_EMAIL = 3  # reset mails asked for one address per window
+PASSWORD_RESET_MAX_PER_ADDRESS = 20  # reset requests from one client address per window
+EMAIL_LINK_MAX_AGE = 3 * 24 * 60 * 60  # seconds a verification or email-change link stays valid
+EMAIL_VERIFY_MAX_PER_HOUR = 5  # verification mails one account can ask for again per hour
+SIGNUP_MAX_PER_ADDRESS = 20  # sign-up attempts per client address per hour (sign-up tells when an email is taken)
+# Two-factor authentication.
+TWO_FACTOR_ISSUER = "Chatsite"  # the name authenticator apps show
+TWO_FACTOR_REMEMBER_DAYS = 30  # "remember this device" lasts this long
+TWO_FACTOR_RECOVERY_CODES = 10
+TWO_FACTOR_PENDING_SECONDS = 5 * 60  # time between the password and the code
+# Missed-message email: a direct message unread this long, with no socket open, is mailed (batched).
+MISSED_MESSAGE_DELAY = 10 * 60  # seconds
+# Sessions page: a session's last-seen time is written at most this often.
+SESSION_ACTIVITY_INTERVAL = 60  # seconds
 # Trust X-Forwarded-For's last hop for the client address (behind a proxy only).
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 # Peers whose X-Forwarded-For/-Proto the server applies to the client address and scheme
@@ -275,7 +321,16 @@ WS_MAX_SOCKETS_PER_USER = 30  # open sockets per user and server process; the ne
 # Events waiting for a client that does not read: past either bound its socket is closed with 4010.
 WS_MAX_PENDING_EVENTS = 1000
 WS_MAX_PENDING_BYTES = 1024 * 1024
+PEOPLE_PAGE_SIZE = 50  # people per page of the /people/ directory (and public groups per page of /groups/)
+PEOPLE_SEARCH_LIMIT = 10  # default ?limit= of /people/search/
+PEOPLE_SEARCH_MAX_LIMIT = 20  # largest ?limit= /people/search/ accepts
+# Enumeration limit: people lookups (directory pages, search, profiles) per user per window.
+PEOPLE_LOOKUP_LIMIT = 120
+PEOPLE_LOOKUP_WINDOW = 60  # seconds
 WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
+
+# Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.
+DEFAULT_GROUPS = env.list("DEFAULT_GROUPS", default=[])
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Seconds /healthz waits for the database and channel-layer round trips.

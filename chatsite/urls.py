@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("messaging.urls")),
     path("", include("groups.urls")),
+    path("", include("search.urls")),
+    path("", include("people.urls")),
     path("admin/", admin.site.urls),
     path("healthz", include("chatsite.health")),
 ]

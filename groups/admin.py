@@ -56,10 +56,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ("name", "member_count", "created_at")
+    list_display = ("name", "is_public", "member_count", "created_at")
+    list_filter = ("is_public",)
     search_fields = ("name", "description", "memberships__user__username")
     readonly_fields = ("created_at",)
-    fields = ("name", "description", "created_at")
+    fields = ("name", "description", "is_public", "created_at")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = (MembershipInline,)

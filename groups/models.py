@@ -9,6 +9,8 @@ class Group(models.Model):
     name = models.CharField(max_length=80)
     description = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Public groups are listed at /groups/ and anyone logged in may join; private ones only by being added.
+    is_public = models.BooleanField(default=False)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="chat_groups")
 
     def __str__(self) -> str:
@@ -45,3 +47,23 @@ class Membership(models.Model):
     def is_manager(self) -> bool:
         """Owners and admins manage members and moderate messages."""
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class Invite(models.Model):
+    """A link that lets whoever holds it join a group. Only a hash of its token is stored."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invites")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(blank=True, max_length=254)  # the address it was mailed to, if any
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # null: never
+    max_uses = models.PositiveIntegerField(null=True, blank=True)  # null: no limit
+    uses = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["group", "created_at"], name="groups_invite_group_idx")]
+
+    def __str__(self) -> str:
+        return f"invite to {self.group_id} ({self.uses} uses)"

@@ -9,14 +9,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from chatsite.errors import Invalid
+from chatsite.errors import Forbidden, Invalid
 from chatsite.http import domain_errors
 from groups import selectors, services
 from groups.access import access_group, check_can_remove, check_can_set_role, permits, require_manager, require_owner
@@ -26,7 +28,14 @@ from messaging.selectors import group_conversations
 CHATS_URL = "/chats/"
 
 # Which form field a service's `Invalid.code` belongs to, when the form has that field.
-FIELD_BY_CODE = {"unknown_users": "members", "blank": "name", "too_long": "name"}
+FIELD_BY_CODE = {
+    "unknown_users": "members",
+    "ambiguous": "members",
+    "blank": "name",
+    "too_long": "name",
+}
+# The person fields (add member, transfer) take these errors themselves.
+PERSON_CODES = ("unknown_users", "ambiguous", "blank_person", "duplicate", "not_member", "invalid")
 
 
 def _submit(form: forms.Form, action: Callable[[dict], Any]) -> tuple[bool, Any]:
@@ -37,6 +46,8 @@ def _submit(form: forms.Form, action: Callable[[dict], Any]) -> tuple[bool, Any]
         return True, action(form.cleaned_data)
     except Invalid as error:
         field = FIELD_BY_CODE.get(error.code)
+        if "username" in form.fields and error.code in PERSON_CODES:
+            field = "username"
         form.add_error(field if field in form.fields else None, error.detail)
         return False, None
 
@@ -67,13 +78,18 @@ def _group_page(
         "conversations": list(group_conversations(group.pk)),
         "can_manage": permits(require_manager, me),
         "is_owner": permits(require_owner, me),
-        "edit_form": GroupEditForm(initial={"name": group.name, "description": group.description}),
+        "edit_form": GroupEditForm(
+            initial={
+                "name": group.name,
+                "description": group.description,
+                "visibility": "public" if group.is_public else "private",
+            }
+        ),
         "add_form": MemberAddForm(),
-        "transfer_form": TransferForm(),
+        "transfer_form": TransferForm(group_id=group.pk),
         "errors": list(errors),
         **(bound or {}),
     }
-    context["transfer_form"].set_candidates([m for m in memberships if m.pk != me.pk])
     return render(request, "groups/detail.html", context, status=status)
 
 
@@ -103,6 +119,30 @@ def _group_action(
 
 
 @login_required
+@require_safe
+def group_browse(request: HttpRequest) -> HttpResponse:
+    """GET /groups/?q=&page=: the public groups, with member counts and a join button."""
+    query = request.GET.get("q", "").strip()[:80]
+    groups = selectors.public_groups(request.user, query)
+    page = Paginator(groups, settings.PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "groups/browse.html", {"query": query, "page": page})
+
+
+@require_POST
+@login_required
+@domain_errors
+def group_join(request: HttpRequest, group_id: int) -> HttpResponse:
+    """POST /groups/<id>/join/: join a public group and land in its chat; 404 for a private one."""
+    group, joined = services.group_join(actor=request.user, group_id=group_id)
+    if joined:
+        messages.success(request, f"You joined {group.name}.")
+    else:
+        messages.info(request, f"You are already a member of {group.name}.")
+    conversation = services.default_conversation(group)
+    return redirect(f"{CHATS_URL}{conversation.pk}/" if conversation else _group_url(group.pk))
+
+
+@login_required
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def group_new(request: HttpRequest) -> HttpResponse:
@@ -112,7 +152,11 @@ def group_new(request: HttpRequest) -> HttpResponse:
     ok, group = _submit(
         form,
         lambda data: services.group_create(
-            actor=request.user, name=data["name"], description=data["description"], member_usernames=data["members"]
+            actor=request.user,
+            name=data["name"],
+            description=data["description"],
+            member_usernames=data["members"],
+            is_public=data["visibility"],
         ),
     )
     if not ok:
@@ -136,7 +180,13 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
         request,
         group_id,
         GroupEditForm(request.POST),
-        lambda data: services.group_update(actor=request.user, group_id=group_id, **data),
+        lambda data: services.group_update(
+            actor=request.user,
+            group_id=group_id,
+            name=data["name"],
+            description=data["description"],
+            is_public=data["visibility"],
+        ),
         done=lambda group: "Group details saved.",
         form_key="edit_form",
     )
@@ -156,10 +206,31 @@ def member_add(request: HttpRequest, group_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+def _confirm_page(request: HttpRequest, context: dict) -> HttpResponse:
+    """The no-JS confirmation of a destructive action: what happens, a form posting to the same path, Cancel."""
+    return render(request, "groups/confirm.html", {"form": EmptyForm(), **context})
+
+
 @login_required
 @domain_errors
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, group_id: int, username: str) -> HttpResponse:
+    """GET: the confirmation page (for those who may remove that member). POST: remove them."""
+    if request.method != "POST":
+        group, me = access_group(request.user, group_id)
+        target = selectors.member_by_username(group, username)
+        check_can_remove(me, target)
+        name = target.user.name
+        return _confirm_page(
+            request,
+            {
+                "group": group,
+                "title": f"Remove {name} from {group.name}?",
+                "text": f"{name} will stop seeing the group's conversations. You can add them back later.",
+                "action": reverse("groups:member_remove", args=[group.pk, target.user.username]),
+                "button": "Remove member",
+            },
+        )
     return _group_action(
         request,
         group_id,
@@ -189,7 +260,7 @@ def group_transfer(request: HttpRequest, group_id: int) -> HttpResponse:
     return _group_action(
         request,
         group_id,
-        TransferForm(request.POST),
+        TransferForm(request.POST, group_id=group_id),
         lambda data: services.group_transfer(actor=request.user, group_id=group_id, username=data["username"]),
         done=lambda m: f"{m.user.name} now owns the group. You stay on as an admin.",
         form_key="transfer_form",
@@ -216,10 +287,27 @@ def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "groups/delete.html", context)
 
 
-@require_POST
 @login_required
 @domain_errors
+@require_http_methods(["GET", "POST"])
 def group_leave(request: HttpRequest, group_id: int) -> HttpResponse:
+    """GET: the confirmation page. POST: leave the group (not the owner)."""
+    if request.method != "POST":
+        group, me = access_group(request.user, group_id)
+        if me.role == me.Role.OWNER:
+            raise Forbidden("Transfer ownership to another member before leaving.")
+        text = "You will stop seeing its conversations."
+        text += " Join it again from the group directory." if group.is_public else " A manager can add you back."
+        return _confirm_page(
+            request,
+            {
+                "group": group,
+                "title": f"Leave {group.name}?",
+                "text": text,
+                "action": reverse("groups:leave", args=[group.pk]),
+                "button": "Leave group",
+            },
+        )
     return _group_action(
         request,
         group_id,

@@ -64,10 +64,16 @@ class DirectForm(forms.Form):
     """Start a direct conversation: field `username`."""
 
     username = forms.CharField(
-        label="Username",
-        max_length=30,
+        label="Person",
+        max_length=150,
+        help_text="Their username or display name.",
         widget=forms.TextInput(
-            attrs={"placeholder": "their username", "autocomplete": "off", "autocapitalize": "none"}
+            attrs={
+                "placeholder": "username or name",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "data-people-picker": "one",
+            }
         ),
-        error_messages={"required": "Enter the username of the person to write to."},
+        error_messages={"required": "Enter the username or name of the person to write to."},
     )

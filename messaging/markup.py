@@ -16,6 +16,7 @@ import unicodedata
 from datetime import date, datetime
 from html import escape
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -130,7 +131,8 @@ def reply_line(reply: dict | None, conversation_id: int) -> str:
         return '<p class="reply-to">replying to a deleted message</p>'
     author = escape(reply["author"]["username"])
     return (
-        f'<p class="reply-to"><a href="/chats/{conversation_id}/#m{reply["seq"]}" data-seq="{reply["seq"]}">'
+        f'<p class="reply-to"><a href="/chats/{conversation_id}/?around={reply["seq"]}#m{reply["seq"]}" '
+        f'data-seq="{reply["seq"]}">'
         f"replying to @{author}: {escape(reply['snippet'])}</a></p>"
     )
 
@@ -230,13 +232,15 @@ def member_items(members, *, viewer_id: int) -> SafeString:
     """The `<li data-user-id>` items of the conversation page's member list
     (selectors.conversation_members: users with `role`)."""
     items = []
+    people = reverse("people:directory")  # profiles are /people/<username>/; usernames need no quoting
     for member in members:
         you = ' <span class="muted small">(you)</span>' if member.pk == viewer_id else ""
         role = getattr(member, "role", None)
         badge = f' <span class="role role-{role}">{role}</span>' if role in ("owner", "admin") else ""
         items.append(
             f'<li data-user-id="{member.pk}"><span class="presence" aria-hidden="true"></span>'
-            f'<span class="person-name">{escape(member.name)}</span>{you}{badge}</li>'
+            f'<a class="person-name" href="{people}{escape(member.username)}/">'
+            f"{escape(member.name)}</a>{you}{badge}</li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
 

@@ -168,3 +168,19 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} muted {self.conversation_id}"
+
+
+class MissedMessageNotice(models.Model):
+    """Per user: the missed-message email's schedule and what it already covered (messaging/missed.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="missed_message_notice"
+    )
+    # When the queued check runs; null when none is queued (the next direct message queues one).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Messages up to this time were mailed about already (or predate the first check).
+    covered_until = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"missed-message email of {self.user_id}"

@@ -236,6 +236,17 @@ def messages_page(
     return messages, has_more
 
 
+def messages_around(
+    conversation: Conversation, seq: int, *, limit: int | None = None
+) -> tuple[list[Message], bool, bool]:
+    """The `limit` messages around `seq` (it and about half before it), oldest first, and whether
+    older and newer ones exist: the conversation page opened at a search result."""
+    limit = limit or settings.HISTORY_PAGE_SIZE
+    older, has_older = messages_page(conversation, before=min(seq, _SEQ_MAX - 1) + 1, limit=limit // 2 + 1)
+    newer, has_newer = messages_page(conversation, after=seq, limit=limit - len(older))
+    return older + newer, has_older, has_newer
+
+
 def messages_after(conversation_id: int, after: int, limit: int) -> list[Message]:
     """For `sync`: messages after a cursor, in seq order."""
     return list(

@@ -7,13 +7,15 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_by_name
 from chatsite import ratelimit
 from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import MAX_ID
 from chatsite.sockets import Outbox
-from groups.access import access_group
+from groups.access import access_group, require_manager
 from messaging import events, protocol, rendering
 from messaging.access import access_conversation, check_can_delete, check_can_edit
+from messaging.missed import missed_message_schedule
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
 from messaging.selectors import (
     conversation_member_ids,
@@ -145,6 +147,10 @@ def message_send(
                 author_id=actor.pk,
                 outbox=outbox,
             )
+            if conversation.is_direct:
+                other = conversation.user_high_id if conversation.user_low_id == actor.pk else conversation.user_low_id
+                if other is not None and other != actor.pk:
+                    missed_message_schedule(other)
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
@@ -403,11 +409,30 @@ def topic_create(*, actor: User, group_id, name) -> Conversation:
     return conversation
 
 
+@transaction.atomic
+def topic_rename(*, actor: User, conversation_id, name) -> Conversation:
+    """Rename a group's conversation: the group's owner and admins only; names stay unique in the group."""
+    conversation, membership = access_conversation(actor, conversation_id)
+    if membership is None:
+        raise Invalid("Direct conversations have no name to change.")
+    require_manager(membership)
+    name = clean_topic_name(name)
+    taken = Conversation.objects.filter(group_id=conversation.group_id, kind=Conversation.Kind.GROUP, name__iexact=name)
+    if taken.exclude(pk=conversation.pk).exists():
+        raise Invalid(f"This group already has a conversation named “{name}”.", code="duplicate")
+    conversation.name = name
+    try:
+        with transaction.atomic():
+            conversation.save(update_fields=["name"])
+    except IntegrityError:
+        raise Invalid(f"This group already has a conversation named “{name}”.", code="duplicate") from None
+    return conversation
+
+
 def direct_open(*, actor: User, username: str) -> tuple[Conversation, bool]:
-    """The direct conversation between the actor and `username`, created on first use."""
-    other = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
-    if other is None:
-        raise NotFound(f"There is no user named “{username}”.")
+    """The direct conversation between the actor and `username` (or a display name only one person has),
+    created on first use."""
+    other = user_by_name(username)
     if other.pk == actor.pk:
         raise Invalid("You cannot start a direct conversation with yourself.")
     low, high = sorted([actor, other], key=lambda u: u.pk)

@@ -12,6 +12,7 @@ from functools import cache, wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +24,7 @@ from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimit
 from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
+from groups.access import require_manager as check_manager
 from messaging import markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
@@ -80,23 +82,21 @@ def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     return wrapper
 
 
-def _history_params(query) -> dict[str, int | None]:
-    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE).
+def _whole_number(query, name: str) -> int | None:
+    """A query parameter as a whole number ≥ 0, None when absent; checked for length before it is
+    converted (`chatsite.numbers.whole_number`): a 5,000-digit value is a 400, not a 500."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    value = whole_number(raw)
+    if value is None:
+        raise Invalid(f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid")
+    return value
 
-    Each is checked for length before it is converted (`chatsite.numbers.whole_number`): a
-    5,000-digit value is a 400 like any other bad number, not a 500.
-    """
-    params: dict[str, int | None] = {}
-    for name in ("before", "after", "limit"):
-        raw = query.get(name)
-        if raw is None:
-            params[name] = None
-            continue
-        params[name] = whole_number(raw)
-        if params[name] is None:
-            raise Invalid(
-                f"{name} must be a whole number of zero or more, at most {MAX_DIGITS} digits.", code="invalid"
-            )
+
+def _history_params(query) -> dict[str, int | None]:
+    """`before`, `after`: whole numbers ≥ 0; `limit`: 1 to HISTORY_MAX_LIMIT (default HISTORY_PAGE_SIZE)."""
+    params = {name: _whole_number(query, name) for name in ("before", "after", "limit")}
     limit = params["limit"]
     if limit is None:
         params["limit"] = settings.HISTORY_PAGE_SIZE
@@ -136,17 +136,21 @@ def _conversation_context(
     form: MessageForm,
     before: int | None = None,
     after: int | None = None,
+    around: int | None = None,
     mark_read: bool = False,
     reply_to=None,
 ) -> dict[str, Any]:
     """Everything the conversation page shows, in a fixed number of queries."""
     user = request.user
-    messages, has_more = selectors.messages_page(conversation, before=before, after=after)
-    if after is not None:
+    if around is not None:  # opened at a message (a search result): it and its neighbours
+        messages, has_older, has_newer = selectors.messages_around(conversation, around)
+    elif after is not None:
+        messages, has_more = selectors.messages_page(conversation, before=before, after=after)
         # Seqs run 1, 2, 3… without gaps (deleted messages keep theirs), so older ones exist below the first.
         has_older = bool(messages) and messages[0].seq > 1
         has_newer = has_more
     else:
+        messages, has_more = selectors.messages_page(conversation, before=before)
         has_older = has_more
         has_newer = bool(messages) and messages[-1].seq < conversation.last_seq
     is_latest = not has_newer and before is None and after is None
@@ -171,6 +175,7 @@ def _conversation_context(
         "has_older": has_older,
         "has_newer": has_newer,
         "is_latest": is_latest,
+        "around": around,
         "older_url": f"?before={messages[0].seq}" if messages and has_older else None,
         "newer_url": f"?after={last_seq}" if messages and has_newer else None,
         "last_seq": last_seq,
@@ -267,6 +272,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
+        around = _whole_number(request.GET, "around")
     except Invalid as error:
         return error_response(request, error, back_url=_conversation_url(conversation.pk))
     return _render_conversation(
@@ -276,6 +282,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form=MessageForm(),
         before=params["before"],
         after=params["after"],
+        around=around,
         mark_read=True,
         reply_to=request.GET.get("reply_to"),
     )
@@ -366,7 +373,7 @@ def mention_list(request: HttpRequest) -> HttpResponse:
             "mention": mention,
             "title": conversation_title(mention.conversation, request.user),
             "snippet": snippet(mention.message.body, 160),
-            "url": f"{_conversation_url(mention.conversation_id)}#m{mention.seq}",
+            "url": f"{_conversation_url(mention.conversation_id)}?around={mention.seq}#m{mention.seq}",
         }
         for mention in mentions
     ]
@@ -401,6 +408,31 @@ def topic_create(request: HttpRequest, group_id: int) -> HttpResponse:
         form.add_error("name", error.detail)
         return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=400)
     return redirect(_conversation_url(conversation.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def topic_rename(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """GET: the rename form (the group's owner and admins). POST `name`: rename, back to the group page."""
+    conversation, membership = access_conversation(request.user, conversation_id)
+    if membership is None:
+        raise NotFound()
+    check_manager(membership)
+    form = TopicForm(request.POST or None, initial={"name": conversation.name})
+    form.fields["name"].label = "New name"
+    context = {"conversation": conversation, "group": conversation.group, "form": form}
+    if request.method != "POST":
+        return render(request, "messaging/topic_rename.html", context)
+    if form.is_valid():
+        try:
+            services.topic_rename(actor=request.user, conversation_id=conversation.pk, name=form.cleaned_data["name"])
+        except Invalid as error:
+            form.add_error("name", error.detail)
+        else:
+            flash.success(request, f"Renamed to # {form.cleaned_data['name']}.")
+            return redirect(reverse("groups:detail", args=[conversation.group_id]))
+    return render(request, "messaging/topic_rename.html", context, status=400)
 
 
 def _direct_redirect(request: HttpRequest, form: DirectForm, username: str) -> HttpResponse:

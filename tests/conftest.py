@@ -1,4 +1,6 @@
 import io
+import re
+import socket
 from dataclasses import dataclass
 
 import pytest
@@ -106,3 +108,93 @@ def _message_rate_out_of_the_way(settings):
     """Tests set up history by sending through the services, dozens at a time; the tests of the
     per-user message rate (tests/messaging/test_rate_limit.py) set their own limit."""
     settings.MESSAGE_RATE_LIMIT = 1_000_000
+
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    """Jobs run as they are enqueued, so a test sees their outcome at once. Tests of the queue
+    itself use `database_tasks` and run the worker (`manage.py db_worker --batch`)."""
+    settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """The production queue: jobs are rows in the database until a worker runs them."""
+    settings.TASKS = DATABASE_TASKS
+
+
+@pytest.fixture
+def run_worker(transactional_db, run_command):
+    """Run every due job the way production's worker does, then return. The worker commits and
+    closes connections as in production, so tests using it run outside a test transaction."""
+
+    def run() -> None:
+        run_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0")
+
+    return run
+
+
+class Mailbox:
+    """What a real SMTP server, listening in this process, received."""
+
+    def __init__(self):
+        self.messages = []
+
+    def handle_message(self, message) -> None:  # aiosmtpd's Message handler hook
+        self.messages.append(message)
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+    @staticmethod
+    def text(message) -> str:
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                return part.get_payload(decode=True).decode()
+        return ""
+
+    @staticmethod
+    def html(message) -> str:
+        for part in message.walk():
+            if part.get_content_type() == "text/html":
+                return part.get_payload(decode=True).decode()
+        return ""
+
+    @staticmethod
+    def links(message) -> list[str]:
+        return re.findall(r"https?://\S+", Mailbox.text(message))
+
+
+@pytest.fixture
+def mailbox(settings):
+    """A real SMTP server (aiosmtpd) on a free local port; the site sends to it over SMTP."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    box = Mailbox()
+
+    class Handler(Message):
+        def handle_message(self, message) -> None:
+            box.handle_message(message)
+
+    with socket.socket() as probe:  # a free port (aiosmtpd checks its server by connecting to the port it was given)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.SITE_URL = "http://testserver"
+    try:
+        yield box
+    finally:
+        controller.stop()

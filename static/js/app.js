@@ -1,12 +1,15 @@
 // Entry point on every logged-in page: opens the tab's socket when the page shows
 // the conversation list or a conversation, and wires the parts that are present.
 
+import { initPeoplePickers } from "./combobox.js";
+import { initConfirmations } from "./confirm.js";
 import { initConversation } from "./conversation.js";
 import { initNotificationSettings, initNotifications } from "./notify.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
+import { initTimeZoneDefault } from "./timezone.js";
 
 const BANNER_TEXT = {
   reconnecting: "Reconnecting…",
@@ -43,6 +46,9 @@ function start() {
   localizeTimes();
   const notificationSettings = document.getElementById("notification-settings");
   if (notificationSettings) initNotificationSettings(notificationSettings);
+  initPeoplePickers();
+  initConfirmations();
+  initTimeZoneDefault();
   const list = document.getElementById("conversation-list");
   const messages = document.getElementById("messages");
   const root = messages ? messages.closest("[data-conversation-id]") : null;

@@ -17,8 +17,10 @@ const WAITING_TEXT = "waiting for the connection…";
 
 export function initConversation(socket, root) {
   const conversationId = toInt(root.dataset.conversationId);
-  // data-live="false": the page shows older history, so new messages are not appended.
-  const live = root.dataset.live !== "false";
+  // data-live="false": the page shows older history, so new messages are not appended
+  // until the reader scrolls (or follows "Newer messages") down to the latest.
+  let live = root.dataset.live !== "false";
+  const around = toInt(root.dataset.around, null); // opened at this message (a search result)
   const historyUrl = root.dataset.historyUrl || `/chats/${conversationId}/messages/`;
   const maxLength = toInt(root.dataset.maxLength, 0);
   const reactionChoices = (root.dataset.reactionChoices || "").split(" ").filter(Boolean);
@@ -33,10 +35,12 @@ export function initConversation(socket, root) {
   const typingLine = qs("#typing");
   const seenLine = qs("#seen-by");
   const olderLink = qs("#older-link");
+  const newerLink = qs("#newer-link");
   const state = {
     me: toInt(root.dataset.userId, null),
     canModerate: root.dataset.canModerate === "true",
     removed: false,
+    missedLive: false, // a message arrived while older history was shown
     readSent: 0, // the highest seq we told the server we read
     lastTypingSent: 0,
     typers: new Map(), // user id -> {user, until}
@@ -128,10 +132,12 @@ export function initConversation(socket, root) {
   });
   scroller.addEventListener("scroll", () => {
     if (!jump.hidden && nearBottom()) jump.hidden = true;
+    if (!live && nearBottom()) loadNewer();
   });
 
   function showMessage(message) {
     if (!live) {
+      state.missedLive = true;
       showNewerNotice();
       return;
     }
@@ -546,6 +552,59 @@ export function initConversation(socket, root) {
     }
   }
 
+  // ---- load newer (a page opened in the history, e.g. at a search result) ----
+
+  let loadingNewer = false;
+
+  async function loadNewer(event) {
+    if (live || loadingNewer) return;
+    event?.preventDefault();
+    loadingNewer = true;
+    try {
+      const url = `${historyUrl}?after=${newestSeq()}&limit=${HISTORY_LIMIT}`;
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(`history answered ${response.status}`);
+      const data = await response.json();
+      const items = realMessages();
+      const anchor = items[items.length - 1];
+      const offset = anchor ? anchor.getBoundingClientRect().top : 0;
+      for (const message of data.messages) {
+        if (!findMessage(message.seq)) place(fillMessage(el("li"), message, viewer()), message.seq);
+      }
+      // Keep what the reader was looking at where it was.
+      if (anchor) scroller.scrollTop += anchor.getBoundingClientRect().top - offset;
+      if (!data.has_more) becomeLive();
+      listChanged();
+    } catch (error) {
+      console.error("chat: loading newer messages failed", error);
+    } finally {
+      loadingNewer = false;
+    }
+  }
+
+  /** Caught up with the latest: new messages are appended from now on, as on the latest page. */
+  function becomeLive() {
+    live = true;
+    root.dataset.live = "true";
+    newerLink?.closest(".history-nav")?.remove();
+    qs("#newer-notice")?.remove();
+    markRead();
+    if (state.missedLive) {
+      state.missedLive = false;
+      refreshNewest();
+    }
+  }
+
+  /** Messages that arrived while we were not live and that the last page did not hold. */
+  async function refreshNewest() {
+    const response = await fetch(`${historyUrl}?after=${newestSeq()}&limit=${REFRESH_LIMIT}`, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).catch(() => null);
+    if (!response || !response.ok) return;
+    for (const message of (await response.json()).messages) showMessage(message);
+  }
+
   /**
    * After a reconnect: `sync` brings the messages that are new, but edits and deletions
    * of ones already on screen happened while away are only in the history endpoint.
@@ -648,13 +707,18 @@ export function initConversation(socket, root) {
     event.preventDefault();
     setReply(null);
   });
+  if (newerLink) newerLink.addEventListener("click", loadNewer);
   if (form && textarea) {
     form.addEventListener("submit", onSubmit);
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);
   }
   markMyMentions(list, state.me);
-  if (live) scrollToBottom();
+  const target = around === null ? null : findMessage(around);
+  if (target) {
+    target.classList.add("highlighted");
+    target.scrollIntoView({ block: "center" });
+  } else if (live) scrollToBottom();
 }
 
 function newestSeqOf(list) {

@@ -172,7 +172,7 @@ export function replyLine(reply, conversationId) {
   return el(
     "p",
     { class: "reply-to" },
-    el("a", { href: `/chats/${conversationId}/#m${reply.seq}`, dataset: { seq: String(reply.seq) }, text }),
+    el("a", { href: `/chats/${conversationId}/?around=${reply.seq}#m${reply.seq}`, dataset: { seq: String(reply.seq) }, text }),
   );
 }
 

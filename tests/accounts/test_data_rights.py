@@ -5,10 +5,10 @@ import json
 import pytest
 from django.test import AsyncClient, Client
 
-from accounts import selectors as account_selectors
 from accounts.models import User
 from groups import services as group_services
 from groups.models import Group, Membership
+from messaging import account_data as messaging_account_data
 from messaging import services as messaging_services
 from messaging.models import Conversation, Message
 from messaging.serializers import DELETED_USER, conversation_title, message_json
@@ -89,7 +89,7 @@ def test_export_has_profile_memberships_and_every_message_written(alice_client, 
 
 
 def test_export_streams_many_messages_in_pages(alice_client, alice, monkeypatch):
-    monkeypatch.setattr(account_selectors, "EXPORT_PAGE_SIZE", 3)
+    monkeypatch.setattr(messaging_account_data, "EXPORT_PAGE_SIZE", 3)
     general = group_services.default_conversation(group_services.group_create(actor=alice, name="Solo"))
     for n in range(8):
         send(alice, general, f'message {n} with "quotes" and ünïcode ✓')

@@ -2,7 +2,7 @@
 a page riding out a server restart.
 
 Set-up goes through the real pages (log-in, the new-group form, the group page's
-remove form, the composer). Pages are marked with a window property once loaded:
+remove button and its dialog, the composer). Pages are marked with a window property once loaded:
 it is still there at the end only if nothing was reloaded.
 """
 
@@ -64,7 +64,7 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     # Alice creates a group with Bob through the form; it opens its "general" conversation.
     alice.goto(f"{server.url}/groups/new/")
     alice.fill("main input[name=name]", "Hikers")
-    alice.fill("main textarea[name=members]", "bob")
+    alice.fill("main input[name=members]", "bob")
     alice.click("main form button[type=submit]")
     alice.wait_for_url(re.compile(r"/chats/\d+/$"))
     conversation_id = int(alice.url.rstrip("/").rsplit("/", 1)[1])
@@ -110,11 +110,15 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     assert seqs(bob) == [1, 2, 3]
     assert not_reloaded(alice) and not_reloaded(bob)
 
-    # Alice removes Bob with the group page's form (in another tab).
+    # Alice removes Bob from the group page (in another tab), confirming in the dialog.
     admin_tab = alice.context.new_page()
     admin_tab.goto(f"{server.url}/groups/{group_id}/")
-    admin_tab.click("main form[action$='/members/bob/remove/'] button[type=submit]")
-    admin_tab.wait_for_load_state()
+    admin_tab.click("main a[href$='/members/bob/remove/']")
+    dialog = admin_tab.locator("dialog.confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Remove bob from Hikers?")
+    dialog.locator("button[type=submit]").click()
+    admin_tab.wait_for_url(f"{server.url}/groups/{group_id}/")
 
     # Bob's open page says so at once, stops offering the composer, and drops the row.
     expect(bob.locator("#removed-notice")).to_contain_text("no longer a member")

@@ -72,7 +72,10 @@ def test_the_mentions_page_lists_newest_first_with_links_in_context(team, login)
     html = page[page.index('id="mentions-title"') :]
     newer, older = html.index("newer &lt;b&gt;x&lt;/b&gt;"), html.index("@mia older")
     assert newer < older
-    assert f'href="/chats/{team.general.pk}/#m2"' in html and f'href="/chats/{team.general.pk}/#m1"' in html
+    assert (
+        f'href="/chats/{team.general.pk}/?around=2#m2"' in html
+        and f'href="/chats/{team.general.pk}/?around=1#m1"' in html
+    )
     assert "not yours" not in html
     assert login(None).get("/mentions/").status_code == 302
 

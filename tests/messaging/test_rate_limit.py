@@ -83,3 +83,23 @@ def test_the_services_raise_rate_limited_for_every_caller(team, limit):
     with pytest.raises(RateLimited):
         services.message_delete(actor=team.member, conversation_id=team.general.pk, seq=1)
     assert bodies(team.general) == ["one"]
+
+
+def test_a_cache_that_is_down_lets_messages_through_and_is_reported_once(login, team, limit, settings, caplog):
+    """The limit protects the service; it must not stop it. A closed port stands for Redis being down."""
+    from chatsite import outage
+
+    limit(1)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    outage._warned_at.clear()  # reported once a minute: start this test's minute
+    for n in range(3):
+        services.message_send(actor=team.member, conversation_id=team.general.pk, body=f"{n}")
+    assert bodies(team.general) == ["0", "1", "2"]
+    warnings = [r for r in caplog.records if r.name == "chatsite.ratelimit"]
+    assert len(warnings) == 1

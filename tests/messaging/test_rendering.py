@@ -158,7 +158,7 @@ def test_the_data_migration_renders_messages_stored_before_rendering(team):
 
     from django.apps import apps
 
-    migration = importlib.import_module("messaging.migrations.0004_render_existing_messages")
+    migration = importlib.import_module("messaging.migrations.0005_render_existing_messages")
     kept, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="**old** <i>")
     gone, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="deleted")
     services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=gone.seq)

@@ -56,7 +56,7 @@ def test_the_page_links_a_reply_to_its_original_and_escapes_it(team, login):
     send(team.member, team.general, "yes", reply_to=1)
     page = login(team.admin).get(f"/chats/{team.general.pk}/").content.decode()
     assert (
-        f'<p class="reply-to"><a href="/chats/{team.general.pk}/#m1" data-seq="1">'
+        f'<p class="reply-to"><a href="/chats/{team.general.pk}/?around=1#m1" data-seq="1">'
         "replying to @olivia: &lt;b&gt;bold&lt;/b&gt; idea</a></p>"
     ) in page
 

@@ -127,3 +127,29 @@ def test_dm_outsider_cannot_open_someone_elses_direct(login, alice, bob, carol):
     conversation = Conversation.objects.get(kind="direct")
     assert login(carol).get(f"/chats/{conversation.pk}/").status_code == 404
     assert login(carol).get(f"/chats/{conversation.pk}/messages/").status_code == 404
+
+
+def test_dm_by_display_name_ignoring_case_and_accents(login, alice, make_user):
+    zoe = make_user("zoe", display_name="Zoë Ödegaard")
+    response = login(alice).post("/dm/", {"username": "zoe odegaard"})
+    assert response.status_code == 302
+    direct = Conversation.objects.get(kind="direct")
+    assert response["Location"] == f"/chats/{direct.pk}/"
+    assert {direct.user_low_id, direct.user_high_id} == {alice.pk, zoe.pk}
+
+
+def test_dm_with_a_shared_display_name_asks_for_the_username(login, alice, make_user):
+    make_user("grace1", display_name="Grace Hopper")
+    make_user("grace2", display_name="Grace Hopper")
+    response = login(alice).post("/dm/", {"username": "Grace Hopper"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "More than one person is called “Grace Hopper”. Enter their username instead" in body
+    assert 'value="Grace Hopper"' in body
+    assert not Conversation.objects.exists()
+    assert login(alice).post("/dm/", {"username": "@grace2"}).status_code == 302
+
+
+def test_dm_form_is_a_people_picker(login, alice):
+    body = login(alice).get("/dm/").content.decode()
+    assert 'data-people-picker="one"' in body and 'name="username"' in body

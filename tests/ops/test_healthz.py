@@ -6,7 +6,8 @@ from django.conf import settings as django_settings
 
 from chatsite import health
 
-HEALTHY = {"database": "ok", "channel_layer": "ok"}
+EMPTY_QUEUE = {"pending": 0, "oldest_pending_seconds": 0}
+HEALTHY = {"database": "ok", "channel_layer": "ok", "queue": EMPTY_QUEUE}
 CLOSED_PORT_LAYER = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -44,7 +45,7 @@ def test_unreachable_channel_layer_is_503_naming_it(client, settings, log_output
     settings.HEALTHZ_TIMEOUT = 2.0
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "channel_layer": "error"}
+    assert response.json() == {"database": "ok", "channel_layer": "error", "queue": EMPTY_QUEUE}
     # The reason goes to the log, not to the (unauthenticated) answer.
     assert "channel layer check failed" in log_output.getvalue()
     assert "127.0.0.1:1" not in response.content.decode()
@@ -54,7 +55,28 @@ def test_unreachable_database_is_503_naming_it(client):
     """No django_db mark: pytest-django refuses every connection, as a database that is down would."""
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "error", "channel_layer": "ok"}
+    assert response.json() == {"database": "error", "channel_layer": "ok", "queue": {"status": "error"}}
+
+
+@pytest.mark.django_db
+def test_reports_how_long_the_oldest_due_job_has_waited(client, settings, database_tasks):
+    """Jobs waiting for a worker show up with their age; one deferred to later is not yet due."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from chatsite.mail import deliver_email
+
+    message = {"name": "n", "subject": "s", "text": "t", "html": "h"}
+    waiting = deliver_email.enqueue(to="a@example.com", message=message, attempt=1)
+    deliver_email.using(run_after=timezone.now() + timedelta(hours=1)).enqueue(
+        to="b@example.com", message=message, attempt=2
+    )
+    DBTaskResult.objects.filter(pk=waiting.id).update(enqueued_at=timezone.now() - timedelta(minutes=5))
+    queue = client.get("/healthz").json()["queue"]
+    assert queue["pending"] == 1
+    assert 299 <= queue["oldest_pending_seconds"] <= 330
 
 
 @pytest.mark.django_db

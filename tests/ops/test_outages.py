@@ -138,12 +138,12 @@ def test_a_lost_database_answers_503_and_unavailable_then_recovers_without_a_res
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="the channel layer is Redis only with REDIS_URL")
 
 
-async def _frame(ws, kind: str, timeout: float = 15.0) -> dict:
-    """The next frame of type `kind` (others skipped)."""
+async def _frame(ws, kind: str, timeout: float = 15.0, seq: int | None = None) -> dict:
+    """The next frame of type `kind` (others skipped); with `seq`, the `message.new` of that message."""
     deadline = time.monotonic() + timeout
     while True:
         frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
-        if frame["type"] == kind:
+        if frame["type"] == kind and (seq is None or frame["message"]["seq"] == seq):
             return frame
 
 
@@ -174,9 +174,11 @@ async def _chat_through_a_redis_restart(server: AppServer, proxy: TcpProxy, alic
         while live is None and time.monotonic() < deadline:  # live delivery comes back by itself
             n += 1
             await a.send(json.dumps(frame(n)))
-            await _frame(a, "message.ack")
+            seq = (await _frame(a, "message.ack"))["message"]["seq"]
             with contextlib.suppress(TimeoutError):
-                live = await _frame(b, "message.new", timeout=1.0)
+                # This very message, live: an earlier one arriving late would leave this one in
+                # flight, to land among the sync's frames below.
+                live = await _frame(b, "message.new", timeout=1.0, seq=seq)
         assert live is not None, "live delivery did not resume"
         await b.send(json.dumps({"type": "sync", "cursors": {str(conversation): 1}}))  # bob saw 1, then a gap
         synced = []

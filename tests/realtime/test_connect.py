@@ -3,7 +3,7 @@
 import pytest
 
 from messaging import services
-from tests.realtime.conftest import call, login_cookie
+from tests.realtime.conftest import TIMEOUT, call, login_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,9 +120,9 @@ async def test_the_session_and_user_are_read_on_the_socket_pool(application, ali
     ws = WebsocketCommunicator(
         application, "/ws/", headers=[(b"host", b"testserver"), (b"origin", b"http://testserver"), (b"cookie", cookie)]
     )
-    connected, _ = await ws.connect(timeout=2)
+    connected, _ = await ws.connect(timeout=TIMEOUT)
     assert connected
-    hello = await ws.receive_json_from(timeout=2)
+    hello = await ws.receive_json_from(timeout=TIMEOUT)
     await ws.disconnect()
     assert hello["user"]["username"] == "alice"
     assert len(threads) == 1 and threads[0].startswith("ws-db")

@@ -1,6 +1,5 @@
 """The socket's building blocks: token bucket, abuse meter, and the presence store in use."""
 
-import time
 import uuid
 
 import pytest
@@ -26,8 +25,8 @@ def test_the_abuse_meter_counts_errors_in_a_sliding_window():
 
 
 @pytest.fixture
-def store(settings):
-    settings.WS_PRESENCE_TTL = 0.3
+def store(settings, presence_clock):
+    settings.WS_PRESENCE_TTL = 30  # Redis also drops the whole key after TTL + 1 real seconds: keep that far off
     return realtime_presence.store()
 
 
@@ -42,33 +41,33 @@ def test_presence_counts_sockets_and_reports_the_first_and_last(store, db):
     assert store.online_among([user]) == set()
 
 
-def test_sockets_that_stop_refreshing_expire(store, db):
+def test_sockets_that_stop_refreshing_expire(store, presence_clock, db):
     """A crashed process's sockets stop counting after WS_PRESENCE_TTL; a refreshed one stays."""
     user = 10_000 + uuid.uuid4().int % 1_000_000
     crashed, alive = uuid.uuid4().hex, uuid.uuid4().hex
     store.opened(user, crashed)
     store.opened(user, alive)
-    time.sleep(0.2)
+    presence_clock.advance(20)
     store.refresh(user, alive)
-    time.sleep(0.2)
+    presence_clock.advance(20)  # past the TTL for `crashed`, within it for `alive`
     assert store.online_among([user]) == {user}
     assert store.closed(user, alive) is True  # the crashed one no longer holds the user online
     store.opened(user, crashed)
-    time.sleep(0.4)
+    presence_clock.advance(40)
     assert store.online_among([user]) == set()
     assert store.opened(user, alive) is True  # so the next socket announces the user online again
 
 
-def test_opening_and_looking_up_co_members_in_one_round_trip(store, db):
+def test_opening_and_looking_up_co_members_in_one_round_trip(store, presence_clock, db):
     user = 10_000 + uuid.uuid4().int % 1_000_000
     friend, stranger = user + 1, user + 2
     first, second, friends_socket = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
     store.opened(friend, friends_socket)
     assert store.opened_among(user, first, [friend, stranger]) == (True, {friend})
     assert store.opened_among(user, second, []) == (False, set())
-    time.sleep(0.2)
+    presence_clock.advance(20)
     store.refresh_many([(user, first), (friend, friends_socket)])
-    time.sleep(0.2)  # past the TTL for `second`, which was not refreshed
+    presence_clock.advance(20)  # past the TTL for `second`, which was not refreshed
     assert store.online_among([user, friend, stranger]) == {user, friend}
     assert store.closed(user, first) is True
     store.closed(friend, friends_socket)

@@ -11,7 +11,7 @@ from accounts.models import User
 from groups import services as group_services
 from messaging import protocol, services
 from tests.conftest import PASSWORD
-from tests.realtime.conftest import call, login_cookie
+from tests.realtime.conftest import TIMEOUT, call, login_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,7 +130,7 @@ async def test_a_lost_close_event_is_caught_by_the_periodic_account_check(connec
     settings.REVOCATION_RECHECK_SECONDS = 0.1
     bob = await connect(team.bob)
     await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
-    assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
+    assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
 
 
 async def test_a_closed_socket_gets_nothing_more(connect, team):
@@ -164,28 +164,30 @@ async def test_deleting_an_account_removes_its_conversations_then_closes_its_soc
     assert (await alice.expect("message.new"))["message"]["body"] == "still on"
 
 
-async def test_the_process_heartbeat_closes_only_the_deactivated_users_sockets(connect, team, settings):
+async def test_the_process_heartbeat_closes_only_the_deactivated_users_sockets(
+    connect, team, settings, registered, presence_clock
+):
     """One task for all sockets re-checks every account in one query; the others stay open and online."""
     from messaging.realtime import presence as realtime_presence
-    from messaging.realtime import workers
     from messaging.realtime.heartbeat import heartbeat
 
-    settings.WS_PRESENCE_TTL = 0.3
+    settings.WS_PRESENCE_TTL = 3  # refreshed every second; the store's clock is the test's
     settings.REVOCATION_RECHECK_SECONDS = 0.1
     alice, bob, bob_other_tab = await connect(team.alice), await connect(team.bob), await connect(team.bob)
     assert {alice.hello["user"]["id"], bob.hello["user"]["id"]} == {team.alice.pk, team.bob.pk}
-    for _ in range(100):  # registered once its presence is announced, just after `hello`
-        if len(heartbeat.sockets) == 3:
-            break
-        await asyncio.sleep(0.01)
+    await registered(3)
     assert len(heartbeat.sockets) == 3
     await call(User.objects.filter(pk=team.bob.pk).update)(is_active=False)  # no event published
 
-    assert await bob.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
-    assert await bob_other_tab.closed_with(timeout=3) == protocol.CLOSE_SESSION_ENDED
+    assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
+    assert await bob_other_tab.closed_with() == protocol.CLOSE_SESSION_ENDED
     assert len(heartbeat.sockets) == 1
-    await asyncio.sleep(0.5)  # longer than the presence TTL: only the refresh keeps alice online
-    online = await workers.in_thread(realtime_presence.store().online_among)([team.alice.pk, team.bob.pk])
+    presence_clock.advance(2 * settings.WS_PRESENCE_TTL)  # every entry written so far has expired...
+    online_among = call(realtime_presence.store().online_among)
+    refreshed = asyncio.get_running_loop().time() + TIMEOUT
+    while not (online := await online_among([team.alice.pk, team.bob.pk])):  # ...until the next refresh
+        assert asyncio.get_running_loop().time() < refreshed, "the heartbeat did not refresh alice's socket"
+        await asyncio.sleep(0.05)
     assert online == {team.alice.pk}
     await alice.ws.disconnect()
     assert heartbeat.sockets == {}

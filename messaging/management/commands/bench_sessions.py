@@ -19,6 +19,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from accounts.names import search_name
 from groups import services as group_services
 from messaging import services as messaging_services
 
@@ -79,6 +80,7 @@ class Command(BaseCommand):
         ]
         for user in users:
             user.set_unusable_password()
+            user.search_name = search_name(user.username, "")  # bulk_create skips User.save
         return User.objects.bulk_create(users)
 
     @staticmethod

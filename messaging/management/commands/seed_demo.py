@@ -53,6 +53,7 @@ GROUPS = [
         "members": ["ada", "katherine", "margaret"],
         "admins": [],
         "topics": {"general": 40, "next pick": 20},
+        "public": True,  # listed at /groups/: a new account has something to join
     },
     {
         "name": "Lunch",
@@ -225,7 +226,11 @@ class Command(BaseCommand):
             group_is_new = group is None
             if group_is_new:
                 group = group_services.group_create(
-                    actor=owner, name=spec["name"], description=spec["description"], member_usernames=spec["members"]
+                    actor=owner,
+                    name=spec["name"],
+                    description=spec["description"],
+                    member_usernames=spec["members"],
+                    is_public=spec.get("public", False),
                 )
                 for username in spec["admins"]:
                     group_services.member_set_role(actor=owner, group_id=group.pk, username=username, role="admin")

@@ -24,6 +24,6 @@ def render_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("messaging", "0003_message_html")]
+    dependencies = [("messaging", "0004_message_html")]
 
     operations = [migrations.RunPython(render_existing, migrations.RunPython.noop, elidable=True)]

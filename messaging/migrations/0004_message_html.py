@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0002_direct_users_set_null'),
+        ('messaging', '0003_missed_message_notice'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_render_existing_messages'),
+        ('messaging', '0005_render_existing_messages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

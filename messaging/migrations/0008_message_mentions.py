@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0006_message_reply_to'),
+        ('messaging', '0007_message_reply_to'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_message_mentions'),
+        ('messaging', '0008_message_mentions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0005_message_reactions'),
+        ('messaging', '0006_message_reactions'),
     ]
 
     operations = [

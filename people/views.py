@@ -1,0 +1,130 @@
+"""Finding people: thin adapters over `accounts.selectors`, each lookup counted by `people.throttle`.
+
+No page or JSON here shows an email address: only ids, usernames and display names.
+"""
+
+import zoneinfo
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from accounts.selectors import people_search
+from chatsite.errors import Invalid, NotFound
+from chatsite.http import domain_errors, error_response
+from chatsite.numbers import whole_number
+from groups.access import access_group
+from groups.selectors import groups_shared_by
+from people.throttle import LookupsLimited, lookup_count
+
+QUERY_MAX_LENGTH = 100  # characters of a search box that are looked at
+
+
+def _query(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+
+
+def _limited_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that counts as a lookup: over the limit, the 429 error page with `Retry-After`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            lookup_count(request.user.pk)
+        except LookupsLimited as limited:
+            response = error_response(request, limited)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _person_json(user: User) -> dict:
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
+
+
+@require_GET
+@login_required
+@_limited_page
+def directory(request: HttpRequest) -> HttpResponse:
+    """GET /people/?q=&page=: everyone active whose name has a word starting with each term."""
+    query = _query(request)
+    page = Paginator(people_search(query), settings.PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "people/directory.html", {"query": query, "page": page})
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return settings.PEOPLE_SEARCH_LIMIT
+    top = settings.PEOPLE_SEARCH_MAX_LIMIT
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= top:
+        raise Invalid(f"limit must be a whole number from 1 to {top}.", code="invalid")
+    return limit
+
+
+@require_GET
+def search(request: HttpRequest) -> JsonResponse:
+    """GET /people/search/?q=&limit=&group=: `{"people": [{"id", "username", "display_name"}]}` for pickers;
+    with `group`, only that group's members (a group the caller is in, else 404)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+    try:
+        limit = _limit(request.GET.get("limit"))
+    except Invalid as error:
+        return JsonResponse({"error": error.code, "detail": error.detail}, status=400)
+    try:
+        lookup_count(request.user.pk)
+    except LookupsLimited as limited:
+        response = JsonResponse({"error": limited.code, "detail": limited.detail}, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    people = people_search(_query(request))
+    if request.GET.get("group"):
+        try:
+            # Capped by length before converting, as every numeric parameter.
+            group, _membership = access_group(request.user, whole_number(request.GET["group"]))
+        except NotFound as error:
+            return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
+        people = people.filter(memberships__group=group)
+    found = list(people[:limit]) if _query(request) else []
+    return JsonResponse({"people": [_person_json(user) for user in found]})
+
+
+def _local_time(user: User):
+    """Now in the person's own time zone, or None when they have not set one (or it is unknown here)."""
+    if not user.time_zone:
+        return None
+    try:
+        return timezone.now().astimezone(zoneinfo.ZoneInfo(user.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@require_GET
+@login_required
+@_limited_page
+@domain_errors
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    """GET /people/<username>/: name, username, the groups you share, local time, a "Message" button."""
+    person = User.objects.filter(username__iexact=username, is_active=True).first()
+    if person is None:
+        raise NotFound(f"There is no user named “{username}”.")
+    local_time = _local_time(person)
+    context = {
+        "person": person,
+        "is_you": person.pk == request.user.pk,
+        "groups": list(groups_shared_by(request.user, person)),
+        "local_time": local_time,
+        # Formatted here: the template's date filter would convert back to the site's zone.
+        "local_time_text": local_time.strftime("%H:%M") if local_time else "",
+    }
+    return render(request, "people/profile.html", context)

@@ -1,0 +1,212 @@
+// People pickers: every input or textarea marked `data-people-picker` becomes an ARIA 1.2
+// combobox (https://www.w3.org/WAI/ARIA/apg/patterns/combobox/) with suggestions from the
+// people search endpoint. The field keeps its name and stays a plain form field: the server
+// accepts usernames and display names, so typing without picking works too, and without
+// JavaScript nothing here runs.
+//
+// "one": the field holds one person; picking puts their username in it.
+// "multiple": entries separated by commas, semicolons or line breaks (spaces belong to a
+// name); suggestions are for the entry being typed, and picking replaces it with the username.
+
+import { el, qsa } from "./dom.js";
+
+const DEBOUNCE_MS = 150;
+const LIMIT = 8;
+const SEPARATOR = /[,;\n\r]/;
+
+let counter = 0;
+
+export function initPeoplePickers(root = document) {
+  const url = document.body.dataset.peopleSearchUrl;
+  if (!url) return [];
+  return qsa("[data-people-picker]", root).map((field) => new PeopleCombobox(field, url));
+}
+
+export class PeopleCombobox {
+  constructor(field, url) {
+    this.field = field;
+    this.url = url;
+    this.multiple = field.dataset.peoplePicker === "multiple";
+    this.options = [];
+    this.active = -1;
+    this.timer = null;
+    this.request = null;
+    const id = `people-picker-${++counter}`;
+
+    this.listbox = el("ul", {
+      id: `${id}-listbox`,
+      role: "listbox",
+      class: "combobox-listbox",
+      "aria-label": "Suggestions",
+      hidden: true,
+    });
+    this.status = el("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+    const wrapper = el("div", { class: "combobox" });
+    field.replaceWith(wrapper);
+    wrapper.append(field, this.listbox, this.status);
+
+    field.setAttribute("role", "combobox");
+    field.setAttribute("aria-autocomplete", "list");
+    field.setAttribute("aria-expanded", "false");
+    field.setAttribute("aria-controls", this.listbox.id);
+    field.setAttribute("autocomplete", "off");
+
+    field.addEventListener("input", () => this.schedule());
+    field.addEventListener("keydown", (event) => this.onKey(event));
+    field.addEventListener("blur", () => this.close());
+    // Keep focus in the field while an option is clicked.
+    this.listbox.addEventListener("mousedown", (event) => event.preventDefault());
+    this.listbox.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) this.pick(Number(option.dataset.index));
+    });
+  }
+
+  /** The entry being typed: the whole field, or in "multiple" mode the part after the last separator. */
+  currentEntry() {
+    const value = this.field.value;
+    if (!this.multiple) return { start: 0, text: value };
+    const end = this.field.selectionEnd ?? value.length;
+    let start = end;
+    while (start > 0 && !SEPARATOR.test(value[start - 1])) start -= 1;
+    return { start, end, text: value.slice(start, end) };
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(), DEBOUNCE_MS);
+  }
+
+  async fetch() {
+    const query = this.currentEntry().text.trim().replace(/^@/, "");
+    if (!query) {
+      this.close();
+      return;
+    }
+    if (this.request) this.request.abort();
+    const request = new AbortController();
+    this.request = request;
+    let people = [];
+    try {
+      const params = new URLSearchParams({ q: query, limit: String(LIMIT) });
+      // A picker for one group's members (transfer) asks for those only.
+      if (this.field.dataset.peopleGroup) params.set("group", this.field.dataset.peopleGroup);
+      const response = await fetch(`${this.url}?${params}`, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        signal: request.signal,
+      });
+      if (!response.ok) throw new Error(`people search: ${response.status}`);
+      people = (await response.json()).people || [];
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      people = []; // throttled or offline: the plain field still works
+    }
+    if (request !== this.request || document.activeElement !== this.field) return;
+    this.show(people);
+  }
+
+  show(people) {
+    this.options = people;
+    this.active = -1;
+    this.listbox.replaceChildren(
+      ...people.map((person, index) =>
+        el(
+          "li",
+          {
+            id: `${this.listbox.id}-${index}`,
+            role: "option",
+            class: "combobox-option",
+            "aria-selected": "false",
+            dataset: { index: String(index), username: person.username },
+          },
+          el("span", { class: "combobox-name", text: person.display_name || person.username }),
+          " ",
+          el("span", { class: "combobox-username", text: `@${person.username}` }),
+        ),
+      ),
+    );
+    const open = people.length > 0;
+    this.listbox.hidden = !open;
+    this.field.setAttribute("aria-expanded", String(open));
+    this.field.removeAttribute("aria-activedescendant");
+    this.status.textContent = open
+      ? `${people.length} suggestion${people.length === 1 ? "" : "s"}. Use the up and down arrows to choose.`
+      : "No matches.";
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    if (this.request) this.request.abort();
+    this.request = null;
+    this.listbox.hidden = true;
+    this.field.setAttribute("aria-expanded", "false");
+    this.field.removeAttribute("aria-activedescendant");
+    this.active = -1;
+  }
+
+  isOpen() {
+    return !this.listbox.hidden && this.options.length > 0;
+  }
+
+  move(step) {
+    if (!this.isOpen()) return;
+    const count = this.options.length;
+    this.active = this.active < 0 ? (step > 0 ? 0 : count - 1) : (this.active + step + count) % count;
+    for (const [index, option] of Array.from(this.listbox.children).entries()) {
+      const selected = index === this.active;
+      option.setAttribute("aria-selected", String(selected));
+      option.classList.toggle("is-active", selected);
+      if (selected) option.scrollIntoView({ block: "nearest" });
+    }
+    this.field.setAttribute("aria-activedescendant", `${this.listbox.id}-${this.active}`);
+  }
+
+  onKey(event) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!this.isOpen()) {
+        if (event.key === "ArrowDown") {
+          event.preventDefault();
+          this.fetch();
+        }
+        return;
+      }
+      event.preventDefault();
+      this.move(event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Enter") {
+      if (this.isOpen() && this.active >= 0) {
+        event.preventDefault(); // pick, do not submit the form
+        this.pick(this.active);
+      }
+    } else if (event.key === "Escape") {
+      if (this.isOpen()) {
+        event.preventDefault();
+        event.stopPropagation();
+        this.close();
+      }
+    } else if (event.key === "Tab") {
+      this.close();
+    }
+  }
+
+  pick(index) {
+    const person = this.options[index];
+    if (!person) return;
+    if (this.multiple) {
+      const { start, end } = this.currentEntry();
+      const value = this.field.value;
+      const before = value.slice(0, start);
+      const after = value.slice(end).replace(/^[^,;\n\r]*/, "");
+      const lead = before && !/\s$/.test(before) ? " " : "";
+      const inserted = `${lead}${person.username}, `;
+      this.field.value = before + inserted + after.replace(/^[,;]\s*/, "");
+      const caret = (before + inserted).length;
+      this.field.setSelectionRange(caret, caret);
+    } else {
+      this.field.value = person.username;
+    }
+    this.status.textContent = `${person.display_name || person.username} (@${person.username}) chosen.`;
+    this.close();
+    this.field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}
