@@ -297,6 +297,8 @@ STORAGES = {
 # Chat limits a reader may want to tune.
 MESSAGE_MAX_LENGTH = 4000  # characters, after stripping
 HISTORY_PAGE_SIZE = 50  # messages on the conversation page and default history limit
+REACTION_MAX_EMOJI = 20  # distinct emoji on one message
+REACTION_USERS_SHOWN = 10  # user ids per emoji in `reaction.changed` (the count says how many in all)
 HISTORY_MAX_LIMIT = 100  # largest ?limit= the history endpoint accepts
 SYNC_MAX_MESSAGES = 500  # messages in one sync reply
 WS_MAX_FRAME_BYTES = 16 * 1024  # largest client frame

@@ -8,75 +8,24 @@ of CPU per conversation page, built here well under 2 ms (bench/page_cpu.py); a 
 templates/messaging/conversation.html and _conversation_list.html; static/js/render.js
 builds the same elements for live updates.
 
-Everything from a user (names, bodies, titles) goes through `escape` or `linkify`.
+Everything from a user (names, titles) goes through `escape`; a message body is the HTML
+rendered and sanitized once when it was stored (messaging.rendering), inserted as it is.
 """
 
-import re
 import unicodedata
 from datetime import date, datetime
-from functools import lru_cache
 from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import Urlizer
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from messaging.serializers import conversation_title
+from messaging.serializers import conversation_title, reply_json
 
 PREVIEW_LENGTH = 90  # characters of the last message shown in a sidebar row
-
-
-class _ExternalLinks(Urlizer):
-    """Django's urlizer, with links that cannot reach back into the page or pass ranking.
-
-    `noopener` stops the opened page from scripting this one through `window.opener`;
-    `nofollow` tells search engines the link is user content.
-    """
-
-    url_template = '<a href="{href}" rel="noopener nofollow" target="_blank">{url}</a>'
-
-
-_linker = _ExternalLinks()
-# The words the urlizer may turn into links: runs between its separators (whitespace, <, >,
-# quotes) holding "://" (a scheme), "@" (an address), "www." or one of the domains it knows. It
-# only escapes every other word, so those are escaped here in one go instead of word by word.
-_LINK_CANDIDATE = re.compile(
-    r"""[^\s<>"']*(?:://|@|www\.|\.(?:com|edu|gov|int|mil|net|org))[^\s<>"']*""", re.IGNORECASE
-)
-
-
-# Bodies are linkified once per process, not once per page view: the latest messages of a
-# conversation are shown to every member on every visit. Long bodies are rare and not kept.
-LINKIFY_CACHE_SIZE = 2048  # bodies
-LINKIFY_CACHE_MAX_LENGTH = 500  # characters
-
-
-def linkify(value) -> SafeString:
-    """Escape a message body and turn its URLs into links: the same output as Django's urlizer
-    (tests/messaging/test_templatetags.py compares them), without a call per word."""
-    # "".join gives a plain str even from SafeData, so the text is always escaped.
-    text = "".join([str(value or "")])
-    html = _linkify_cached(text) if len(text) <= LINKIFY_CACHE_MAX_LENGTH else _linkify(text)
-    # Safe to mark: every piece of user text was escaped, here or by the urlizer.
-    return mark_safe(html)  # noqa: S308
-
-
-def _linkify(text: str) -> str:
-    pieces = []
-    end = 0
-    for match in _LINK_CANDIDATE.finditer(text):
-        pieces.append(escape(text[end : match.start()]))
-        pieces.append(
-            _linker.handle_word(match.group(), safe_input=False, trim_url_limit=60, nofollow=False, autoescape=True)
-        )
-        end = match.end()
-    pieces.append(escape(text[end:]))
-    return "".join(pieces)
-
-
-_linkify_cached = lru_cache(maxsize=LINKIFY_CACHE_SIZE)(_linkify)
+# The reaction picker's emoji (any single emoji is accepted; these are one click away).
+REACTION_CHOICES = ("👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅")
 
 
 def short_time(local: datetime, today: date) -> str:
@@ -125,6 +74,7 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
     today = timezone.localdate()
     csrf_input = _csrf_input(csrf_token)
     base = f"/chats/{conversation_id}/messages/"
+    picker = _picker()
     heads: dict[int | None, tuple[str, str]] = {}  # author id -> (avatar, name), built once per author
     items = []
     for message in messages:
@@ -142,9 +92,12 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
             edited_at = message.edited_at.astimezone(zone)
             edited_title = edited_at.strftime(f"{edited_at.day} %b %Y %H:%M")
             edited = f' <span class="edited" title="Edited {edited_title}">(edited)</span>'
-        body = "This message was deleted." if deleted else linkify(message.body)
-        actions = ""
+        # Rendered and sanitized when stored (messaging.rendering): inserted as it is.
+        body = "This message was deleted." if deleted else message.html
+        actions = source = ""
         can_edit, can_delete = getattr(message, "can_edit", False), getattr(message, "can_delete", False)
+        if can_edit:  # the Markdown source, for the edit box
+            source = f' data-body="{escape(message.body)}"'
         if can_edit or can_delete:
             edit = f'<a class="message-edit" href="{base}{seq}/edit/">Edit</a>' if can_edit else ""
             delete = ""
@@ -160,13 +113,63 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
             )
         items.append(
             f'<li class="{classes}" id="m{seq}" data-seq="{seq}" data-id="{message.pk}" '
-            f'data-author-id="{"" if author_id is None else author_id}">{head[0]}'
+            f'data-author-id="{"" if author_id is None else author_id}"{source}>{head[0]}'
             f'<div class="message-content"><div class="message-meta">{head[1]} '
             f'<time class="message-time" datetime="{created.isoformat()}" '
             f'title="{created.strftime(f"%a, {created.day} %b %Y %H:%M")}">{short_time(created, today)}</time>'
-            f'{edited}</div><p class="message-body">{body}</p>{actions}</div></li>'
+            f'{edited}</div>{_reply_header(message, conversation_id)}<div class="message-body">{body}</div>'
+            f"{'' if deleted else _reactions(message, base, csrf_input, picker)}{actions}</div></li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
+
+
+def reply_line(reply: dict | None, conversation_id: int) -> str:
+    """ "replying to @alice: first words…", linking to the original in its conversation."""
+    if reply is None:
+        return ""
+    if reply["deleted"]:
+        return '<p class="reply-to">replying to a deleted message</p>'
+    author = escape(reply["author"]["username"])
+    return (
+        f'<p class="reply-to"><a href="/chats/{conversation_id}/?around={reply["seq"]}#m{reply["seq"]}" '
+        f'data-seq="{reply["seq"]}">'
+        f"replying to @{author}: {escape(reply['snippet'])}</a></p>"
+    )
+
+
+def _reply_header(message, conversation_id: int) -> str:
+    if message.reply_to_id is None or message.deleted:
+        return ""
+    return reply_line(reply_json(message), conversation_id)
+
+
+def _picker() -> str:
+    buttons = "".join(
+        f'<button type="submit" name="emoji" value="{emoji}" class="reaction-choice">{emoji}</button>'
+        for emoji in REACTION_CHOICES
+    )
+    return (
+        '<details class="reaction-picker"><summary aria-label="Add a reaction" title="Add a reaction">☺+</summary>'
+        f'<div class="reaction-choices">{buttons}</div></details>'
+    )
+
+
+def _reactions(message, base: str, csrf_input: str, picker: str) -> str:
+    """The reactions under a message, each a toggle button, and the picker: one form (no-JS)."""
+    buttons = []
+    for reaction in getattr(message, "reaction_list", ()):
+        emoji = escape(reaction["emoji"])
+        mine = reaction["mine"]
+        buttons.append(
+            f'<button type="submit" name="emoji" value="{emoji}" class="reaction{" mine" if mine else ""}" '
+            f'aria-pressed="{"true" if mine else "false"}">{emoji} '
+            f'<span class="reaction-count">{reaction["count"]}</span></button>'
+        )
+    return (
+        f'<form class="reactions" method="post" action="{base}{message.seq}/reactions/">{csrf_input}'
+        f"{''.join(buttons)}{picker}"
+        f'<a class="message-reply" href="?reply_to={message.seq}#composer">Reply</a></form>'
+    )
 
 
 def _message_head(author_id: int | None, author) -> tuple[str, str]:
@@ -190,6 +193,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         pk = conversation.pk
         active = pk == active_id
         unread = conversation.unread
+        mentions = getattr(conversation, "mentions", 0)
         title = escape(conversation_title(conversation, viewer))
         if conversation.is_direct:
             other_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
@@ -211,12 +215,15 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         else:
             preview = escape(_preview(conversation.last_body or ""))
         rows.append(
-            f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}" '
+            f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}'
+            f'{" muted" if getattr(conversation, "muted", False) else ""}" '
             f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}">'
             f'<a href="/chats/{pk}/"{current if active else ""}>{avatar}'
             f'<span class="conversation-name">{title}</span>{time}'
             f'<span class="conversation-preview">{preview}</span>'
-            f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span></a></li>'
+            f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span>'
+            f'<span class="mention-badge" aria-label="{mentions} mentions of you"{"" if mentions else " hidden"}>'
+            f"@{mentions}</span></a></li>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 (user text escaped above)
 

@@ -71,6 +71,11 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     body = models.TextField(blank=True)
+    # The body rendered once by messaging.rendering when stored or edited (pages and frames
+    # insert it as it is); empty once deleted.
+    html = models.TextField(blank=True, default="")
+    # The message this one answers (same conversation; services.message_send checks it).
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
@@ -107,6 +112,62 @@ class ReadState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.conversation_id} to {self.last_read_seq}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message (toggled by services.reaction_toggle)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    # One emoji grapheme (services.clean_emoji): a flag, a family or a keycap is several code points.
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="messaging_reaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.emoji} on {self.message_id}"
+
+
+class Mention(models.Model):
+    """A user named in a message (`@username`, or `@all` in a group's conversation) who can see it.
+
+    The conversation and seq are copied from the message so that a user's unread mentions
+    are counted from this table alone, next to the unread count (selectors)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="messaging_mention_unique")]
+        indexes = [
+            models.Index(fields=["user", "conversation", "seq"], name="messaging_mention_unread"),
+            models.Index(fields=["user", "-created_at"], name="messaging_mention_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.conversation_id}#{self.seq}"
+
+
+class Mute(models.Model):
+    """A user muted a conversation: it never notifies, sorts below the others and does not count
+    in the tab title's total (mentions still show their marker)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="messaging_mute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted {self.conversation_id}"
 
 
 class MissedMessageNotice(models.Model):

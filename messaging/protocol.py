@@ -11,8 +11,9 @@ MESSAGE_DELETE = "message.delete"
 TYPING = "typing"
 READ = "read"
 SYNC = "sync"
+REACTION_TOGGLE = "reaction.toggle"
 
-CLIENT_TYPES = frozenset({MESSAGE_SEND, MESSAGE_EDIT, MESSAGE_DELETE, TYPING, READ, SYNC})
+CLIENT_TYPES = frozenset({MESSAGE_SEND, MESSAGE_EDIT, MESSAGE_DELETE, TYPING, READ, SYNC, REACTION_TOGGLE})
 
 # Server → client frames (`typing` and `read` are relayed with the same names).
 HELLO = "hello"
@@ -25,6 +26,7 @@ PRESENCE = "presence"
 UNREAD = "unread"
 CONVERSATION_ADDED = "conversation.added"
 CONVERSATION_REMOVED = "conversation.removed"
+REACTION_CHANGED = "reaction.changed"
 ERROR = "error"
 
 # Error codes of `error` frames.

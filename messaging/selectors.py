@@ -12,16 +12,18 @@ rule of `unread_count`; tests/messaging/test_selectors.py checks that they agree
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
 from groups.models import Group, Membership
-from messaging import rawsql
+from messaging import rawsql, rendering
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
-from messaging.models import Conversation, Message, ReadState
+from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
+_MENTION = Mention._meta.db_table
+_MUTE = Mute._meta.db_table
 _READ_STATE = ReadState._meta.db_table
 _USER = User._meta.db_table
 _GROUP = Group._meta.db_table
@@ -78,21 +80,27 @@ _SIDEBAR_SQL = f"""
         (SELECT COUNT(*) FROM {_MESSAGE} u
             WHERE u.conversation_id = c.id AND u.seq > COALESCE(rs.last_read_seq, 0) AND NOT u.deleted
             AND (u.author_id IS NULL OR u.author_id <> %s)),
-        lm.body, lm.deleted
+        lm.body, lm.deleted,
+        (SELECT COUNT(*) FROM {_MENTION} mn
+            WHERE mn.user_id = %s AND mn.conversation_id = c.id AND mn.seq > COALESCE(rs.last_read_seq, 0)),
+        mu.id
     FROM {_CONVERSATION} c
     LEFT JOIN {_GROUP} g ON g.id = c.group_id
     LEFT JOIN {_USER} ul ON ul.id = c.user_low_id
     LEFT JOIN {_USER} uh ON uh.id = c.user_high_id
     LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
     LEFT JOIN {_MESSAGE} lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+    LEFT JOIN {_MUTE} mu ON mu.conversation_id = c.id AND mu.user_id = %s
     WHERE {VISIBLE_SQL}
-    ORDER BY c.last_message_at DESC NULLS LAST, c.created_at DESC, c.id DESC
+    ORDER BY CASE WHEN mu.id IS NULL THEN 0 ELSE 1 END, c.last_message_at DESC NULLS LAST, c.created_at DESC, c.id DESC
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _SIDEBAR_COLUMNS = (
     *Conversation._meta.concrete_fields,
     *(None,) * 9,  # group name, the two users, read seq, unread: no conversion on either database
     _field(Message, "body"),
     _field(Message, "deleted"),
+    None,  # unread mentions
+    None,  # the mute's id (muted when not null)
 )
 
 
@@ -100,9 +108,10 @@ def conversations_for_user(user) -> list[Conversation]:
     """The user's conversations, newest activity first, with unread counts. One query.
 
     Each has its group (name only) and direct participants (names only) loaded, and
-    `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`).
+    `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`), and
+    `mentions` (the user's mentions after their read marker) and `muted`; muted ones last.
     """
-    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk, user.pk, *visible_params(user)], _SIDEBAR_COLUMNS)
+    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk, user.pk, user.pk, user.pk, *visible_params(user)], _SIDEBAR_COLUMNS)
     split = len(_CONVERSATION_FIELDS)
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
@@ -121,21 +130,41 @@ def conversations_for_user(user) -> list[Conversation]:
             cache_["group"] = None
             cache_["user_low"] = users.get_from(row, split + 1)
             cache_["user_high"] = users.get_from(row, split + 4)
-        conversation.read_seq, conversation.unread, conversation.last_body, conversation.last_deleted = row[split + 7 :]
+        (
+            conversation.read_seq,
+            conversation.unread,
+            conversation.last_body,
+            conversation.last_deleted,
+            conversation.mentions,
+            mute_id,
+        ) = row[split + 7 :]
+        conversation.muted = mute_id is not None
         conversations.append(conversation)
     return conversations
 
 
+def _mention_count(user) -> Subquery:
+    """The user's mentions after their read marker (deleting a message deletes its mentions)."""
+    mentions = (
+        Mention.objects.filter(user=user, conversation=OuterRef("pk"), seq__gt=OuterRef("read_seq"))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(mentions, output_field=IntegerField()), Value(0))
+
+
 def conversation_cursors_for_user(user) -> list[dict]:
-    """`[{"id", "last_seq", "unread"}]` for the socket's `hello` frame. One query."""
+    """`[{"id", "last_seq", "unread", "mentions"}]` for the socket's `hello` frame. One query."""
     rows = (
         Conversation.objects.filter(visible_to(user))
         .annotate(read_seq=_read_seq(user))
-        .annotate(unread=_unread_count(user))
+        .annotate(unread=_unread_count(user), mentions=_mention_count(user))
         .order_by("pk")
-        .values("pk", "last_seq", "unread")
+        .values("pk", "last_seq", "unread", "mentions")
     )
-    return [{"id": r["pk"], "last_seq": r["last_seq"], "unread": r["unread"]} for r in rows]
+    return [{"id": r["pk"], "last_seq": r["last_seq"], "unread": r["unread"], "mentions": r["mentions"]} for r in rows]
 
 
 def read_marker(user, conversation_id: int) -> int:
@@ -146,6 +175,11 @@ def read_marker(user, conversation_id: int) -> int:
         .first()
         or 0
     )
+
+
+def mention_count(user, conversation_id: int, *, read_seq: int) -> int:
+    """The user's mentions in the conversation after `read_seq`."""
+    return Mention.objects.filter(user=user, conversation_id=conversation_id, seq__gt=read_seq).count()
 
 
 def unread_count(user, conversation_id: int, *, read_seq: int | None = None) -> int:
@@ -275,3 +309,76 @@ def group_conversations(group_id: int) -> QuerySet[Conversation]:
 def default_conversation(group) -> Conversation | None:
     """A group's first conversation ("general" unless renamed): where its members land."""
     return group_conversations(group.pk).first()
+
+
+def reactors_by_message(message_ids) -> dict[int, dict[str, list[int]]]:
+    """Each message's reactions as {emoji: [user ids, oldest first]}, emoji in the order first
+    used (serializers.reactions_json turns it into the contract's shape). One query."""
+    found: dict[int, dict[str, list[int]]] = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=list(message_ids))
+        .order_by("message_id", "created_at", "pk")
+        .values_list("message_id", "emoji", "user_id")
+    )
+    for message_id, emoji, user_id in rows:
+        found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    return found
+
+
+def attach_replies(messages: list[Message]) -> list[Message]:
+    """Load the originals the replies among `messages` answer, with their authors: one query
+    for a whole page instead of one per reply (serializers.reply_json reads them)."""
+    ids = {m.reply_to_id for m in messages if m.reply_to_id is not None}
+    if not ids:
+        return messages
+    originals = (
+        Message.objects.filter(pk__in=ids)
+        .select_related("author")
+        .only("pk", "seq", "body", "deleted", "author_id", *(f"author__{name}" for name in _USER_FIELDS))
+    )
+    by_id = {original.pk: original for original in originals}
+    for message in messages:
+        if message.reply_to_id is not None:
+            message._state.fields_cache["reply_to"] = by_id.get(message.reply_to_id)
+    return messages
+
+
+def mention_targets(conversation: Conversation, body: str) -> dict[str, int | str]:
+    """Who `@names` in `body` may mention: {lower-case username: user id} of the active users who
+    can see the conversation, and {"all": "all"} in a group's conversation. A name of anyone
+    else is left out (it stays text and notifies nobody). No query without an "@"."""
+    names = rendering.mentioned_names(body)
+    if not names:
+        return {}
+    targets: dict[str, int | str] = {}
+    if "all" in names and not conversation.is_direct:
+        targets["all"] = "all"
+    members = User.objects.filter(is_active=True)
+    if conversation.is_direct:
+        members = members.filter(pk__in=[conversation.user_low_id, conversation.user_high_id])
+    else:
+        members = members.filter(memberships__group_id=conversation.group_id)
+    wanted = names - {"all"} if "all" in targets else names
+    if wanted:
+        for user_id, username in (
+            members.annotate(lower=Lower("username")).filter(lower__in=wanted).values_list("pk", "username")
+        ):
+            targets[username.lower()] = user_id
+    return targets
+
+
+def mentioned_user_ids(conversation: Conversation, targets: dict[str, int | str]) -> set[int]:
+    """The users a message's mentions reach (every member for "all")."""
+    ids = {target for target in targets.values() if target != "all"}
+    if "all" in targets:
+        ids |= set(conversation_member_ids(conversation))
+    return ids
+
+
+def recent_mentions(user, limit: int = 50) -> list[Mention]:
+    """The user's newest mentions in conversations they can still see, with message and author."""
+    return list(
+        Mention.objects.filter(user=user, conversation__in=Conversation.objects.filter(visible_to(user)))
+        .select_related("message__author", "conversation__group", "conversation__user_low", "conversation__user_high")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+
 from messaging.models import Conversation, Message
 
 
@@ -14,6 +16,29 @@ def user_json(user) -> dict[str, Any] | None:
 DELETED_USER = {"id": None, "username": "deleted", "display_name": "deleted user"}
 
 
+REPLY_SNIPPET_LENGTH = 80  # characters of the original shown above a reply
+
+
+def snippet(body: str, length: int = REPLY_SNIPPET_LENGTH) -> str:
+    """The first words of a body on one line (the raw text: pages escape it, scripts set it as text)."""
+    text = " ".join(body.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def reply_json(message: Message) -> dict[str, Any] | None:
+    """What a reply shows of the message it answers: `{"seq", "author", "snippet", "deleted"}`, or
+    None. The original is read as it is now: deleted since, it says so and shows no text."""
+    if message.reply_to_id is None:
+        return None
+    original = message.reply_to  # loaded with the page (selectors.attach_replies) or by the service
+    return {
+        "seq": original.seq,
+        "author": user_json(original.author) if original.author_id else DELETED_USER,
+        "snippet": "" if original.deleted else snippet(original.body),
+        "deleted": original.deleted,
+    }
+
+
 def message_json(message: Message) -> dict[str, Any]:
     """A message as the history endpoint and every socket frame carry it."""
     return {
@@ -22,10 +47,22 @@ def message_json(message: Message) -> dict[str, Any]:
         "conversation": message.conversation_id,
         "author": user_json(message.author) if message.author_id else DELETED_USER,
         "body": "" if message.deleted else message.body,
+        "html": "" if message.deleted else message.html,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.deleted,
+        "reply_to": reply_json(message),
     }
+
+
+def reactions_json(reactors: dict[str, list[int]], viewer_id: int | None) -> list[dict[str, Any]]:
+    """`reaction.changed`'s `reactions` for one reader: `[{"emoji", "count", "users": [at most
+    REACTION_USERS_SHOWN ids, oldest first], "mine"}]` from {emoji: [every user id]}."""
+    shown = settings.REACTION_USERS_SHOWN
+    return [
+        {"emoji": emoji, "count": len(users), "users": users[:shown], "mine": viewer_id in users}
+        for emoji, users in reactors.items()
+    ]
 
 
 def conversation_title(conversation: Conversation, viewer) -> str:
@@ -47,3 +84,10 @@ def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) ->
         "last_seq": conversation.last_seq,
         "unread": unread,
     }
+
+
+def reaction_changed_for(frame: dict[str, Any], viewer_id: int) -> dict[str, Any]:
+    """The `reaction.changed` a reader gets: `mine` set for them, the full `reactors` dropped."""
+    reactors = frame.pop("reactors", None) or {}
+    frame["reactions"] = reactions_json(reactors, viewer_id)
+    return frame

@@ -1,5 +1,6 @@
 """Every write about conversations and messages. Views and consumers both call these."""
 
+import emoji as emoji_data
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
@@ -12,12 +13,20 @@ from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import row_id
 from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
-from messaging import events, protocol
+from messaging import events, protocol, rendering
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.missed import missed_message_schedule
-from messaging.models import Conversation, Message, ReadState
-from messaging.selectors import conversation_member_ids, read_marker, unread_count
-from messaging.serializers import conversation_json, message_json, user_json
+from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
+from messaging.selectors import (
+    conversation_member_ids,
+    mention_count,
+    mention_targets,
+    mentioned_user_ids,
+    reactors_by_message,
+    read_marker,
+    unread_count,
+)
+from messaging.serializers import conversation_json, message_json, reactions_json, user_json
 
 
 def clean_body(body) -> str:
@@ -66,12 +75,26 @@ def _next_seq(conversation_id: int, now) -> int:
         return cursor.fetchone()[0]
 
 
+def _reply_target(conversation: Conversation, reply_to) -> Message | None:
+    """The message a reply answers: a seq of the same conversation (None: not a reply)."""
+    if reply_to is None or reply_to == "":
+        return None
+    seq = row_id(reply_to)
+    if seq is None:
+        raise Invalid("reply_to must be the seq of a message in this conversation.", code="invalid")
+    original = Message.objects.select_related("author").filter(conversation=conversation, seq=seq).first()
+    if original is None:
+        raise Invalid("reply_to must be the seq of a message in this conversation.", code="invalid")
+    return original
+
+
 def message_send(
     *,
     actor: User,
     conversation_id,
     body,
     client_id: str | None = None,
+    reply_to=None,
     check_rate: bool = True,
     outbox: Outbox | None = None,
 ) -> tuple[Message, bool]:
@@ -90,6 +113,11 @@ def message_send(
     if check_rate:
         check_message_rate(actor)
     conversation, _membership = access_conversation(actor, conversation_id)
+    original = _reply_target(conversation, reply_to)
+    mentions = mention_targets(conversation, body)
+    html = rendering.render(
+        body, mentions=mentions
+    )  # before the transaction: the seq's row lock is not held while rendering
     # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
     # before every send, let the (author, client_id) unique constraint refuse the copy; the
     # rollback also returns the seq, and the original is answered below.
@@ -98,8 +126,16 @@ def message_send(
             now = timezone.now()
             seq = _next_seq(conversation.pk, now)
             message = Message.objects.create(
-                conversation=conversation, seq=seq, author=actor, body=body, client_id=client_id, created_at=now
+                conversation=conversation,
+                seq=seq,
+                author=actor,
+                body=body,
+                html=html,
+                reply_to=original,
+                client_id=client_id,
+                created_at=now,
             )
+            _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=True)
             message.as_json = message_json(message)
             events.to_conversation(
                 conversation.pk,
@@ -120,6 +156,22 @@ def message_send(
         existing.as_json = message_json(existing)
         return existing, False
     return message, True
+
+
+def _store_mentions(message: Message, user_ids: set[int], *, new: bool) -> None:
+    """Make the message's stored mentions exactly `user_ids` (on send, and again on edit)."""
+    if not new:
+        stored = Mention.objects.filter(message=message)
+        stored.exclude(user_id__in=user_ids).delete()
+        user_ids = user_ids - set(stored.values_list("user_id", flat=True))
+    if not user_ids:
+        return
+    Mention.objects.bulk_create(
+        [
+            Mention(message=message, user_id=uid, conversation_id=message.conversation_id, seq=message.seq)
+            for uid in user_ids
+        ]
+    )
 
 
 def _message_by_client_id(actor: User, client_id: str) -> Message | None:
@@ -158,9 +210,12 @@ def message_edit(
     conversation, _membership, message = _message_for_change(actor, conversation_id, seq)
     check_can_edit(actor, message)
     if message.body != body:
+        mentions = mention_targets(conversation, body)
         message.body = body
+        message.html = rendering.render(body, mentions=mentions)
+        _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=False)
         message.edited_at = timezone.now()
-        message.save(update_fields=["body", "edited_at"])
+        message.save(update_fields=["body", "html", "edited_at"])
         events.to_conversation(
             conversation.pk,
             {"type": protocol.MESSAGE_EDITED, "message": message_json(message)},
@@ -181,7 +236,7 @@ def message_delete(
     check_can_delete(actor, message, membership)
     if not message.deleted:
         message_erase(Message.objects.filter(pk=message.pk), outbox=outbox)
-        message.deleted, message.body = True, ""
+        message.deleted, message.body, message.html = True, "", ""
     return message
 
 
@@ -198,9 +253,10 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
     erased = messages.filter(deleted=False)
     newest = settings.HISTORY_PAGE_SIZE
     on_screen = list(erased.filter(seq__gt=F("conversation__last_seq") - newest).select_related("author"))
-    count = erased.update(deleted=True, body="")
+    Mention.objects.filter(message__in=erased).delete()  # a deleted message mentions nobody
+    count = erased.update(deleted=True, body="", html="")
     for message in on_screen:
-        message.deleted, message.body = True, ""
+        message.deleted, message.body, message.html = True, "", ""
         if hide_author:
             message.author = None
         events.to_conversation(
@@ -210,6 +266,63 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
             outbox=outbox,
         )
     return count
+
+
+def clean_emoji(value) -> str:
+    """One emoji grapheme (a flag, a family, a keycap, a skin tone are one each)."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > 32 or not emoji_data.is_emoji(value):
+        raise Invalid("Choose one emoji.", code="invalid")
+    return value
+
+
+@transaction.atomic
+def reaction_toggle(
+    *, actor: User, conversation_id, seq, emoji, outbox: Outbox | None = None
+) -> tuple[Message, list[dict]]:
+    """Add the actor's `emoji` to a visible, non-deleted message, or take it back.
+
+    Returns the message and its reactions as the actor sees them; every member's sockets get
+    `reaction.changed` (each reader's `mine` is set by their socket, from `reactors`).
+    """
+    emoji = clean_emoji(emoji)
+    check_message_rate(actor)
+    conversation, _membership, message = _message_for_change(actor, conversation_id, seq)
+    if message.deleted:
+        raise Invalid("A deleted message cannot get reactions.", code="invalid")
+    mine = Reaction.objects.filter(message=message, user=actor, emoji=emoji)
+    if not mine.delete()[0]:
+        used = set(Reaction.objects.filter(message=message).values_list("emoji", flat=True).distinct())
+        if emoji not in used and len(used) >= settings.REACTION_MAX_EMOJI:
+            raise Invalid(
+                f"A message can have at most {settings.REACTION_MAX_EMOJI} different reactions.", code="invalid"
+            )
+        Reaction.objects.create(message=message, user=actor, emoji=emoji)
+    reactors = reactors_by_message([message.pk]).get(message.pk, {})
+    events.to_conversation(
+        conversation.pk,
+        {
+            "type": protocol.REACTION_CHANGED,
+            "conversation": conversation.pk,
+            "seq": message.seq,
+            "reactions": reactions_json(reactors, None),
+            # Every reactor per emoji: each socket sets its reader's `mine` and drops this.
+            "reactors": reactors,
+        },
+        author_id=actor.pk,
+        outbox=outbox,
+    )
+    return message, reactions_json(reactors, actor.pk)
+
+
+@transaction.atomic
+def conversation_mute_toggle(*, actor: User, conversation_id) -> bool:
+    """Mute the conversation for the actor, or unmute it. Returns whether it is muted now."""
+    conversation, _membership = access_conversation(actor, conversation_id)
+    if Mute.objects.filter(user=actor, conversation=conversation).delete()[0]:
+        return False
+    Mute.objects.get_or_create(user=actor, conversation=conversation)
+    return True
 
 
 # Move a read marker forward in one statement: insert it, or raise it if it is behind.
@@ -248,6 +361,7 @@ def read_mark(*, actor: User, conversation_id, seq, outbox: Outbox | None = None
             "type": protocol.UNREAD,
             "conversation": conversation.pk,
             "count": unread_count(actor, conversation.pk, read_seq=seq),
+            "mentions": mention_count(actor, conversation.pk, read_seq=seq),
         },
         outbox=outbox,
     )

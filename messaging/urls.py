@@ -8,11 +8,14 @@ from messaging import views
 app_name = "messaging"
 urlpatterns = [
     path("chats/", views.conversation_list, name="list"),
+    path("mentions/", views.mention_list, name="mentions"),
     path("chats/<id:conversation_id>/", views.conversation_detail, name="conversation"),
     path("chats/<id:conversation_id>/messages/", views.message_history, name="history"),
+    path("chats/<id:conversation_id>/mute/", views.conversation_mute, name="mute"),
     path("chats/<id:conversation_id>/rename/", views.topic_rename, name="topic_rename"),
     path("chats/<id:conversation_id>/messages/<id:seq>/edit/", views.message_edit, name="message_edit"),
     path("chats/<id:conversation_id>/messages/<id:seq>/delete/", views.message_delete, name="message_delete"),
+    path("chats/<id:conversation_id>/messages/<id:seq>/reactions/", views.reaction_toggle, name="reaction_toggle"),
     path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
     path("dm/<str:username>/", views.direct_open, name="direct_open"),

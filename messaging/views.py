@@ -25,11 +25,11 @@ from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
 from groups.access import require_manager as check_manager
-from messaging import selectors, services
+from messaging import markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
-from messaging.serializers import message_json
+from messaging.serializers import conversation_title, message_json, reactions_json, reply_json, snippet
 
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
@@ -138,6 +138,7 @@ def _conversation_context(
     after: int | None = None,
     around: int | None = None,
     mark_read: bool = False,
+    reply_to=None,
 ) -> dict[str, Any]:
     """Everything the conversation page shows, in a fixed number of queries."""
     user = request.user
@@ -157,7 +158,10 @@ def _conversation_context(
     conversations = _sidebar(user)
     if mark_read:
         _mark_read(user, conversation, conversations)
+    selectors.attach_replies(messages)
+    reactors = selectors.reactors_by_message([m.pk for m in messages if not m.deleted])
     for message in messages:
+        message.reaction_list = reactions_json(reactors.get(message.pk, {}), user.pk)
         message.can_edit = _allowed(check_can_edit, user, message)
         message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
     members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
@@ -167,6 +171,7 @@ def _conversation_context(
         "membership": membership,
         "can_moderate": can_moderate(membership),
         "page_messages": messages,  # not "messages": that name belongs to django.contrib.messages
+        "reaction_choices": " ".join(markup.REACTION_CHOICES),
         "has_older": has_older,
         "has_newer": has_newer,
         "is_latest": is_latest,
@@ -184,7 +189,20 @@ def _conversation_context(
         "topic_form": TopicForm(),
         "topic_field": _blank_field(TopicForm, "name"),
         "max_length": settings.MESSAGE_MAX_LENGTH,
+        "replying_to": _replying_to(conversation, reply_to),
+        "muted": any(c.muted for c in conversations if c.pk == conversation.pk),
     }
+
+
+def _replying_to(conversation: Conversation, reply_to) -> dict | None:
+    """The composer's "replying to" (no-JS: `?reply_to=<seq>`): the original as a reply shows it."""
+    if not reply_to or not str(reply_to).isdigit() or len(str(reply_to)) > MAX_DIGITS:
+        return None
+    original = selectors.message_by_seq(conversation, int(reply_to))
+    if original is None:
+        return None
+    reply = Message(reply_to=original)
+    return reply_json(reply)
 
 
 @cache
@@ -241,12 +259,16 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         form = MessageForm(request.POST)
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
+        reply_to = request.POST.get("reply_to") or None
         try:
-            services.message_send(actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"])
-        except RateLimited as error:
+            services.message_send(
+                actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"], reply_to=reply_to
+            )
+        except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
             form.add_error("body", error.detail)
-            return _render_conversation(request, conversation, membership, form=form, status=429)
+            status = 429 if isinstance(error, RateLimited) else 400
+            return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
         return redirect(_conversation_url(conversation.pk))
     try:
         params = _history_params(request.GET)
@@ -262,6 +284,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         after=params["after"],
         around=around,
         mark_read=True,
+        reply_to=request.GET.get("reply_to"),
     )
 
 
@@ -277,6 +300,7 @@ def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
     messages, has_more = selectors.messages_page(
         conversation, before=params["before"], after=params["after"], limit=params["limit"]
     )
+    selectors.attach_replies(messages)
     return JsonResponse({"messages": [message_json(m) for m in messages], "has_more": has_more})
 
 
@@ -327,6 +351,46 @@ def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> Http
     if _wants_json(request):
         return JsonResponse({"message": message_json(message)})
     return redirect(_conversation_url(message.conversation_id))
+
+
+@require_POST
+@_page_or_json_errors
+def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Toggle muting the conversation: back to its page (no-JS), or JSON `{"conversation", "muted"}`."""
+    muted = services.conversation_mute_toggle(actor=request.user, conversation_id=conversation_id)
+    if _wants_json(request):
+        return JsonResponse({"conversation": conversation_id, "muted": muted})
+    return redirect(_conversation_url(conversation_id))
+
+
+@require_GET
+@login_required
+def mention_list(request: HttpRequest) -> HttpResponse:
+    """The user's recent mentions, newest first, each linking to the message in its conversation."""
+    mentions = selectors.recent_mentions(request.user)
+    items = [
+        {
+            "mention": mention,
+            "title": conversation_title(mention.conversation, request.user),
+            "snippet": snippet(mention.message.body, 160),
+            "url": f"{_conversation_url(mention.conversation_id)}?around={mention.seq}#m{mention.seq}",
+        }
+        for mention in mentions
+    ]
+    return render(request, "messaging/mentions.html", {"items": items, "conversations": _sidebar(request.user)})
+
+
+@require_POST
+@_page_or_json_errors
+def reaction_toggle(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
+    """POST `emoji`: add the user's reaction to a message, or take it back. Back to the message
+    in the page (no-JS), or JSON `{"conversation", "seq", "reactions"}`."""
+    message, reactions = services.reaction_toggle(
+        actor=request.user, conversation_id=conversation_id, seq=seq, emoji=request.POST.get("emoji")
+    )
+    if _wants_json(request):
+        return JsonResponse({"conversation": message.conversation_id, "seq": message.seq, "reactions": reactions})
+    return redirect(f"{_conversation_url(message.conversation_id)}#m{message.seq}")
 
 
 @require_POST

@@ -28,12 +28,13 @@ from chatsite import sockets
 from chatsite.errors import DomainError, RateLimited
 from messaging import events, protocol, services
 from messaging.realtime import frames, limits, presence, selectors
-from messaging.realtime.counters import UnreadCounters
+from messaging.realtime.counters import UnreadCounters, mentions_user
 from messaging.realtime.frames import FrameError
 from messaging.realtime.heartbeat import heartbeat
 from messaging.realtime.loop import LeanConsumer
 from messaging.realtime.workers import in_db_thread, in_thread, log_outage
-from messaging.serializers import message_json, user_json
+from messaging.selectors import attach_replies
+from messaging.serializers import message_json, reaction_changed_for, user_json
 
 logger = logging.getLogger("messaging.realtime")
 
@@ -63,6 +64,7 @@ def _send_message(*, outbox, **kwargs) -> dict[str, Any]:
 
 def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
     messages, complete = selectors.sync_messages(user, cursors, settings.SYNC_MAX_MESSAGES)
+    attach_replies(messages)
     return [sockets.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
 
 
@@ -143,7 +145,9 @@ class ChatConsumer(LeanConsumer):
             for cursor in await in_db_thread(selectors.cursors_for)(self.user, late):
                 cursors[cursor["id"]] = cursor
         for cursor in cursors.values():
-            self.counters.set(cursor["id"], last_seq=cursor["last_seq"], unread=cursor["unread"])
+            self.counters.set(
+                cursor["id"], last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
+            )
         for group in list(self.groups_joined):  # lost in between: stop listening
             if group.startswith("conv.") and int(group[5:]) not in self.counters:
                 await self._leave(group)
@@ -243,8 +247,14 @@ class ChatConsumer(LeanConsumer):
     async def on_message_send(self, frame: dict) -> None:
         conversation_id = frames.whole_number(frame, "conversation")
         client_id = frames.client_id(frame)
+        reply_to = frames.reply_to(frame)
         message = await write(
-            _send_message, actor=self.user, conversation_id=conversation_id, body=frame.get("body"), client_id=client_id
+            _send_message,
+            actor=self.user,
+            conversation_id=conversation_id,
+            body=frame.get("body"),
+            client_id=client_id,
+            reply_to=reply_to,
         )
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
@@ -269,6 +279,16 @@ class ChatConsumer(LeanConsumer):
         conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
         await write(services.read_mark, actor=self.user, conversation_id=conversation_id, seq=seq)
 
+    async def on_reaction_toggle(self, frame: dict) -> None:
+        conversation_id, seq = frames.whole_number(frame, "conversation"), frames.whole_number(frame, "seq")
+        await write(
+            services.reaction_toggle,
+            actor=self.user,
+            conversation_id=conversation_id,
+            seq=seq,
+            emoji=frame.get("emoji"),
+        )
+
     async def on_sync(self, frame: dict) -> None:
         cursors = frames.cursors(frame)
         texts, complete = await in_db_thread(_sync_page)(self.user, cursors)
@@ -290,9 +310,18 @@ class ChatConsumer(LeanConsumer):
             if self.presence_seen.get(author) == event["online"]:
                 return  # the same change, through another shared conversation
             self.presence_seen[author] = event["online"]
+        if kind == protocol.REACTION_CHANGED:  # rare: each reader's own `mine`
+            await self.send_frame(reaction_changed_for(json.loads(event["frame"]), self.user_id))
+            return
         await self.send_text(event["frame"])
         if kind == protocol.MESSAGE_NEW:
-            count = self.counters.message_new(conversation_id, event.get("seq"), mine=author == self.user_id)
+            mine = author == self.user_id
+            count = self.counters.message_new(
+                conversation_id,
+                event.get("seq"),
+                mine=mine,
+                mentioned=not mine and mentions_user(event["frame"], self.user_id),
+            )
             if count is not None:
                 await self._send_unread(conversation_id, count)
         elif kind == protocol.MESSAGE_DELETED and self.counters.has_unread(conversation_id):
@@ -306,7 +335,7 @@ class ChatConsumer(LeanConsumer):
             conversation_id = frame.get("conversation")
             if conversation_id not in self.counters:
                 return
-            self.counters.read(conversation_id, frame.get("count", 0))
+            self.counters.read(conversation_id, frame.get("count", 0), frame.get("mentions", 0))
         await self.send_text(text)
 
     async def access_added(self, event: dict) -> None:
@@ -386,7 +415,9 @@ class ChatConsumer(LeanConsumer):
             await self._leave(events.conversation_group(conversation_id))
             return False
         cursor = cursors[0]
-        self.counters.set(conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"])
+        self.counters.set(
+            conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
+        )
         conversation["last_seq"], conversation["unread"] = cursor["last_seq"], cursor["unread"]
         return True
 
@@ -399,17 +430,21 @@ class ChatConsumer(LeanConsumer):
 
     async def _recount(self, conversation_id: int) -> None:
         """Read the cursor again (a deletion the counters cannot follow); send `unread` if it changed."""
-        before = self.counters.unread.get(conversation_id)
+        before = (self.counters.unread.get(conversation_id), self.counters.mentions.get(conversation_id))
         cursors = await in_db_thread(selectors.cursors_for)(self.user, [conversation_id])
         if not cursors or conversation_id not in self.counters:
             return
         cursor = cursors[0]
-        self.counters.set(conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"])
-        if cursor["unread"] != before:
+        self.counters.set(
+            conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
+        )
+        if (cursor["unread"], cursor["mentions"]) != before:
             await self._send_unread(conversation_id, cursor["unread"])
 
     async def _send_unread(self, conversation_id: int, count: int) -> None:
-        await self.send_frame({"type": protocol.UNREAD, "conversation": conversation_id, "count": count})
+        mentions = self.counters.mentions.get(conversation_id, 0)
+        frame = {"type": protocol.UNREAD, "conversation": conversation_id, "count": count, "mentions": mentions}
+        await self.send_frame(frame)
 
     # Channel-layer groups --------------------------------------------------------------------
 

@@ -72,6 +72,13 @@ def whole_number(frame: dict, name: str) -> int:
     return value
 
 
+def reply_to(frame: dict) -> int | None:
+    """`message.send`'s optional `reply_to`: the seq of the message answered, or null/absent."""
+    if frame.get("reply_to") is None:
+        return None
+    return whole_number(frame, "reply_to")
+
+
 def client_id(frame: dict) -> str:
     """`message.send`'s idempotency key: required on the socket, it makes a retry after a drop safe."""
     value = frame.get("client_id")

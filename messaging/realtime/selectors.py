@@ -17,11 +17,12 @@ from accounts.models import User
 from groups.models import Membership
 from messaging import rawsql
 from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
-from messaging.models import Conversation, Message, ReadState
+from messaging.models import Conversation, Mention, Message, ReadState
 from messaging.serializers import conversation_json
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
+_MENTION = Mention._meta.db_table
 _READ_STATE = ReadState._meta.db_table
 _MEMBERSHIP = Membership._meta.db_table
 _USER = User._meta.db_table
@@ -37,7 +38,9 @@ _CURSORS_SQL = f"""
     SELECT c.id, c.last_seq,
         (SELECT COUNT(*) FROM {_MESSAGE} u
             WHERE u.conversation_id = c.id AND u.seq > COALESCE(rs.last_read_seq, 0) AND NOT u.deleted
-            AND (u.author_id IS NULL OR u.author_id <> %s))
+            AND (u.author_id IS NULL OR u.author_id <> %s)),
+        (SELECT COUNT(*) FROM {_MENTION} mn
+            WHERE mn.user_id = %s AND mn.conversation_id = c.id AND mn.seq > COALESCE(rs.last_read_seq, 0))
     FROM {_CONVERSATION} c
     LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
     WHERE {VISIBLE_SQL}
@@ -68,11 +71,13 @@ def conversation_ids_for_user(user) -> set[int]:
 
 
 def conversation_cursors(user) -> list[dict]:
-    """`[{"id", "last_seq", "unread"}]` by id, for `hello`: `selectors.conversation_cursors_for_user`
+    """`[{"id", "last_seq", "unread", "mentions"}]` by id, for `hello`: `selectors.conversation_cursors_for_user`
     as one hand-written statement. One query."""
     return [
-        {"id": cid, "last_seq": last_seq, "unread": unread}
-        for cid, last_seq, unread in rawsql.fetch(_CURSORS_SQL, [user.pk, user.pk, *visible_params(user)], _INTS)
+        {"id": cid, "last_seq": last_seq, "unread": unread, "mentions": mentions}
+        for cid, last_seq, unread, mentions in rawsql.fetch(
+            _CURSORS_SQL, [user.pk, user.pk, user.pk, *visible_params(user)], _INTS
+        )
     ]
 
 
@@ -147,10 +152,10 @@ def cursors_for(user, conversation_ids) -> list[dict]:
     sql = _CURSORS_SQL.replace(
         "ORDER BY c.id", f"AND c.id IN ({', '.join(['%s'] * len(conversation_ids))}) ORDER BY c.id"
     )
-    params = [user.pk, user.pk, *visible_params(user), *conversation_ids]
+    params = [user.pk, user.pk, user.pk, *visible_params(user), *conversation_ids]
     return [
-        {"id": cid, "last_seq": last_seq, "unread": unread}
-        for cid, last_seq, unread in rawsql.fetch(sql, params, _INTS)
+        {"id": cid, "last_seq": last_seq, "unread": unread, "mentions": mentions}
+        for cid, last_seq, unread, mentions in rawsql.fetch(sql, params, _INTS)
     ]
 
 

@@ -1,4 +1,4 @@
-"""Template filters and tags of the chat pages: safe links in message bodies, titles, times,
+"""Template filters and tags of the chat pages: titles, times,
 and the repeated pieces of the conversation page (built in `messaging.markup`)."""
 
 from datetime import datetime
@@ -12,12 +12,6 @@ from messaging.models import Conversation
 from messaging.serializers import conversation_title
 
 register = template.Library()
-
-
-@register.filter(is_safe=False, needs_autoescape=False)
-def linkify(value) -> SafeString:
-    """Escape a message body and turn its URLs into links. Line breaks stay (CSS `pre-wrap`)."""
-    return markup.linkify(value)
 
 
 @register.filter

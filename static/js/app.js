@@ -4,6 +4,7 @@
 import { initPeoplePickers } from "./combobox.js";
 import { initConfirmations } from "./confirm.js";
 import { initConversation } from "./conversation.js";
+import { initNotificationSettings, initNotifications } from "./notify.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
@@ -43,6 +44,8 @@ function initBanner(socket) {
 
 function start() {
   localizeTimes();
+  const notificationSettings = document.getElementById("notification-settings");
+  if (notificationSettings) initNotificationSettings(notificationSettings);
   initPeoplePickers();
   initConfirmations();
   initTimeZoneDefault();
@@ -57,6 +60,7 @@ function start() {
   const cursors = live ? { [openId]: toInt(root.dataset.lastSeq) } : {};
   const socket = new ChatSocket({ cursors });
   initBanner(socket);
+  initNotifications(socket);
   if (list) initSidebar(socket, list, { openId });
   if (root) initConversation(socket, root);
   socket.connect();

@@ -4,8 +4,8 @@
 //
 // Hooks are the ones templates/messaging/conversation.html documents.
 
-import { clear, csrfToken, el, qs, qsa, toInt } from "./dom.js";
-import { displayName, fillMessage, linkify, pendingMessage } from "./render.js";
+import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
+import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 
 const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
 const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
@@ -23,12 +23,15 @@ export function initConversation(socket, root) {
   const around = toInt(root.dataset.around, null); // opened at this message (a search result)
   const historyUrl = root.dataset.historyUrl || `/chats/${conversationId}/messages/`;
   const maxLength = toInt(root.dataset.maxLength, 0);
+  const reactionChoices = (root.dataset.reactionChoices || "").split(" ").filter(Boolean);
   const list = qs("#messages");
   const scroller = qs("#messages-scroll") || list;
   const empty = qs("#messages-empty");
   const form = qs("#composer");
   const textarea = form ? qs("textarea[name=body]", form) : null;
   const composerError = qs("#composer-error");
+  const replyInput = qs("#reply-to");
+  const replyNote = qs("#reply-note");
   const typingLine = qs("#typing");
   const seenLine = qs("#seen-by");
   const olderLink = qs("#older-link");
@@ -55,7 +58,14 @@ export function initConversation(socket, root) {
   // ---- message list -----------------------------------------------------------
 
   function viewer() {
-    return { me: state.me, canModerate: state.canModerate, conversationId, csrf: csrfToken(), readOnly: state.removed };
+    return {
+      me: state.me,
+      canModerate: state.canModerate,
+      conversationId,
+      csrf: csrfToken(),
+      readOnly: state.removed,
+      reactionChoices,
+    };
   }
 
   function findMessage(seq) {
@@ -263,7 +273,8 @@ export function initConversation(socket, root) {
     if (!live || !(socket.ready || socket.status === "reconnecting")) return;
     event.preventDefault();
     showComposerError("");
-    const clientId = socket.sendMessage(conversationId, body);
+    const clientId = socket.sendMessage(conversationId, body, toInt(replyInput?.value, 0) || null);
+    setReply(null);
     const item = pendingMessage(clientId, body, socket.user);
     if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
     list.append(item);
@@ -293,7 +304,7 @@ export function initConversation(socket, root) {
     if (item.classList.contains("editing")) return;
     const seq = toInt(item.dataset.seq);
     const body = qs(".message-body", item);
-    const original = body ? body.textContent : "";
+    const original = item.dataset.body ?? (body ? body.textContent : ""); // the Markdown source
     item.classList.add("editing");
     const editor = el("textarea", { class: "edit-body", "aria-label": "Edit message", rows: 2 });
     editor.value = original;
@@ -314,15 +325,18 @@ export function initConversation(socket, root) {
         status.textContent = "Not connected: try again in a moment.";
         return;
       }
+      const shown = body ? Array.from(body.childNodes) : [];
       const undo = () => {
         if (!body || !body.isConnected) return;
-        clear(body);
-        body.append(linkify(original));
+        body.replaceChildren(...shown);
+        body.classList.remove("as-typed");
+        item.dataset.body = original;
       };
       state.changes.push({ seq, undo });
       if (body) {
-        clear(body);
-        body.append(linkify(text)); // shown now; the server's message.edited confirms it
+        body.textContent = text; // shown as typed now; the server's message.edited brings its HTML
+        body.classList.add("as-typed");
+        item.dataset.body = text;
       }
       finish();
     };
@@ -351,6 +365,14 @@ export function initConversation(socket, root) {
   }
 
   function onListClick(event) {
+    const replyLink = event.target.closest("a.message-reply");
+    if (replyLink && list.contains(replyLink) && live && socket.ready) {
+      event.preventDefault();
+      setReply(replyLink.closest("li.message[data-seq]"));
+      return;
+    }
+    const originalLink = event.target.closest(".reply-to a[data-seq]");
+    if (originalLink && list.contains(originalLink)) return showOriginal(event, originalLink);
     const link = event.target.closest("a.message-edit");
     if (!link || !list.contains(link)) return;
     const item = link.closest("li.message[data-seq]");
@@ -362,6 +384,8 @@ export function initConversation(socket, root) {
   }
 
   function onListSubmit(event) {
+    const reactionForm = event.target.closest("form.reactions");
+    if (reactionForm) return toggleReaction(event, reactionForm);
     const deleteForm = event.target.closest("form.message-delete");
     if (!deleteForm) return;
     const item = deleteForm.closest("li.message[data-seq]");
@@ -374,6 +398,50 @@ export function initConversation(socket, root) {
     if (!socket.send({ type: "message.delete", conversation: conversationId, seq })) return; // the form posts
     event.preventDefault();
     state.changes.push({ seq, undo: null });
+  }
+
+  /** Reply to a message (its item), or stop replying (null): the composer's hidden `reply_to` and note. */
+  function setReply(item) {
+    if (!replyInput || !replyNote) return;
+    replyInput.value = item ? item.dataset.seq : "";
+    replyNote.hidden = !item;
+    const text = qs("#reply-note-text", replyNote);
+    if (item && text) {
+      const author = qs(".message-author", item)?.textContent || "";
+      const body = (qs(".message-body", item)?.textContent || "").trim().replace(/\s+/g, " ");
+      text.textContent = `Replying to ${author}: ${body.length > 80 ? `${body.slice(0, 79)}…` : body}`;
+    }
+    if (item) textarea?.focus();
+  }
+
+  /** A reply's link to its original: scroll to it when it is on this page. */
+  function showOriginal(event, link) {
+    const original = findMessage(toInt(link.dataset.seq));
+    if (!original) return; // not on this page: the link opens the conversation there
+    event.preventDefault();
+    original.scrollIntoView({ block: "center" });
+    original.classList.add("flash");
+    setTimeout(() => original.classList.remove("flash"), 1500);
+  }
+
+  /** A reaction button or a picker choice: over the socket when it is up, else the form posts. */
+  function toggleReaction(event, reactionForm) {
+    const item = reactionForm.closest("li.message[data-seq]");
+    const emoji = event.submitter?.value;
+    if (!item || !emoji) return;
+    const seq = toInt(item.dataset.seq);
+    if (!socket.send({ type: "reaction.toggle", conversation: conversationId, seq, emoji })) return;
+    event.preventDefault();
+    const picker = qs("details.reaction-picker", reactionForm);
+    if (picker) picker.open = false;
+    state.changes.push({ seq, undo: null });
+  }
+
+  function onReactionChanged(frame) {
+    if (frame.conversation !== conversationId) return;
+    settleChange(frame.seq);
+    const form = qs("form.reactions", findMessage(frame.seq) || document.createElement("li"));
+    if (form) fillReactions(form, frame.seq, frame.reactions, viewer());
   }
 
   /** The server confirmed a change to a message: it is no longer waiting. */
@@ -564,7 +632,8 @@ export function initConversation(socket, root) {
   function changed(item, message) {
     if (message.deleted) return !item.classList.contains("deleted");
     const edited = qs(".edited", item) !== null;
-    return Boolean(message.edited_at) !== edited || qs(".message-body", item)?.textContent !== message.body;
+    // The body as the browser serializes the server's HTML: a rare false "changed" only redraws it.
+    return Boolean(message.edited_at) !== edited || qs(".message-body", item)?.innerHTML !== message.html;
   }
 
   // ---- losing access ---------------------------------------------------------
@@ -626,6 +695,7 @@ export function initConversation(socket, root) {
     connectedBefore = true;
   });
   socket.on("typing", onTyping);
+  socket.on("reaction.changed", onReactionChanged);
   socket.on("read", onRead);
   socket.on("conversation.removed", onRemoved);
   document.addEventListener("visibilitychange", markRead);
@@ -633,12 +703,17 @@ export function initConversation(socket, root) {
   list.addEventListener("click", onListClick);
   list.addEventListener("submit", onListSubmit);
   if (olderLink) olderLink.addEventListener("click", loadOlder);
+  qs("#reply-cancel")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    setReply(null);
+  });
   if (newerLink) newerLink.addEventListener("click", loadNewer);
   if (form && textarea) {
     form.addEventListener("submit", onSubmit);
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);
   }
+  markMyMentions(list, state.me);
   const target = around === null ? null : findMessage(around);
   if (target) {
     target.classList.add("highlighted");

@@ -1,4 +1,5 @@
-// Safe DOM helpers: every user string goes in through textContent, never as HTML.
+// Safe DOM helpers: every user string goes in through textContent, never as HTML; the one
+// exception is a message body's HTML, rendered and sanitized by the server (`serverHtml`).
 
 /**
  * Create an element. `attrs` keys: "class", "text", "dataset" (object), "hidden"
@@ -58,4 +59,14 @@ export function uuid() {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Replace a node's children with HTML the server rendered and sanitized (a message's `html`,
+ * messaging/rendering.py): parsed in an inert document, so nothing in it runs while parsing.
+ */
+export function serverHtml(node, html) {
+  const parsed = new DOMParser().parseFromString(`<body>${html || ""}</body>`, "text/html");
+  node.replaceChildren(...parsed.body.childNodes);
+  return node;
 }

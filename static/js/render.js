@@ -1,14 +1,10 @@
-// Elements the server's templates also render (templates/messaging/_message.html and
-// _conversation_list.html), built here for messages and rows that arrive live.
-// User text only ever goes in through textContent.
+// Elements the server also renders (messaging/markup.py), built here for messages and rows
+// that arrive live. User text only ever goes in through textContent; a message body is the
+// HTML the server rendered once when it was stored (`message.html`), never built here.
 
-import { append, clear, el } from "./dom.js";
+import { append, clear, el, serverHtml } from "./dom.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const LINK_LIMIT = 60; // characters of a URL shown, like the server's linkify
-// http(s) URLs and www. hosts; trailing punctuation stays outside the link.
-const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"']+/gi;
-const TRAILING = /[.,;:!?)\]}'"]+$/;
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -46,23 +42,20 @@ function timeNode(iso, className) {
   return node;
 }
 
-/** Text with its URLs as links that cannot reach back into the page (rel="noopener nofollow"). */
-export function linkify(text) {
-  const fragment = document.createDocumentFragment();
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    let url = match[0];
-    const trailing = url.match(TRAILING);
-    if (trailing) url = url.slice(0, -trailing[0].length);
-    if (!url) continue;
-    const href = /^https?:\/\//i.test(url) ? url : `http://${url}`;
-    append(fragment, text.slice(last, match.index));
-    const shown = url.length > LINK_LIMIT ? `${url.slice(0, LINK_LIMIT - 1)}…` : url;
-    append(fragment, el("a", { href, rel: "noopener nofollow", target: "_blank", text: shown }));
-    last = match.index + url.length;
+/** Whether a message's server HTML mentions this user (by id, or everyone with @all). */
+export function mentionsMe(message, me) {
+  // The whole tag: a "<" in a body's text is always escaped, so only a real mention matches.
+  const html = message?.html || "";
+  const tag = (target) => `<span class="mention" data-mention="${target}">`;
+  return html.includes(tag("all")) || (me !== null && html.includes(tag(me)));
+}
+
+/** Mark the mentions of the reader in a message body (their own highlight). */
+export function markMyMentions(root, me) {
+  for (const node of root.querySelectorAll("span.mention[data-mention]")) {
+    const target = node.dataset.mention;
+    node.classList.toggle("me", target === "all" || (me !== null && target === String(me)));
   }
-  append(fragment, text.slice(last));
-  return fragment;
 }
 
 export function initial(name) {
@@ -93,7 +86,8 @@ export function fillMessage(item, message, viewer) {
   item.dataset.id = String(message.id);
   item.dataset.authorId = author.id === null || author.id === undefined ? "" : String(author.id);
   delete item.dataset.clientId;
-  clear(item);
+  if (mine && !message.deleted) item.dataset.body = message.body; // the Markdown source, for the edit box
+  else delete item.dataset.body;
   const name = displayName(author);
   const meta = el(
     "div",
@@ -104,15 +98,95 @@ export function fillMessage(item, message, viewer) {
       ? el("span", { class: "edited", title: `Edited ${longTime(new Date(message.edited_at))}`, text: "(edited)" })
       : null,
   );
-  const body = el("p", { class: "message-body" });
+  const body = el("div", { class: "message-body" });
+  const reply = message.deleted ? null : replyLine(message.reply_to, viewer.conversationId);
   if (message.deleted) body.textContent = "This message was deleted.";
-  else body.append(linkify(message.body));
+  else {
+    serverHtml(body, message.html);
+    markMyMentions(body, viewer.me);
+  }
+  // Reactions are not part of the message object: keep the ones shown (reaction.changed updates them).
+  const shownReactions = item.querySelector("form.reactions");
+  clear(item);
+  let reactions = null;
+  if (!message.deleted && !viewer.readOnly) {
+    reactions = shownReactions || el("form", { class: "reactions" });
+    fillReactions(reactions, message.seq, shownReactions ? null : [], viewer);
+  }
   append(
     item,
     el("span", { class: `chat-avatar avatar-${avatarColor(author.id)}`, "aria-hidden": "true", text: initial(name) }),
-    el("div", { class: "message-content" }, meta, body, viewer.readOnly ? null : actions(message, mine, viewer)),
+    el(
+      "div",
+      { class: "message-content" },
+      meta,
+      reply,
+      body,
+      reactions,
+      viewer.readOnly ? null : actions(message, mine, viewer),
+    ),
   );
   return item;
+}
+
+/**
+ * The reactions form under a message, as messaging/markup.py renders it: a toggle button per
+ * emoji (`reactions` from `reaction.changed`; null keeps the buttons shown) and the picker.
+ */
+export function fillReactions(form, seq, reactions, viewer) {
+  form.method = "post";
+  form.action = `/chats/${viewer.conversationId}/messages/${seq}/reactions/`;
+  const buttons =
+    reactions === null
+      ? Array.from(form.querySelectorAll("button.reaction"))
+      : reactions.map((reaction) =>
+          el(
+            "button",
+            {
+              type: "submit",
+              name: "emoji",
+              value: reaction.emoji,
+              class: reaction.mine ? "reaction mine" : "reaction",
+              "aria-pressed": reaction.mine ? "true" : "false",
+            },
+            `${reaction.emoji} `,
+            el("span", { class: "reaction-count", text: String(reaction.count) }),
+          ),
+        );
+  const picker = form.querySelector("details.reaction-picker") || reactionPicker(viewer.reactionChoices || []);
+  picker.open = false;
+  form.replaceChildren(
+    el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: viewer.csrf }),
+    ...buttons,
+    picker,
+    el("a", { class: "message-reply", href: `?reply_to=${seq}#composer`, text: "Reply" }),
+  );
+  return form;
+}
+
+/** "replying to @alice: first words…" above a reply, as messaging/markup.py renders it. */
+export function replyLine(reply, conversationId) {
+  if (!reply) return null;
+  if (reply.deleted) return el("p", { class: "reply-to", text: "replying to a deleted message" });
+  const text = `replying to @${reply.author?.username || "deleted"}: ${reply.snippet}`;
+  return el(
+    "p",
+    { class: "reply-to" },
+    el("a", { href: `/chats/${conversationId}/?around=${reply.seq}#m${reply.seq}`, dataset: { seq: String(reply.seq) }, text }),
+  );
+}
+
+function reactionPicker(choices) {
+  return el(
+    "details",
+    { class: "reaction-picker" },
+    el("summary", { "aria-label": "Add a reaction", title: "Add a reaction", text: "☺+" }),
+    el(
+      "div",
+      { class: "reaction-choices" },
+      choices.map((emoji) => el("button", { type: "submit", name: "emoji", value: emoji, class: "reaction-choice", text: emoji })),
+    ),
+  );
 }
 
 function actions(message, mine, viewer) {
@@ -154,7 +228,7 @@ export function pendingMessage(clientId, body, user) {
         el("span", { class: "message-author", text: name }),
         el("span", { class: "message-status", text: "sending…" }),
       ),
-      el("p", { class: "message-body" }, linkify(body)),
+      el("div", { class: "message-body as-typed", text: body }),
     ),
   );
 }

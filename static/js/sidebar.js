@@ -2,7 +2,7 @@
 // removed as access changes, presence dots, and the unread total in the title.
 
 import { el, qs, qsa, toInt } from "./dom.js";
-import { conversationRow, localizeTimes, setRowPreview } from "./render.js";
+import { conversationRow, localizeTimes, mentionsMe, setRowPreview } from "./render.js";
 
 export function initSidebar(socket, list, { openId = null } = {}) {
   const state = {
@@ -53,6 +53,27 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     updateTitle();
   }
 
+  /** The mention marker beside the unread count (messaging/markup.py renders it hidden at 0). */
+  function setMentions(id, count) {
+    const row = rowFor(id);
+    if (!row) return;
+    let marker = qs(".mention-badge", row);
+    if (!marker) {
+      marker = el("span", { class: "mention-badge", hidden: true });
+      (qs("a", row) || row).append(marker);
+    }
+    const n = Math.max(0, count || 0);
+    marker.textContent = `@${n > 99 ? "99+" : n}`;
+    marker.dataset.count = String(n);
+    marker.hidden = n === 0;
+    marker.setAttribute("aria-label", `${n} mentions of you`);
+  }
+
+  function mentionsOf(id) {
+    const marker = qs(".mention-badge", rowFor(id) || document.createElement("li"));
+    return marker && !marker.hidden ? toInt(marker.dataset.count ?? marker.textContent.slice(1), 0) : 0;
+  }
+
   function unreadOf(id) {
     const row = rowFor(id);
     if (!row) return 0;
@@ -61,17 +82,26 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     return toInt(badge.dataset.count ?? badge.textContent, 0);
   }
 
+  /** The tab title: the unread total of the conversations that are not muted. */
   function updateTitle() {
-    const total = rows().reduce((sum, row) => sum + unreadOf(toInt(row.dataset.conversationId)), 0);
+    const total = rows()
+      .filter((row) => !row.classList.contains("muted"))
+      .reduce((sum, row) => sum + unreadOf(toInt(row.dataset.conversationId)), 0);
     document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
   }
 
-  /** Move a row to where its newest activity puts it (newest first). */
+  /** Move a row to where its newest activity puts it (newest first; muted ones after the others). */
   function reorder(row, at) {
     const id = toInt(row.dataset.conversationId);
     state.activity.set(id, at);
+    const muted = row.classList.contains("muted");
     for (const other of rows()) {
       if (other === row) continue;
+      if (!muted && other.classList.contains("muted")) {
+        if (other.previousElementSibling !== row) list.insertBefore(row, other);
+        return;
+      }
+      if (muted && !other.classList.contains("muted")) continue;
       const otherAt = state.activity.get(toInt(other.dataset.conversationId));
       // Rows without a known time were ordered before anything live happened: older.
       if (otherAt === undefined || otherAt <= at) {
@@ -93,7 +123,10 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     if (message.seq <= counted) return;
     state.counted.set(id, message.seq);
     const mine = message.author && message.author.id === state.me;
-    if (!mine && !message.deleted && !viewingOpen(id)) setUnread(id, unreadOf(id) + 1);
+    if (!mine && !message.deleted && !viewingOpen(id)) {
+      setUnread(id, unreadOf(id) + 1);
+      if (mentionsMe(message, state.me)) setMentions(id, mentionsOf(id) + 1);
+    }
   }
 
   function onHello(frame) {
@@ -104,6 +137,7 @@ export function initSidebar(socket, list, { openId = null } = {}) {
       state.counted.set(conversation.id, conversation.last_seq);
       if (!rowFor(conversation.id)) missing.push(conversation.id);
       setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
+      setMentions(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.mentions);
     }
     if (missing.length) addMissingRows(missing);
   }
@@ -184,6 +218,7 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     // The conversation on screen is being marked read: a count for it is about to be 0.
     if (frame.count > 0 && viewingOpen(frame.conversation)) return;
     setUnread(frame.conversation, frame.count);
+    setMentions(frame.conversation, frame.mentions);
   });
   socket.on("conversation.added", onAdded);
   socket.on("conversation.removed", onRemoved);

@@ -159,10 +159,12 @@ export class ChatSocket {
   }
 
   /** Queue a message; sent now if connected, and again (same client_id) after every reconnect until acked. */
-  sendMessage(conversation, body) {
+  sendMessage(conversation, body, replyTo = null) {
     const clientId = uuid();
-    this.outbox.set(clientId, { conversation, body });
-    this.send({ type: "message.send", conversation, body, client_id: clientId });
+    const frame = { type: "message.send", conversation, body, client_id: clientId };
+    if (replyTo) frame.reply_to = replyTo;
+    this.outbox.set(clientId, frame);
+    this.send(frame);
     return clientId;
   }
 
@@ -220,9 +222,7 @@ export class ChatSocket {
     this.syncWanted.clear();
     // Every (re)connect syncs the conversation on screen, and any other hello says moved on.
     this.requestSync([...this.pageConversations, ...behind, ...this.ahead.keys()]);
-    for (const [clientId, { conversation, body }] of this.outbox) {
-      this.send({ type: "message.send", conversation, body, client_id: clientId });
-    }
+    for (const frame of this.outbox.values()) this.send(frame);
   }
 
   onAck(frame) {

@@ -225,7 +225,7 @@ def test_history_edits_and_deletions_are_live(server, new_context, make_user):
 
     # Alice edits her newest message in place (menu, Edit, Enter): Bob sees the new text.
     newest = alice_page.locator("#messages li.message[data-seq='60']")
-    newest.locator("summary").click()
+    newest.locator(".message-actions summary").click()
     newest.locator("a.message-edit").click()
     alice_page.fill("#messages li.message[data-seq='60'] textarea.edit-body", "old message 60, corrected")
     alice_page.press("#messages li.message[data-seq='60'] textarea.edit-body", "Enter")
@@ -236,7 +236,7 @@ def test_history_edits_and_deletions_are_live(server, new_context, make_user):
     # And deletes another after confirming: it is gone for both, its place kept.
     alice_page.once("dialog", lambda dialog: dialog.accept())
     second = alice_page.locator("#messages li.message[data-seq='59']")
-    second.locator("summary").click()
+    second.locator(".message-actions summary").click()
     second.locator("form.message-delete button").click()
     expect(bob.locator("#messages li.message.deleted[data-seq='59'] .message-body")).to_have_text(
         "This message was deleted."

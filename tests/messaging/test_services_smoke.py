@@ -20,7 +20,9 @@ def test_group_flow_seq_unread_and_read(alice, bob, carol):
     assert m2.seq == 2
     rows = {c.pk: c for c in selectors.conversations_for_user(bob)}
     assert rows[general.pk].unread == 1 and rows[general.pk].last_body == "yo"
-    assert selectors.conversation_cursors_for_user(alice) == [{"id": general.pk, "last_seq": 2, "unread": 1}]
+    assert selectors.conversation_cursors_for_user(alice) == [
+        {"id": general.pk, "last_seq": 2, "unread": 1, "mentions": 0}
+    ]
     services.read_mark(actor=alice, conversation_id=general.pk, seq=2)
     assert selectors.unread_count(alice, general.pk) == 0
     with pytest.raises(NotFound):

@@ -6,7 +6,7 @@ from messaging import services
 
 pytestmark = pytest.mark.django_db
 
-MESSAGE_KEYS = {"id", "seq", "conversation", "author", "body", "created_at", "edited_at", "deleted"}
+MESSAGE_KEYS = {"id", "seq", "conversation", "author", "body", "html", "created_at", "edited_at", "deleted", "reply_to"}
 
 
 @pytest.fixture
@@ -67,10 +67,12 @@ def test_message_shape_is_exactly_message_json(login, team):
         "seq": 1,
         "conversation": team.general.pk,
         "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia"},
-        "body": "<b>hi</b> edited",  # JSON carries the raw text; clients insert it as text
+        "body": "<b>hi</b> edited",  # the raw text (the edit box, export); pages insert `html`
+        "html": "<p>&lt;b&gt;hi&lt;/b&gt; edited</p>",
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat(),
         "deleted": False,
+        "reply_to": None,
     }
 
 

@@ -36,12 +36,12 @@ async def test_hello_names_the_user_and_every_conversation_with_cursors(connect,
         "type": "hello",
         "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice A."},
         "conversations": [
-            {"id": team.general.pk, "last_seq": 3, "unread": 2},
-            {"id": direct.pk, "last_seq": 0, "unread": 0},
+            {"id": team.general.pk, "last_seq": 3, "unread": 2, "mentions": 0},
+            {"id": direct.pk, "last_seq": 0, "unread": 0, "mentions": 0},
         ],
     }
     carol = await connect(team.carol)
-    assert carol.hello["conversations"] == [{"id": direct.pk, "last_seq": 0, "unread": 0}]
+    assert carol.hello["conversations"] == [{"id": direct.pk, "last_seq": 0, "unread": 0, "mentions": 0}]
 
 
 async def test_a_deactivated_account_is_refused(connect, alice):

@@ -29,7 +29,7 @@ def broken_layer(settings):
 
 async def test_with_the_layer_down_a_message_is_still_stored_and_acked(connect, team, broken_layer):
     alice = await connect(team.alice)
-    assert alice.hello["conversations"] == [{"id": team.general.pk, "last_seq": 0, "unread": 0}]
+    assert alice.hello["conversations"] == [{"id": team.general.pk, "last_seq": 0, "unread": 0, "mentions": 0}]
 
     await alice.send({"type": "message.send", "conversation": team.general.pk, "body": "anyone?", "client_id": "k"})
 

@@ -45,12 +45,12 @@ async def test_read_moves_forward_only_and_tells_the_others(connect, team):
     for n in range(3):
         await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body=f"{n}")
     alice, alice_other_tab, bob = await connect(team.alice), await connect(team.alice), await connect(team.bob)
-    assert alice.hello["conversations"] == [{"id": team.general.pk, "last_seq": 3, "unread": 3}]
+    assert alice.hello["conversations"] == [{"id": team.general.pk, "last_seq": 3, "unread": 3, "mentions": 0}]
 
     await alice.send({"type": "read", "conversation": team.general.pk, "seq": 2})
     read = {"type": "read", "conversation": team.general.pk, "user": user_json(team.alice), "seq": 2}
     assert await bob.expect("read") == read
-    unread = {"type": "unread", "conversation": team.general.pk, "count": 1}
+    unread = {"type": "unread", "conversation": team.general.pk, "count": 1, "mentions": 0}
     assert await alice.expect("unread") == unread
     assert await alice_other_tab.expect("unread") == unread  # every tab of the reader
 
@@ -71,10 +71,20 @@ async def test_unread_counts_follow_new_and_deleted_messages(connect, team):
         await bob.expect("message.ack")
         await bob.expect("message.new")
         await alice.expect("message.new")
-        assert await alice.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": n + 1}
+        assert await alice.expect("unread") == {
+            "type": "unread",
+            "conversation": team.general.pk,
+            "count": n + 1,
+            "mentions": 0,
+        }
     await bob.send({"type": "message.delete", "conversation": team.general.pk, "seq": 2})
     await alice.expect("message.deleted")
-    assert await alice.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 1}
+    assert await alice.expect("unread") == {
+        "type": "unread",
+        "conversation": team.general.pk,
+        "count": 1,
+        "mentions": 0,
+    }
     assert (await connect(team.alice)).hello["conversations"][0]["unread"] == 1  # the database agrees
 
 

@@ -41,7 +41,7 @@ async def test_send_is_acked_then_delivered_to_every_member_socket_and_no_one_el
     assert await alice.expect("message.new") == new  # the sending socket too, after its ack
     assert await alice_other_tab.expect("message.new") == new
     assert await bob.expect("message.new") == new
-    assert await bob.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 1}
+    assert await bob.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 1, "mentions": 0}
     assert await alice.nothing() and await alice_other_tab.nothing()  # no unread for your own message
     assert await carol.nothing()
 

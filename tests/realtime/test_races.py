@@ -66,7 +66,7 @@ async def test_a_conversation_gained_while_connecting_is_listened_to_before_its_
 
     carol = await connect(team.carol)
 
-    assert carol.hello["conversations"] == [{"id": team.general.pk, "last_seq": 1, "unread": 1}]
+    assert carol.hello["conversations"] == [{"id": team.general.pk, "last_seq": 1, "unread": 1, "mentions": 0}]
     # The access event of the add arrives after `hello`: it carries the socket's counters, not older ones.
     added = (await carol.expect("conversation.added"))["conversation"]
     assert (added["last_seq"], added["unread"]) == (1, 1)
@@ -76,7 +76,12 @@ async def test_a_conversation_gained_while_connecting_is_listened_to_before_its_
     assert await carol.expect("sync.done") == {"type": "sync.done", "complete": True}
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="live")
     assert (await carol.expect("message.new"))["message"]["seq"] == 2
-    assert await carol.expect("unread") == {"type": "unread", "conversation": team.general.pk, "count": 2}
+    assert await carol.expect("unread") == {
+        "type": "unread",
+        "conversation": team.general.pk,
+        "count": 2,
+        "mentions": 0,
+    }
     assert await carol.nothing(0.2)
 
 

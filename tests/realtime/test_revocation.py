@@ -60,7 +60,9 @@ async def test_a_conversation_gained_with_history_counts_it_as_unread_like_hello
     await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
     added = (await carol.expect("conversation.added"))["conversation"]
     assert (added["last_seq"], added["unread"]) == (3, 3)  # counted in the frame itself: no `unread` of its own
-    assert (await connect(team.carol)).hello["conversations"] == [{"id": team.general.pk, "last_seq": 3, "unread": 3}]
+    assert (await connect(team.carol)).hello["conversations"] == [
+        {"id": team.general.pk, "last_seq": 3, "unread": 3, "mentions": 0}
+    ]
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="then one more")
     await carol.expect("message.new")
     assert (await carol.expect("unread"))["count"] == 4

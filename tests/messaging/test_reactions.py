@@ -1,0 +1,108 @@
+"""Emoji reactions: the service's rules, the no-JS form and its JSON answer, and the page."""
+
+import pytest
+
+from chatsite.errors import Invalid, NotFound
+from messaging import services
+from messaging.models import Reaction
+
+
+def send(user, conversation, body="hello"):
+    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
+    return message
+
+
+def toggle(user, message, emoji):
+    return services.reaction_toggle(actor=user, conversation_id=message.conversation_id, seq=message.seq, emoji=emoji)
+
+
+def test_a_reaction_toggles_on_and_off_and_counts_every_member(team):
+    message = send(team.owner, team.general)
+    _, reactions = toggle(team.member, message, "👍")
+    assert reactions == [{"emoji": "👍", "count": 1, "users": [team.member.pk], "mine": True}]
+    _, reactions = toggle(team.admin, message, "👍")
+    assert reactions == [{"emoji": "👍", "count": 2, "users": [team.member.pk, team.admin.pk], "mine": True}]
+    _, reactions = toggle(team.member, message, "👍")
+    assert reactions == [{"emoji": "👍", "count": 1, "users": [team.admin.pk], "mine": False}]
+    assert list(Reaction.objects.values_list("user_id", "emoji")) == [(team.admin.pk, "👍")]
+
+
+@pytest.mark.parametrize("emoji", ["👍🏽", "👨‍👩‍👧", "🇫🇷", "1️⃣", "❤️"])
+def test_one_emoji_grapheme_of_several_code_points_is_one_emoji(team, emoji):
+    message = send(team.owner, team.general)
+    _, reactions = toggle(team.member, message, emoji)
+    assert [r["emoji"] for r in reactions] == [emoji]
+
+
+@pytest.mark.parametrize("emoji", ["", "a", "👍👍", "👍 ", ":+1:", None, 5, "<b>", "👍" * 40])
+def test_anything_but_one_emoji_is_refused_and_nothing_is_stored(team, emoji):
+    message = send(team.owner, team.general)
+    with pytest.raises(Invalid):
+        toggle(team.member, message, emoji if emoji != "👍 " else "👍 x")
+    assert not Reaction.objects.exists()
+
+
+def test_at_most_twenty_distinct_emoji_per_message(team, settings):
+    message = send(team.owner, team.general)
+    choices = ["😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆", "😉", "😊",
+               "😋", "😎", "😍", "😘", "🥰", "😗", "😙", "😚", "🙂", "🤗", "🤩"]  # fmt: skip
+    for emoji in choices[:20]:
+        toggle(team.member, message, emoji)
+    with pytest.raises(Invalid):
+        toggle(team.member, message, choices[20])
+    toggle(team.admin, message, choices[0])  # one already there: still fine
+    assert Reaction.objects.filter(message=message).count() == 21
+    assert Reaction.objects.filter(message=message).values("emoji").distinct().count() == 20
+
+
+def test_deleted_missing_and_invisible_messages_get_no_reactions(team):
+    message = send(team.owner, team.general)
+    with pytest.raises(NotFound):
+        toggle(team.outsider, message, "👍")
+    with pytest.raises(NotFound):
+        services.reaction_toggle(actor=team.member, conversation_id=team.general.pk, seq=99, emoji="👍")
+    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=message.seq)
+    with pytest.raises(Invalid):
+        toggle(team.member, message, "👍")
+    assert not Reaction.objects.exists()
+
+
+# --- The form (no JS) and JSON ---------------------------------------------------------------
+
+
+def url(message):
+    return f"/chats/{message.conversation_id}/messages/{message.seq}/reactions/"
+
+
+def test_the_form_toggles_and_returns_to_the_message(login, team):
+    message = send(team.owner, team.general)
+    response = login(team.member).post(url(message), {"emoji": "🎉"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/chats/{team.general.pk}/#m{message.seq}"
+    page = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    assert 'class="reaction mine" aria-pressed="true">🎉 <span class="reaction-count">1</span>' in page
+    other = login(team.admin).get(f"/chats/{team.general.pk}/").content.decode()
+    assert 'class="reaction" aria-pressed="false">🎉 <span class="reaction-count">1</span>' in other
+
+
+def test_json_answers_with_the_reactions(login, team):
+    message = send(team.owner, team.general)
+    response = login(team.member).post(url(message), {"emoji": "👀"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json() == {
+        "conversation": team.general.pk,
+        "seq": message.seq,
+        "reactions": [{"emoji": "👀", "count": 1, "users": [team.member.pk], "mine": True}],
+    }
+
+
+def test_refusals_change_nothing(login, team):
+    message = send(team.owner, team.general)
+    assert login(team.member).post(url(message), {"emoji": "nope"}).status_code == 400
+    assert login(team.outsider).post(url(message), {"emoji": "👍"}).status_code == 404
+    bad = login(team.member).post(url(message), {"emoji": "x"}, HTTP_ACCEPT="application/json")
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid"
+    anonymous = login(None).post(url(message), {"emoji": "👍"})
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert login(team.member).get(url(message)).status_code == 405
+    assert not Reaction.objects.exists()
