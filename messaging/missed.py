@@ -1,4 +1,5 @@
-"""Missed-message email: a direct message unread for MISSED_MESSAGE_DELAY, while no socket is open, is mailed.
+"""Missed-message email: a direct message or a mention unread for MISSED_MESSAGE_DELAY, while no socket is open,
+is mailed (never for a muted conversation).
 
 Sending a direct message calls `missed_message_schedule` for the other person:
 if no check is queued for them, one is queued to run MISSED_MESSAGE_DELAY later
@@ -25,7 +26,8 @@ from django_tasks import task
 from accounts.models import User
 from accounts.unsubscribe import unsubscribe_token
 from chatsite.mail import email_send, site_url
-from messaging.models import Conversation, Message, MissedMessageNotice, ReadState
+from messaging.access import visible_to
+from messaging.models import Conversation, Message, MissedMessageNotice, Mute, ReadState
 from messaging.realtime.presence import store as presence_store
 
 logger = logging.getLogger(__name__)
@@ -61,20 +63,24 @@ def missed_message_schedule(user_id: int) -> None:
 
 
 def _unread_direct_messages(user: User, *, after, until):
-    """Direct messages to the user, from someone else, not deleted, in (after, until], past their read marker."""
+    """What the user missed in (after, until]: direct messages to them and messages mentioning them, from
+    someone else, not deleted, past their read marker, in conversations they can still see and have not
+    muted."""
     read = ReadState.objects.filter(user=user, conversation=OuterRef("conversation")).values("last_read_seq")[:1]
     return (
         Message.objects.filter(
-            Q(conversation__user_low=user) | Q(conversation__user_high=user),
-            conversation__kind=Conversation.Kind.DIRECT,
+            Q(conversation__kind=Conversation.Kind.DIRECT) | Q(mentions__user=user),
+            conversation__in=Conversation.objects.filter(visible_to(user)),
             created_at__gt=after,
             created_at__lte=until,
             deleted=False,
         )
         .exclude(author=user)
+        .exclude(conversation__in=Mute.objects.filter(user=user).values("conversation"))
         .annotate(read_seq=Coalesce(Subquery(read), 0))
         .filter(seq__gt=F("read_seq"))
         .select_related("author", "conversation")
+        .distinct()
         .order_by("conversation_id", "seq")
     )
 

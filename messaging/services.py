@@ -135,7 +135,8 @@ def message_send(
                 client_id=client_id,
                 created_at=now,
             )
-            _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=True)
+            mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
+            _store_mentions(message, mentioned, new=True)
             message.as_json = message_json(message)
             events.to_conversation(
                 conversation.pk,
@@ -143,10 +144,13 @@ def message_send(
                 author_id=actor.pk,
                 outbox=outbox,
             )
+            missed = set(mentioned)  # told by email if it stays unread (messaging.missed)
             if conversation.is_direct:
                 other = conversation.user_high_id if conversation.user_low_id == actor.pk else conversation.user_low_id
                 if other is not None and other != actor.pk:
-                    missed_message_schedule(other)
+                    missed.add(other)
+            for user_id in sorted(missed):
+                missed_message_schedule(user_id)
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None

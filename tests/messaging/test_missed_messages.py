@@ -147,3 +147,24 @@ def test_nothing_is_scheduled_for_sends_when_one_check_is_already_queued(alice, 
     for n in range(5):
         send(alice, direct, f"message {n}")
     assert DBTaskResult.objects.filter(task_path="messaging.missed.missed_messages_mail").count() == 1
+
+
+def test_a_mention_in_a_group_is_mailed_like_a_direct_message(alice, bob, direct, mailbox, run_worker):
+    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
+    send(alice, default_conversation(group), "just chatting")
+    send(alice, default_conversation(group), "@bob can you review this?")
+    time_passes(MINUTES + 1)
+    run_worker()
+    run_worker()
+    (mail,) = mailbox.to("bob@example.com")
+    text = mailbox.text(mail)
+    assert "can you review this?" in text and "just chatting" not in text
+
+
+def test_nothing_is_mailed_for_a_muted_conversation(alice, bob, direct, mailbox, run_worker):
+    services.conversation_mute_toggle(actor=bob, conversation_id=direct.pk)
+    send(alice, direct, "muted news")
+    time_passes(MINUTES + 1)
+    run_worker()
+    run_worker()
+    assert mailbox.to("bob@example.com") == []
