@@ -4,7 +4,8 @@ server's HTML, a highlighted code block, and a reaction appearing live on the ot
 import pytest
 from playwright.sync_api import Page, expect
 
-from groups.services import default_conversation, group_create
+from groups.services import group_create
+from messaging.selectors import default_conversation
 from tests.e2e.conftest import TIMEOUT_MS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
