@@ -23,6 +23,7 @@ from django.utils.html import Urlizer
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from messaging.attachment_markup import attachments_html
 from messaging.serializers import conversation_title
 
 PREVIEW_LENGTH = 90  # characters of the last message shown in a sidebar row
@@ -164,7 +165,7 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
             f'<div class="message-content"><div class="message-meta">{head[1]} '
             f'<time class="message-time" datetime="{created.isoformat()}" '
             f'title="{created.strftime(f"%a, {created.day} %b %Y %H:%M")}">{short_time(created, today)}</time>'
-            f'{edited}</div><p class="message-body">{body}</p>{actions}</div></li>'
+            f'{edited}</div><p class="message-body">{body}</p>{attachments_html(message)}{actions}</div></li>'
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
 

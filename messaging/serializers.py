@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from messaging.attachments import attachment_json, load_for_messages
 from messaging.models import Conversation, Message
 
 
@@ -15,7 +16,17 @@ DELETED_USER = {"id": None, "username": "deleted", "display_name": "deleted user
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    """A message as the history endpoint and every socket frame carry it."""
+    """A message as the history endpoint and every socket frame carry it.
+
+    Its files come from `attachment_list`, loaded for a whole page by
+    `messaging.attachments.load_for_messages` (one query); a lone message without it loads its own.
+    """
+    if message.deleted:
+        attachments = []
+    else:
+        if not hasattr(message, "attachment_list"):
+            load_for_messages([message])
+        attachments = [attachment_json(a) for a in message.attachment_list]
     return {
         "id": message.pk,
         "seq": message.seq,
@@ -25,6 +36,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.deleted,
+        "attachments": attachments,
     }
 
 

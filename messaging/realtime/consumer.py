@@ -244,7 +244,12 @@ class ChatConsumer(LeanConsumer):
         conversation_id = frames.whole_number(frame, "conversation")
         client_id = frames.client_id(frame)
         message = await write(
-            _send_message, actor=self.user, conversation_id=conversation_id, body=frame.get("body"), client_id=client_id
+            _send_message,
+            actor=self.user,
+            conversation_id=conversation_id,
+            body=frame.get("body"),
+            client_id=client_id,
+            attachments=frames.attachment_ids(frame),
         )
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})
