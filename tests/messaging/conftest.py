@@ -58,3 +58,16 @@ def login():
         return client
 
     return make
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Attachments on a fresh folder (the file system storage), returned as a Path."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
+    return tmp_path / "media"

@@ -37,3 +37,25 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120
+
+
+def stored_files(media) -> list:
+    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+
+
+def post_upload(client, conversation_id, name, content, content_type="application/octet-stream"):
+    return client.post(f"/chats/{conversation_id}/attachments/", {"file": upload(name, content, content_type)})
+
+
+def form_send(client, conversation_id, body="", files=(), attachments=()):
+    """The composer form as a browser without JavaScript posts it (multipart/form-data)."""
+    data = {"body": body}
+    if files:
+        data["files"] = [upload(name, content, ctype) for name, content, ctype in files]
+    if attachments:
+        data["attachments"] = list(attachments)
+    return client.post(f"/chats/{conversation_id}/", data)
+
+
+def latest_json(client, conversation_id) -> dict:
+    return client.get(f"/chats/{conversation_id}/messages/").json()["messages"][-1]

@@ -8,41 +8,23 @@ from PIL import Image
 from groups import services as group_services
 from messaging import services
 from messaging.models import Attachment, Message
-from tests.messaging.files import ELF, HTML, PDF, PNG_MAGIC, SVG, gps_jpeg, image_bytes, upload
+from tests.messaging.files import (
+    ELF,
+    HTML,
+    PDF,
+    PNG_MAGIC,
+    SVG,
+    form_send,
+    gps_jpeg,
+    image_bytes,
+    latest_json,
+    post_upload,
+    stored_files,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 ATTACHMENT_KEYS = {"id", "name", "size", "type", "url", "thumbnail_url", "width", "height"}
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    """Attachments on a fresh folder per test (the file system storage; tests/ops has S3)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
-        },
-    }
-    return tmp_path / "media"
-
-
-def stored_files(media) -> list:
-    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
-def post_upload(client, conversation_id, name, content, content_type="application/octet-stream"):
-    return client.post(f"/chats/{conversation_id}/attachments/", {"file": upload(name, content, content_type)})
-
-
-def form_send(client, conversation_id, body="", files=(), attachments=()):
-    data = {"body": body}
-    if files:
-        data["files"] = [upload(name, content, ctype) for name, content, ctype in files]
-    if attachments:
-        data["attachments"] = list(attachments)
-    return client.post(f"/chats/{conversation_id}/", data)
 
 
 def download(client, attachment: dict, *, thumbnail=False):
@@ -51,14 +33,10 @@ def download(client, attachment: dict, *, thumbnail=False):
     return response, body
 
 
-def latest_json(client, conversation_id) -> dict:
-    return client.get(f"/chats/{conversation_id}/messages/").json()["messages"][-1]
-
-
 # --- sending ---------------------------------------------------------------------------------------
 
 
-def test_js_off_form_sends_a_photo_and_a_pdf_with_the_text(login, team, _media):
+def test_js_off_form_sends_a_photo_and_a_pdf_with_the_text(login, team, media):
     client = login(team.member)
     response = form_send(
         client,
@@ -224,18 +202,18 @@ def test_thumbnails_have_a_fixed_width(login, team, settings):
     assert thumb.format == "WEBP" and thumb.size == (settings.ATTACHMENT_THUMBNAIL_WIDTH, 160)
 
 
-def test_decompression_bombs_are_refused_before_decoding(login, team, settings, _media):
+def test_decompression_bombs_are_refused_before_decoding(login, team, settings, media):
     settings.ATTACHMENT_MAX_PIXELS = 1_000_000
     response = post_upload(login(team.member), team.general.pk, "bomb.png", image_bytes(size=(2000, 1000)))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large" and "megapixels" in response.json()["detail"]
-    assert Attachment.objects.count() == 0 and stored_files(_media) == []
+    assert Attachment.objects.count() == 0 and stored_files(media) == []
 
 
-def test_programs_are_refused(login, team, _media):
+def test_programs_are_refused(login, team, media):
     response = post_upload(login(team.member), team.general.pk, "game.png", ELF, "image/png")
     assert response.status_code == 415 and response.json()["error"] == "type_refused"
-    assert Attachment.objects.count() == 0 and stored_files(_media) == []
+    assert Attachment.objects.count() == 0 and stored_files(media) == []
 
 
 def test_file_names_are_cleaned_for_display_and_headers(login, team):
@@ -280,11 +258,11 @@ def test_a_removed_member_loses_access_at_once(login, team):
     assert download(client, image, thumbnail=True)[0].status_code == 404
 
 
-def test_an_outsider_cannot_upload_into_a_conversation(login, team, _media):
+def test_an_outsider_cannot_upload_into_a_conversation(login, team, media):
     response = post_upload(login(team.outsider), team.general.pk, "a.txt", b"x")
     assert response.status_code == 404
     assert post_upload(login(None), team.general.pk, "a.txt", b"x").status_code == 401
-    assert Attachment.objects.count() == 0 and stored_files(_media) == []
+    assert Attachment.objects.count() == 0 and stored_files(media) == []
 
 
 def test_files_are_not_under_a_public_path(login, team, client):
