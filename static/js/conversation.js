@@ -5,6 +5,7 @@
 // Hooks are the ones templates/messaging/conversation.html documents.
 
 import { clear, csrfToken, el, qs, qsa, toInt } from "./dom.js";
+import { initComposerFiles } from "./attachments.js";
 import { displayName, fillMessage, linkify, pendingMessage } from "./render.js";
 
 const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
@@ -33,6 +34,7 @@ export function initConversation(socket, root) {
   const seenLine = qs("#seen-by");
   const olderLink = qs("#older-link");
   const newerLink = qs("#newer-link");
+  let composerFiles = null; // static/js/attachments.js: the files picked, dropped or pasted
   const state = {
     me: toInt(root.dataset.userId, null),
     canModerate: root.dataset.canModerate === "true",
@@ -247,7 +249,13 @@ export function initConversation(socket, root) {
       return;
     }
     const body = textarea.value.trim();
-    if (!body) {
+    if (composerFiles && composerFiles.busy()) {
+      event.preventDefault();
+      showComposerError("Wait for the files to finish uploading, or remove them.");
+      return;
+    }
+    const fileIds = composerFiles ? composerFiles.ids() : [];
+    if (!body && !fileIds.length) {
       event.preventDefault();
       showComposerError("Write something before sending.");
       textarea.focus();
@@ -260,10 +268,14 @@ export function initConversation(socket, root) {
     }
     // Connected, or briefly reconnecting: send over the socket (queued until it is back).
     // Never connected (sockets blocked?) or signed out: the form posts as without JavaScript.
-    if (!live || !(socket.ready || socket.status === "reconnecting")) return;
+    if (!live || !(socket.ready || socket.status === "reconnecting")) {
+      if (composerFiles) composerFiles.addHiddenFields();
+      return;
+    }
     event.preventDefault();
     showComposerError("");
-    const clientId = socket.sendMessage(conversationId, body);
+    const clientId = socket.sendMessage(conversationId, body, fileIds);
+    if (composerFiles) composerFiles.clear();
     const item = pendingMessage(clientId, body, socket.user);
     if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
     list.append(item);
@@ -635,6 +647,11 @@ export function initConversation(socket, root) {
   if (olderLink) olderLink.addEventListener("click", loadOlder);
   if (newerLink) newerLink.addEventListener("click", loadNewer);
   if (form && textarea) {
+    composerFiles = initComposerFiles(form, {
+      dropTarget: qs(".conversation-main") || form,
+      textarea,
+      showError: showComposerError,
+    });
     form.addEventListener("submit", onSubmit);
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);

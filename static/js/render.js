@@ -2,6 +2,7 @@
 // _conversation_list.html), built here for messages and rows that arrive live.
 // User text only ever goes in through textContent.
 
+import { attachmentsNode } from "./attachments.js";
 import { append, clear, el } from "./dom.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -110,7 +111,14 @@ export function fillMessage(item, message, viewer) {
   append(
     item,
     el("span", { class: `chat-avatar avatar-${avatarColor(author.id)}`, "aria-hidden": "true", text: initial(name) }),
-    el("div", { class: "message-content" }, meta, body, viewer.readOnly ? null : actions(message, mine, viewer)),
+    el(
+      "div",
+      { class: "message-content" },
+      meta,
+      body,
+      attachmentsNode(message),
+      viewer.readOnly ? null : actions(message, mine, viewer),
+    ),
   );
   return item;
 }

@@ -159,10 +159,11 @@ export class ChatSocket {
   }
 
   /** Queue a message; sent now if connected, and again (same client_id) after every reconnect until acked. */
-  sendMessage(conversation, body) {
+  /** `attachments`: ids of files uploaded for this message (static/js/attachments.js), or none. */
+  sendMessage(conversation, body, attachments = []) {
     const clientId = uuid();
-    this.outbox.set(clientId, { conversation, body });
-    this.send({ type: "message.send", conversation, body, client_id: clientId });
+    this.outbox.set(clientId, { conversation, body, attachments });
+    this.send(sendFrame(conversation, body, clientId, attachments));
     return clientId;
   }
 
@@ -220,8 +221,8 @@ export class ChatSocket {
     this.syncWanted.clear();
     // Every (re)connect syncs the conversation on screen, and any other hello says moved on.
     this.requestSync([...this.pageConversations, ...behind, ...this.ahead.keys()]);
-    for (const [clientId, { conversation, body }] of this.outbox) {
-      this.send({ type: "message.send", conversation, body, client_id: clientId });
+    for (const [clientId, { conversation, body, attachments }] of this.outbox) {
+      this.send(sendFrame(conversation, body, clientId, attachments));
     }
   }
 
@@ -362,4 +363,10 @@ export class ChatSocket {
       if (seq > this.cursors.get(id)) this.deliver(waiting.get(seq));
     }
   }
+}
+
+function sendFrame(conversation, body, clientId, attachments) {
+  const frame = { type: "message.send", conversation, body, client_id: clientId };
+  if (attachments && attachments.length) frame.attachments = attachments;
+  return frame;
 }
