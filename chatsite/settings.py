@@ -306,6 +306,7 @@ if S3_BUCKET:
             "file_overwrite": False,
             # Reading an object through the app spills to a temporary file past 1 MiB, not memory.
             "max_memory_size": 1024 * 1024,
+            "signature_version": "s3v4",  # presigned URLs with X-Amz-Expires, accepted by every region
             "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
         },
     }

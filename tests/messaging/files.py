@@ -39,10 +39,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120
 
 
-def stored_files(media) -> list:
-    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
 def post_upload(client, conversation_id, name, content, content_type="application/octet-stream"):
     return client.post(f"/chats/{conversation_id}/attachments/", {"file": upload(name, content, content_type)})
 

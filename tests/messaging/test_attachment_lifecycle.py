@@ -9,7 +9,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Attachment, Message
 from tests.conftest import PASSWORD
-from tests.messaging.files import PDF, form_send, image_bytes, latest_json, post_upload, stored_files
+from tests.messaging.files import PDF, form_send, image_bytes, latest_json, post_upload
 
 # Real commits: stored bytes are deleted once the deleting transaction commits.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media")]
@@ -36,7 +36,7 @@ def test_a_file_over_the_size_limit_is_refused_and_nothing_is_stored(login, team
     assert page.status_code == 413
     html = page.content.decode()
     assert "too large" in html and "keep this text</textarea>" in html
-    assert Message.objects.count() == 0 and Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Message.objects.count() == 0 and Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_at_most_ten_files_per_message(login, team, settings, media):
@@ -80,9 +80,9 @@ def test_settings_page_shows_storage_used(login, team):
 def test_deleting_a_message_deletes_its_files(login, team, media):
     client = login(team.member)
     message = send_files(client, team.general.pk)
-    assert len(stored_files(media)) == 2
+    assert len(media.files()) == 2
     assert client.post(f"/chats/{team.general.pk}/messages/{message['seq']}/delete/").status_code == 302
-    assert Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Attachment.objects.count() == 0 and media.files() == []
     for attachment in message["attachments"]:
         assert client.get(attachment["url"]).status_code == 404
     assert latest_json(client, team.general.pk)["attachments"] == []
@@ -91,7 +91,7 @@ def test_deleting_a_message_deletes_its_files(login, team, media):
 def test_a_moderator_deleting_a_message_deletes_its_files_too(login, team, media):
     message = send_files(login(team.member), team.general.pk)
     services.message_delete(actor=team.admin, conversation_id=team.general.pk, seq=message["seq"])
-    assert Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_account_deletion_with_delete_my_messages_deletes_the_files(login, team, media):
@@ -101,7 +101,7 @@ def test_account_deletion_with_delete_my_messages_deletes_the_files(login, team,
     response = client.post("/accounts/settings/delete/", {"password": PASSWORD, "delete_messages": "on"})
     assert response.status_code == 302
     assert set(Attachment.objects.values_list("pk", flat=True)) == {a["id"] for a in kept["attachments"]}
-    assert len(stored_files(media)) == 2
+    assert len(media.files()) == 2
 
 
 def test_account_deletion_keeping_messages_keeps_their_files(login, team, media):
@@ -111,7 +111,7 @@ def test_account_deletion_keeping_messages_keeps_their_files(login, team, media)
     other = login(team.other_member)
     for attachment in message["attachments"]:
         assert other.get(attachment["url"]).status_code == 200
-    assert len(stored_files(media)) == 2
+    assert len(media.files()) == 2
 
 
 def test_prune_messages_removes_the_files_of_pruned_messages(login, team, media, run_command):
@@ -121,7 +121,7 @@ def test_prune_messages_removes_the_files_of_pruned_messages(login, team, media,
     Message.objects.filter(seq=old["seq"]).update(created_at=timezone.now() - timedelta(days=40))
     run_command("prune_messages", "--older-than", "30")
     assert set(Attachment.objects.values_list("pk", flat=True)) == {a["id"] for a in new["attachments"]}
-    assert len(stored_files(media)) == 2
+    assert len(media.files()) == 2
 
 
 def test_cleanup_deletes_uploads_never_sent_after_a_day(login, team, media, run_command):
@@ -132,7 +132,7 @@ def test_cleanup_deletes_uploads_never_sent_after_a_day(login, team, media, run_
     Attachment.objects.filter(pk__in=[stale["id"], sent["id"]]).update(created_at=timezone.now() - timedelta(hours=25))
     assert "Deleted 1 unsent upload." in run_command("cleanup_attachments")
     assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh["id"], sent["id"]}
-    assert len(stored_files(media)) == 2
+    assert len(media.files()) == 2
 
 
 def test_the_data_export_lists_the_users_files(login, team):

@@ -1,6 +1,7 @@
 """Attachments: upload, send with a message (form and JSON), serving with its access rule and headers."""
 
 import io
+import urllib.request
 
 import pytest
 from PIL import Image
@@ -19,7 +20,6 @@ from tests.messaging.files import (
     image_bytes,
     latest_json,
     post_upload,
-    stored_files,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
@@ -207,13 +207,13 @@ def test_decompression_bombs_are_refused_before_decoding(login, team, settings, 
     response = post_upload(login(team.member), team.general.pk, "bomb.png", image_bytes(size=(2000, 1000)))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large" and "megapixels" in response.json()["detail"]
-    assert Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_programs_are_refused(login, team, media):
     response = post_upload(login(team.member), team.general.pk, "game.png", ELF, "image/png")
     assert response.status_code == 415 and response.json()["error"] == "type_refused"
-    assert Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_file_names_are_cleaned_for_display_and_headers(login, team):
@@ -262,7 +262,7 @@ def test_an_outsider_cannot_upload_into_a_conversation(login, team, media):
     response = post_upload(login(team.outsider), team.general.pk, "a.txt", b"x")
     assert response.status_code == 404
     assert post_upload(login(None), team.general.pk, "a.txt", b"x").status_code == 401
-    assert Attachment.objects.count() == 0 and stored_files(media) == []
+    assert Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_files_are_not_under_a_public_path(login, team, client):
@@ -270,3 +270,35 @@ def test_files_are_not_under_a_public_path(login, team, client):
     stored = Attachment.objects.get(pk=image["id"]).file
     assert client.get(f"/media/{stored}").status_code == 404
     assert client.get(f"/static/{stored}").status_code == 404
+
+
+# --- production serving ------------------------------------------------------------------------
+
+
+def test_behind_nginx_the_app_checks_access_and_hands_the_transfer_over(login, team, settings):
+    settings.FILES_SERVE = "nginx"
+    image, pdf = shared(login, team)
+    response = login(team.other_member).get(pdf["url"])
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == "/_files/" + Attachment.objects.get(pk=pdf["id"]).file
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    thumbnail = login(team.other_member).get(image["thumbnail_url"])
+    assert thumbnail["X-Accel-Redirect"] == "/_files/" + Attachment.objects.get(pk=image["id"]).thumbnail
+    refused = login(team.outsider).get(pdf["url"])
+    assert refused.status_code == 404 and "X-Accel-Redirect" not in refused
+
+
+def test_on_s3_the_app_redirects_to_a_short_lived_presigned_url(login, team, settings, media):
+    if media.kind != "s3":
+        pytest.skip("presigned URLs are an object store's")
+    settings.FILES_SERVE = "redirect"
+    _image, pdf = shared(login, team)
+    response = login(team.other_member).get(pdf["url"])
+    assert response.status_code == 302
+    location = response["Location"]
+    assert "X-Amz-Signature=" in location and "X-Amz-Expires=60" in location
+    assert "response-content-disposition=attachment" in location
+    with urllib.request.urlopen(location) as fetched:  # noqa: S310 (the test's own S3 server on 127.0.0.1)
+        assert fetched.read() == PDF
+    assert login(team.outsider).get(pdf["url"]).status_code == 404
