@@ -8,11 +8,21 @@ browser treat a file as part of the site: `nosniff`, a CSP sandbox, and `attachm
 disposition for everything but the four image types, which were re-encoded on upload.
 """
 
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +35,7 @@ from messaging.models import Attachment
 # Upload refusals and their statuses; the JSON body says which rule (`error`) and why (`detail`).
 UPLOAD_STATUS = {"too_large": 413, "over_quota": 413, "type_refused": 415}
 NOT_FOUND_TEXT = "That file does not exist or you cannot see it."
+DOWNLOAD_CHUNK = 256 * 1024  # bytes read from storage per chunk when the app sends a file itself
 
 
 def upload_status(error: DomainError) -> int:
@@ -78,6 +89,17 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: str) -> HttpRespon
     return _serve(request, attachment_id, thumbnail=True)
 
 
+async def _async_chunks(stored) -> AsyncIterator[bytes]:
+    """Under ASGI Django reads a plain iterator (FileResponse's too) to the end before sending the first
+    byte: a 25 MiB file would sit in memory. Read it here a chunk at a time, closing it at the end."""
+    read = sync_to_async(stored.read, thread_sensitive=False)
+    try:
+        while chunk := await read(DOWNLOAD_CHUNK):
+            yield chunk
+    finally:
+        await sync_to_async(stored.close, thread_sensitive=False)()
+
+
 def _not_found() -> HttpResponse:
     return _harden(HttpResponse(NOT_FOUND_TEXT, status=404, content_type="text/plain; charset=utf-8"))
 
@@ -118,7 +140,11 @@ def _serve(request: HttpRequest, attachment_id: str, *, thumbnail: bool) -> Http
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = quote(settings.FILES_ACCEL_PREFIX + name)
     else:
-        response = FileResponse(attachments.storage().open(name, "rb"), content_type=content_type)
+        stored = attachments.storage().open(name, "rb")
+        if isinstance(request, ASGIRequest):
+            response = StreamingHttpResponse(_async_chunks(stored), content_type=content_type)
+        else:
+            response = FileResponse(stored, content_type=content_type)
         response["Content-Length"] = str(attachment.thumbnail_size if thumbnail else attachment.size)
     response["Content-Disposition"] = disposition
     # Private to this browser; ids never change content, so a short reuse is safe.
