@@ -6,6 +6,11 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
-        from messaging import account_data
+        from django.db.models.signals import post_delete
+
+        from messaging import account_data, attachments
+        from messaging.models import Attachment
 
         account_data.register()
+        # Stored files go with their rows on every path, cascades included (messaging/attachments.py).
+        post_delete.connect(attachments.delete_stored_after_commit, sender=Attachment, dispatch_uid="attachment_bytes")

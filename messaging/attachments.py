@@ -206,11 +206,17 @@ def attach(*, actor: User, message: Message, attachment_ids: list[str]) -> list[
 
 def delete_attachments(attachments: QuerySet[Attachment]) -> int:
     """Delete attachment rows now and their stored bytes once the caller's transaction commits."""
-    names = [name for pair in attachments.values_list("file", "thumbnail") for name in pair if name]
     count, _ = attachments.delete()
+    return count
+
+
+def delete_stored_after_commit(sender, instance: Attachment, **kwargs) -> None:
+    """post_delete of every Attachment row, however it goes (a message erased or pruned, its
+    conversation or group deleted, a cascade from anywhere): its bytes follow once the deleting
+    transaction commits, and stay if it rolls back. Connected in MessagingConfig.ready()."""
+    names = [name for name in (instance.file, instance.thumbnail) if name]
     if names:
         transaction.on_commit(lambda: _delete_stored(names))
-    return count
 
 
 def _delete_stored(names: Iterable[str]) -> None:

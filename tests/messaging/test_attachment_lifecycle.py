@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from groups import services as group_services
 from messaging import services
 from messaging.models import Attachment, Message
 from tests.conftest import PASSWORD
@@ -112,6 +113,13 @@ def test_account_deletion_keeping_messages_keeps_their_files(login, team, media)
     for attachment in message["attachments"]:
         assert other.get(attachment["url"]).status_code == 200
     assert len(media.files()) == 2
+
+
+def test_deleting_the_group_deletes_its_files(login, team, media):
+    send_files(login(team.member), team.general.pk)
+    assert len(media.files()) == 2
+    group_services.group_delete(actor=team.owner, group_id=team.group.pk)  # the rows go by cascade
+    assert Attachment.objects.count() == 0 and media.files() == []
 
 
 def test_prune_messages_removes_the_files_of_pruned_messages(login, team, media, run_command):
