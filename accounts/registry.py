@@ -9,6 +9,8 @@ they register here, in their AppConfig.ready(), and accounts composes:
   lists of items (the messages: a long history is never held in memory).
 - `on_create(func)`: `func(user)` runs in the new account's transaction (joining the
   operator's default groups).
+- `settings_panel(template, read)`: a section of the settings page, `template` rendered with
+  `panel` = `read(user)` (the storage a user's files take).
 - `on_delete(func)`: `func(user, delete_messages=...)` runs inside the deletion's
   transaction, before the account row goes, in registration order (INSTALLED_APPS
   order: groups hand over ownership before messaging removes conversations).
@@ -21,6 +23,7 @@ _sections: list[tuple[str, Callable[[Any], Any]]] = []
 _stream: tuple[str, Callable[[Any], Iterator[list[Any]]]] | None = None
 _deleters: list[Callable[..., None]] = []
 _creators: list[Callable[..., None]] = []
+_panels: list[tuple[str, Callable[[Any], dict]]] = []
 
 
 def export_section(name: str, read: Callable[[Any], Any]) -> None:
@@ -58,3 +61,12 @@ def stream() -> tuple[str, Callable[[Any], Iterator[list[Any]]]] | None:
 
 def deleters() -> list[Callable[..., None]]:
     return list(_deleters)
+
+
+def settings_panel(template: str, read: Callable[[Any], dict]) -> None:
+    if template not in [t for t, _ in _panels]:
+        _panels.append((template, read))
+
+
+def settings_panels() -> list[tuple[str, Callable[[Any], dict]]]:
+    return list(_panels)

@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 import audit
-from accounts import services, throttle, two_factor, two_factor_views
+from accounts import registry, services, throttle, two_factor, two_factor_views
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import ratelimit, sockets
@@ -160,6 +160,8 @@ def _settings_page(
         "sessions": sessions_for_user(user, current_key=request.session.session_key),
         "two_factor_enabled": two_factor.is_enabled(user),
         "missed_message_minutes": settings.MISSED_MESSAGE_DELAY // 60,
+        # What the apps above show here (accounts/registry.py): e.g. the storage files take.
+        "panels": [(template, read(user)) for template, read in registry.settings_panels()],
     }
     response = render(request, "accounts/settings.html", context, status=status)
     # A password prompt refused by the throttle: 429, with when to try again.

@@ -58,6 +58,9 @@ SCENARIOS: dict[str, Scenario] = {
     # Message search over 1,000,000 stored messages, 10 concurrent clients, 10 s per query kind
     # (bench/search_bench.py, its own database; chatsite only).
     "search": Scenario("search", "search", rooms=2000, members=10, duration=10.0, messages=1_000_000),
+    # Attachments: 40 uploads of 1 MiB and 8 of 20 MiB (throughput, server memory), and the
+    # conversation page with 50 image messages (bench/files_bench.py, its own database; chatsite only).
+    "files": Scenario("files", "files", rooms=1, members=10, duration=10.0, messages=50),
 }
 HTTP_TARGETS = {"chatsite", "chatsite_daphne"}
 DEFAULT_TARGETS = [
@@ -405,6 +408,20 @@ def run_search(scenario: Scenario, out_dir: Path, pinned: bool) -> dict:
     return result
 
 
+def run_files(scenario: Scenario, out_dir: Path, pinned: bool, quick: bool) -> dict:
+    """bench/files_bench.py in a subprocess: its own SQLite database, media folder and server."""
+    out = out_dir / f"chatsite-{scenario.name}.json"
+    argv = [sys.executable, str(BENCH_DIR / "files_bench.py"), "--duration", str(scenario.duration), "--out", str(out)]
+    argv += (["--quick"] if quick else []) + ([] if pinned else ["--no-pin"])
+    started = time.monotonic()
+    with (RESULTS_DIR / "tmp" / "logs" / "files.log").open("wb") as log:
+        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=1800, check=False, cwd=PROJECT_DIR)
+    result = json.loads(out.read_text()) if out.exists() else {"ok": False, "error": "no result written"}
+    result.update(target="chatsite", scenario=scenario.name, exit=proc.returncode)
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    return result
+
+
 def summarise(result: dict) -> dict:
     row = {
         "target": result.get("target"),
@@ -422,6 +439,15 @@ def summarise(result: dict) -> dict:
             row[f"{name}_p99_ms"] = ep["latency_ms"]["p99"]
             row[f"{name}_cpu_ms_per_request"] = ep["server"]["cpu_ms_per_request"]
         row["queries"] = result.get("queries")
+        return row
+    if result.get("scenario") == "files":
+        for upload in result.get("uploads", []):
+            size = f"{upload['size_mib']}mib"
+            row[f"upload_{size}_mib_per_s"] = upload["upload_mib_per_s"]
+            row[f"download_{size}_mib_per_s"] = upload["download_mib_per_s"]
+            row[f"rss_{size}_before_peak_mib"] = [upload["server_rss_mib"]["before"], upload["server_rss_mib"]["peak"]]
+        row["page_queries"] = result.get("page_queries")
+        row["page_p99_ms"] = result.get("page", {}).get("latency_ms", {}).get("p99")
         return row
     if result.get("scenario") == "search":
         for kind, q in result.get("queries", {}).items():
@@ -468,7 +494,9 @@ def summarise(result: dict) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    traffic = [r for r in rows if r.get("scenario") not in ("capacity", "pages", "search") and "error" not in r]
+    traffic = [
+        r for r in rows if r.get("scenario") not in ("capacity", "pages", "search", "files") and "error" not in r
+    ]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
         head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}  disturbed"
@@ -486,6 +514,11 @@ def print_table(rows: list[dict]) -> None:
                 f"{r['target']:<15}capacity  open={r['max_open']} hello p50/p99={r['hello_p50_ms']}/"
                 f"{r['hello_p99_ms']} ms, server RSS {r['server_rss_mb']} MB "
                 f"({r['server_rss_per_socket_kb']} KB/socket), stopped_by={r['stopped_by']}"
+            )
+        elif r.get("scenario") == "files" and "error" not in r:
+            print(
+                f"{r['target']:<15}files     "
+                + json.dumps({k: v for k, v in r.items() if k not in ("target", "scenario")})
             )
         elif r.get("scenario") == "search" and "error" not in r:
             print(
@@ -591,6 +624,16 @@ def main(argv=None) -> int:
         for scenario_name in args.scenarios:
             scenario = SCENARIOS[scenario_name]
             if scenario.kind == "pages" and target_name not in HTTP_TARGETS:
+                continue
+            if scenario.kind == "files":
+                if target_name != "chatsite":
+                    continue
+                print(f"== {target_name} / {scenario_name}", flush=True)
+                result = run_files(
+                    replace(scenario, duration=args.duration or scenario.duration), out_dir, pinned, overridden
+                )
+                results.append(result)
+                print(json.dumps(summarise(result)), flush=True)
                 continue
             if scenario.kind == "search":
                 if target_name != "chatsite":

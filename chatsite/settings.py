@@ -285,8 +285,48 @@ STATIC_URL = "static/"
 # Where collectstatic writes and WhiteNoise serves from (the app serves static files itself).
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Attachments: uploaded files live in the `attachments` storage, never under a public path.
+# The local file system by default (MEDIA_ROOT: one machine); an S3-compatible object store when
+# S3_BUCKET is set, so several machines share the files (docs/deploy.md).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+S3_BUCKET = env.str("S3_BUCKET", default="")
+FILES_URL_EXPIRY = env.int("FILES_URL_EXPIRY", default=60)  # seconds a presigned URL works
+if S3_BUCKET:
+    ATTACHMENT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": FILES_URL_EXPIRY,
+            "file_overwrite": False,
+            # Reading an object through the app spills to a temporary file past 1 MiB, not memory.
+            "max_memory_size": 1024 * 1024,
+            "signature_version": "s3v4",  # presigned URLs with X-Amz-Expires, accepted by every region
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+        },
+    }
+else:
+    ATTACHMENT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: these files are only ever served by the access-checked view.
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
+    }
+# How an allowed download is sent: "app" streams it from the app (development, one machine),
+# "nginx" hands it to nginx with X-Accel-Redirect to an internal location, "redirect" sends a
+# short-lived presigned URL (S3 only). Default: "redirect" with S3_BUCKET, else "app".
+FILES_SERVE = env.str("FILES_SERVE", default="redirect" if S3_BUCKET else "app")
+if FILES_SERVE not in ("app", "nginx", "redirect") or (FILES_SERVE == "redirect" and not S3_BUCKET):
+    raise ImproperlyConfigured('FILES_SERVE must be "app", "nginx" or (with S3_BUCKET) "redirect".')
+FILES_ACCEL_PREFIX = env.str("FILES_ACCEL_PREFIX", default="/_files/")  # nginx's internal location
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": ATTACHMENT_STORAGE,
     "staticfiles": {
         "BACKEND": "chatsite.storage.ChatStaticFilesStorage"  # hashed + gzip, JS imports rewritten
         if not DEBUG
@@ -327,6 +367,17 @@ PEOPLE_SEARCH_MAX_LIMIT = 20  # largest ?limit= /people/search/ accepts
 # Enumeration limit: people lookups (directory pages, search, profiles) per user per window.
 PEOPLE_LOOKUP_LIMIT = 120
 PEOPLE_LOOKUP_WINDOW = 60  # seconds
+# Attachments (docs/protocol.md, "Attachments").
+ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024  # one file
+ATTACHMENT_MAX_PER_MESSAGE = 10
+ATTACHMENT_QUOTA_BYTES = 1024**3  # stored per user (files, images and their thumbnails)
+ATTACHMENT_MAX_PIXELS = 40_000_000  # width x height (x frames): larger images are refused (decompression bombs)
+ATTACHMENT_THUMBNAIL_WIDTH = 320  # pixels; thumbnails are at most twice as tall
+ATTACHMENT_UNATTACHED_TTL = 24 * 60 * 60  # seconds an upload may wait for its message (cleanup_attachments)
+# Types refused outright (detected from the content): programs people may run by mistake.
+ATTACHMENT_REFUSED_TYPES = ["application/x-msdownload", "application/x-executable", "application/x-mach-binary"]
+# Uploads larger than this go to a temporary file on disk, not memory (Django's default, 2.5 MB).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
 
 # Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.

@@ -1,13 +1,15 @@
 """The conversations' part of an account's data rights (accounts/registry.py): the messages the
 user wrote in the export (streamed, oldest first), and on deletion: direct conversations whose
-other side is already gone, the user's messages when asked, and their sockets told."""
+other side is already gone, the user's messages (and their files) when asked, and their sockets told.
+The export also lists the user's files; the settings page shows the storage they take."""
 
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
-from messaging import events, services
+from messaging import attachments, events, services
 from messaging.models import Conversation, Message
 
 EXPORT_PAGE_SIZE = 1000  # messages fetched and written per chunk of the data export
@@ -59,8 +61,21 @@ def remove_account(user, *, delete_messages: bool = False, **kwargs) -> None:
         events.conversations_removed([user.pk], conversation_ids)
 
 
+def storage_panel(user) -> dict[str, Any]:
+    """The settings page's line on the storage the user's files take of their quota."""
+    used = attachments.storage_used(user)
+    quota = settings.ATTACHMENT_QUOTA_BYTES
+    return {
+        "used": attachments.format_size(used),
+        "quota": attachments.format_size(quota),
+        "percent": min(100, round(100 * used / quota)),
+    }
+
+
 def register() -> None:
     from accounts import registry
 
+    registry.export_section("files", attachments.files_for_export)
+    registry.settings_panel("messaging/_storage_usage.html", storage_panel)
     registry.export_stream("messages", message_pages)
     registry.on_delete(remove_account)

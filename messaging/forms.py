@@ -34,8 +34,13 @@ class MessageForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, with_files: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.with_files = with_files  # a message of files only may have no text
+
     def clean_body(self) -> str:
-        return _clean_with(services.clean_body, self.cleaned_data.get("body", ""))
+        body = self.cleaned_data.get("body", "")
+        return _clean_with(lambda value: services.clean_body(value, allow_blank=self.with_files), body)
 
 
 class EditForm(MessageForm):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from messaging.attachment_markup import attachments_html
 from messaging.serializers import conversation_title, reply_json
 
 PREVIEW_LENGTH = 90  # characters of the last message shown in a sidebar row
@@ -118,7 +119,8 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
             f'<time class="message-time" datetime="{created.isoformat()}" '
             f'title="{created.strftime(f"%a, {created.day} %b %Y %H:%M")}">{short_time(created, today)}</time>'
             f'{edited}</div>{_reply_header(message, conversation_id)}<div class="message-body">{body}</div>'
-            f"{'' if deleted else _reactions(message, base, csrf_input, picker)}{actions}</div></li>"
+            f"{attachments_html(message)}{'' if deleted else _reactions(message, base, csrf_input, picker)}"
+            f"{actions}</div></li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
 

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -184,3 +186,50 @@ class MissedMessageNotice(models.Model):
 
     def __str__(self) -> str:
         return f"missed-message email of {self.user_id}"
+
+
+def new_attachment_id() -> str:
+    """A random, unguessable id (128 bits): attachment URLs cannot be enumerated."""
+    return secrets.token_urlsafe(16)
+
+
+class Attachment(models.Model):
+    """A file or image shared in a conversation.
+
+    Uploaded first (`message` null: only its uploader sees it), then stored with a message in
+    the message's transaction; one never attached is deleted after ATTACHMENT_UNATTACHED_TTL
+    by `manage.py cleanup_attachments`. The bytes live in the `attachments` storage under
+    random names; `name` is only for display and downloads.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        FILE = "file", "File"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_attachment_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    # Null once the uploader's account is deleted; the file stays with its message.
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=255)  # cleaned for display and the download header
+    content_type = models.CharField(max_length=100)  # detected from the content, never the browser's claim
+    size = models.PositiveBigIntegerField()  # bytes stored (the re-encoded image for images)
+    file = models.CharField(max_length=255)  # the storage name
+    thumbnail = models.CharField(max_length=255, blank=True)  # images only
+    thumbnail_size = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)  # order within the message
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["message", "position"], name="messaging_att_message_pos"),
+            models.Index(fields=["uploader", "created_at"], name="messaging_att_uploader"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.name})"

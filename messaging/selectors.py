@@ -18,6 +18,7 @@ from accounts.models import User
 from groups.models import Group, Membership
 from messaging import rawsql, rendering
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
+from messaging.attachments import load_for_messages
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
 
 _CONVERSATION = Conversation._meta.db_table
@@ -213,7 +214,7 @@ def messages_page(
 
     With `after`: the first `limit` messages with after < seq (< before); otherwise
     the last `limit` messages before `before` (or the latest). Each message has its
-    author (name fields only) and conversation loaded.
+    author (name fields only), conversation and attachments (one more query) loaded.
     """
     limit = limit or settings.HISTORY_PAGE_SIZE
     low = -1 if after is None else min(after, _SEQ_MAX)
@@ -233,7 +234,7 @@ def messages_page(
         message._state.fields_cache["conversation"] = conversation
         message._state.fields_cache["author"] = authors.get_from(row, split)
         messages.append(message)
-    return messages, has_more
+    return load_for_messages(messages), has_more
 
 
 def messages_around(
@@ -249,10 +250,12 @@ def messages_around(
 
 def messages_after(conversation_id: int, after: int, limit: int) -> list[Message]:
     """For `sync`: messages after a cursor, in seq order."""
-    return list(
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=after)
-        .select_related("author")
-        .order_by("seq")[:limit]
+    return load_for_messages(
+        list(
+            Message.objects.filter(conversation_id=conversation_id, seq__gt=after)
+            .select_related("author")
+            .order_by("seq")[:limit]
+        )
     )
 
 

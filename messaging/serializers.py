@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 
+from messaging.attachments import attachment_json, load_for_messages
 from messaging.models import Conversation, Message
 
 
@@ -40,7 +41,17 @@ def reply_json(message: Message) -> dict[str, Any] | None:
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    """A message as the history endpoint and every socket frame carry it."""
+    """A message as the history endpoint and every socket frame carry it.
+
+    Its files come from `attachment_list`, loaded for a whole page by
+    `messaging.attachments.load_for_messages` (one query); a lone message without it loads its own.
+    """
+    if message.deleted:
+        attachments = []
+    else:
+        if not hasattr(message, "attachment_list"):
+            load_for_messages([message])
+        attachments = [attachment_json(a) for a in message.attachment_list]
     return {
         "id": message.pk,
         "seq": message.seq,
@@ -52,6 +63,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": message.deleted,
         "reply_to": reply_json(message),
+        "attachments": attachments,
     }
 
 

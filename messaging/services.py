@@ -13,6 +13,7 @@ from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import row_id
 from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
+from messaging import attachments as attachments_
 from messaging import events, protocol, rendering
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.missed import missed_message_schedule
@@ -29,12 +30,15 @@ from messaging.selectors import (
 from messaging.serializers import conversation_json, message_json, reactions_json, user_json
 
 
-def clean_body(body) -> str:
-    """Plain text, 1 to MESSAGE_MAX_LENGTH characters after stripping."""
+def clean_body(body, *, allow_blank: bool = False) -> str:
+    """Plain text, 1 to MESSAGE_MAX_LENGTH characters after stripping (0 with `allow_blank`:
+    a message of files only)."""
+    if body is None and allow_blank:
+        body = ""
     if not isinstance(body, str):
         raise Invalid("The message must be text.", code="invalid")
     body = body.strip()
-    if not body:
+    if not body and not allow_blank:
         raise Invalid("Write something before sending.", code="blank")
     if len(body) > settings.MESSAGE_MAX_LENGTH:
         raise Invalid(
@@ -95,6 +99,7 @@ def message_send(
     body,
     client_id: str | None = None,
     reply_to=None,
+    attachments=None,
     check_rate: bool = True,
     outbox: Outbox | None = None,
 ) -> tuple[Message, bool]:
@@ -106,8 +111,12 @@ def message_send(
     bench_sessions) pass `check_rate=False`. The message's JSON, built once for
     the event, is left on the returned message as `as_json` (the socket's ack).
     With an `outbox`, the events are left there for the caller to publish.
+    `attachments`: ids of the author's uploads in this conversation
+    (`messaging.attachments.attachment_upload`), stored with the message in its
+    transaction; with at least one, the text may be empty.
     """
-    body = clean_body(body)
+    attachment_ids = attachments_.clean_ids(attachments)
+    body = clean_body(body, allow_blank=bool(attachment_ids))
     if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
         raise Invalid("client_id must be a string of 1 to 64 characters.")
     if check_rate:
@@ -137,6 +146,7 @@ def message_send(
             )
             mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
             _store_mentions(message, mentioned, new=True)
+            message.attachment_list = attachments_.attach(actor=actor, message=message, attachment_ids=attachment_ids)
             message.as_json = message_json(message)
             events.to_conversation(
                 conversation.pk,
@@ -248,6 +258,7 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
     """Soft-delete messages: the one way the chat, the admin and account deletion delete them.
 
     The rows and their seqs stay, so conversations keep gap-free seqs; the text goes.
+    Their files are deleted with them (the bytes once the transaction commits).
     Open clients get `message.deleted` for those among the newest HISTORY_PAGE_SIZE of
     their conversation: older ones cannot be on screen, and load already deleted (one
     event per message of a long history took seconds). `hide_author` shows them as from
@@ -258,6 +269,7 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
     newest = settings.HISTORY_PAGE_SIZE
     on_screen = list(erased.filter(seq__gt=F("conversation__last_seq") - newest).select_related("author"))
     Mention.objects.filter(message__in=erased).delete()  # a deleted message mentions nobody
+    attachments_.delete_for_messages(erased)
     count = erased.update(deleted=True, body="", html="")
     for message in on_screen:
         message.deleted, message.body, message.html = True, "", ""

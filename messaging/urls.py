@@ -3,7 +3,7 @@
 from django.urls import path
 
 import chatsite.numbers  # noqa: F401 (registers the `<id:…>` route converter)
-from messaging import views
+from messaging import file_views, views
 
 app_name = "messaging"
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("chats/<id:conversation_id>/messages/<id:seq>/edit/", views.message_edit, name="message_edit"),
     path("chats/<id:conversation_id>/messages/<id:seq>/delete/", views.message_delete, name="message_delete"),
     path("chats/<id:conversation_id>/messages/<id:seq>/reactions/", views.reaction_toggle, name="reaction_toggle"),
+    path("chats/<id:conversation_id>/attachments/", file_views.attachment_upload, name="attachment_upload"),
+    path("files/<str:attachment_id>/", file_views.attachment_download, name="attachment"),
+    path("files/<str:attachment_id>/thumbnail/", file_views.attachment_thumbnail, name="attachment_thumbnail"),
     path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
     path("dm/<str:username>/", views.direct_open, name="direct_open"),

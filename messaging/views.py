@@ -25,7 +25,7 @@ from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
 from groups.access import access_group, can_moderate
 from groups.access import require_manager as check_manager
-from messaging import markup, selectors, services
+from messaging import file_views, markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
@@ -191,6 +191,8 @@ def _conversation_context(
         "max_length": settings.MESSAGE_MAX_LENGTH,
         "replying_to": _replying_to(conversation, reply_to),
         "muted": any(c.muted for c in conversations if c.pk == conversation.pk),
+        "max_files": settings.ATTACHMENT_MAX_PER_MESSAGE,
+        "max_file_bytes": settings.ATTACHMENT_MAX_BYTES,
     }
 
 
@@ -256,18 +258,26 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     """The conversation page (GET), and the composer's post/redirect/get (POST `body`)."""
     conversation, membership = access_conversation(request.user, conversation_id)
     if request.method == "POST":
-        form = MessageForm(request.POST)
+        # `files`: the composer's file input (multipart, works without JavaScript); `attachments`:
+        # ids of files the page's script uploaded already (POST /chats/<id>/attachments/).
+        files, attachment_ids = request.FILES.getlist("files"), request.POST.getlist("attachments")
+        form = MessageForm(request.POST, with_files=bool(files or attachment_ids))
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
         reply_to = request.POST.get("reply_to") or None
         try:
-            services.message_send(
-                actor=request.user, conversation_id=conversation.pk, body=form.cleaned_data["body"], reply_to=reply_to
+            file_views.send_with_files(
+                request.user,
+                conversation.pk,
+                form.cleaned_data["body"],
+                files=files,
+                attachment_ids=attachment_ids,
+                reply_to=reply_to,
             )
         except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
             form.add_error("body", error.detail)
-            status = 429 if isinstance(error, RateLimited) else 400
+            status = 429 if isinstance(error, RateLimited) else file_views.upload_status(error)
             return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
         return redirect(_conversation_url(conversation.pk))
     try:

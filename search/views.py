@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from chatsite.errors import DomainError
 from chatsite.http import domain_errors, status_for
 from messaging.access import access_conversation
+from messaging.attachments import load_for_messages
 from messaging.serializers import conversation_title, message_json
 from search import selectors
 from search.forms import PAGE_SIZE, SearchForm
@@ -113,4 +114,5 @@ def search_messages(request: HttpRequest) -> JsonResponse:
         limit=data["limit"],
         offset=data["offset"],
     )
+    load_for_messages(results)  # their attachments: one query for the page
     return JsonResponse({"results": [_result_json(m, query, request.user) for m in results], "has_more": has_more})

@@ -255,6 +255,7 @@ class ChatConsumer(LeanConsumer):
             body=frame.get("body"),
             client_id=client_id,
             reply_to=reply_to,
+            attachments=frames.attachment_ids(frame),
         )
         # Sent before the layer's message.new reaches this socket: events are handled in order.
         await self.send_frame({"type": protocol.MESSAGE_ACK, "client_id": client_id, "message": message})

@@ -107,3 +107,16 @@ def cursors(frame: dict) -> dict[int, int]:
         if conversation_id > 0:
             found[conversation_id] = seq
     return found
+
+
+def attachment_ids(frame: dict) -> list[str] | None:
+    """`message.send`'s optional `attachments`: a list of at most ATTACHMENT_MAX_PER_MESSAGE upload ids
+    (strings). Whether they are the sender's uploads is the service's check."""
+    value = frame.get("attachments")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= 64 for item in value):
+        raise Invalid("“attachments” must be a list of upload ids.", code=protocol.INVALID)
+    if len(value) > settings.ATTACHMENT_MAX_PER_MESSAGE:
+        raise Invalid(f"A message can have at most {settings.ATTACHMENT_MAX_PER_MESSAGE} files.", code=protocol.INVALID)
+    return value

@@ -17,6 +17,7 @@ from accounts.models import User
 from groups.models import Membership
 from messaging import rawsql
 from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
+from messaging.attachments import load_for_messages
 from messaging.models import Conversation, Mention, Message, ReadState
 from messaging.serializers import conversation_json
 
@@ -82,7 +83,8 @@ def conversation_cursors(user) -> list[dict]:
 
 
 def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Message], bool]:
-    """Messages after each cursor, by conversation then seq, at most `limit` in all. One query.
+    """Messages after each cursor, by conversation then seq, at most `limit` in all, with their
+    attachments. Two queries.
 
     Cursors for conversations the user cannot see match nothing. The bool says
     whether this page holds everything after the cursors.
@@ -96,7 +98,7 @@ def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Messa
         .select_related("author")
         .order_by("conversation_id", "seq")[: limit + 1]
     )
-    return rows[:limit], len(rows) <= limit
+    return load_for_messages(rows[:limit]), len(rows) <= limit
 
 
 def co_members(user) -> list[dict]:

@@ -5,6 +5,7 @@
 // Hooks are the ones templates/messaging/conversation.html documents.
 
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
+import { initComposerFiles } from "./attachments.js";
 import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 
 const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
@@ -36,6 +37,7 @@ export function initConversation(socket, root) {
   const seenLine = qs("#seen-by");
   const olderLink = qs("#older-link");
   const newerLink = qs("#newer-link");
+  let composerFiles = null; // static/js/attachments.js: the files picked, dropped or pasted
   const state = {
     me: toInt(root.dataset.userId, null),
     canModerate: root.dataset.canModerate === "true",
@@ -257,7 +259,13 @@ export function initConversation(socket, root) {
       return;
     }
     const body = textarea.value.trim();
-    if (!body) {
+    if (composerFiles && composerFiles.busy()) {
+      event.preventDefault();
+      showComposerError("Wait for the files to finish uploading, or remove them.");
+      return;
+    }
+    const fileIds = composerFiles ? composerFiles.ids() : [];
+    if (!body && !fileIds.length) {
       event.preventDefault();
       showComposerError("Write something before sending.");
       textarea.focus();
@@ -270,11 +278,15 @@ export function initConversation(socket, root) {
     }
     // Connected, or briefly reconnecting: send over the socket (queued until it is back).
     // Never connected (sockets blocked?) or signed out: the form posts as without JavaScript.
-    if (!live || !(socket.ready || socket.status === "reconnecting")) return;
+    if (!live || !(socket.ready || socket.status === "reconnecting")) {
+      if (composerFiles) composerFiles.addHiddenFields();
+      return;
+    }
     event.preventDefault();
     showComposerError("");
-    const clientId = socket.sendMessage(conversationId, body, toInt(replyInput?.value, 0) || null);
+    const clientId = socket.sendMessage(conversationId, body, toInt(replyInput?.value, 0) || null, fileIds);
     setReply(null);
+    if (composerFiles) composerFiles.clear();
     const item = pendingMessage(clientId, body, socket.user);
     if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
     list.append(item);
@@ -709,6 +721,11 @@ export function initConversation(socket, root) {
   });
   if (newerLink) newerLink.addEventListener("click", loadNewer);
   if (form && textarea) {
+    composerFiles = initComposerFiles(form, {
+      dropTarget: qs(".conversation-main") || form,
+      textarea,
+      showError: showComposerError,
+    });
     form.addEventListener("submit", onSubmit);
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);

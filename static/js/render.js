@@ -2,6 +2,7 @@
 // that arrive live. User text only ever goes in through textContent; a message body is the
 // HTML the server rendered once when it was stored (`message.html`), never built here.
 
+import { attachmentsNode } from "./attachments.js";
 import { append, clear, el, serverHtml } from "./dom.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -122,6 +123,7 @@ export function fillMessage(item, message, viewer) {
       meta,
       reply,
       body,
+      attachmentsNode(message),
       reactions,
       viewer.readOnly ? null : actions(message, mine, viewer),
     ),

@@ -159,9 +159,11 @@ export class ChatSocket {
   }
 
   /** Queue a message; sent now if connected, and again (same client_id) after every reconnect until acked. */
-  sendMessage(conversation, body, replyTo = null) {
+  /** `replyTo`: the seq this message answers (or null); `attachments`: ids of files uploaded for it
+   * (static/js/attachments.js), or none. */
+  sendMessage(conversation, body, replyTo = null, attachments = []) {
     const clientId = uuid();
-    const frame = { type: "message.send", conversation, body, client_id: clientId };
+    const frame = sendFrame(conversation, body, clientId, attachments);
     if (replyTo) frame.reply_to = replyTo;
     this.outbox.set(clientId, frame);
     this.send(frame);
@@ -362,4 +364,10 @@ export class ChatSocket {
       if (seq > this.cursors.get(id)) this.deliver(waiting.get(seq));
     }
   }
+}
+
+function sendFrame(conversation, body, clientId, attachments) {
+  const frame = { type: "message.send", conversation, body, client_id: clientId };
+  if (attachments && attachments.length) frame.attachments = attachments;
+  return frame;
 }

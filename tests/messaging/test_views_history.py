@@ -6,7 +6,19 @@ from messaging import services
 
 pytestmark = pytest.mark.django_db
 
-MESSAGE_KEYS = {"id", "seq", "conversation", "author", "body", "html", "created_at", "edited_at", "deleted", "reply_to"}
+MESSAGE_KEYS = {
+    "id",
+    "seq",
+    "conversation",
+    "author",
+    "body",
+    "html",
+    "created_at",
+    "edited_at",
+    "deleted",
+    "reply_to",
+    "attachments",
+}
 
 
 @pytest.fixture
@@ -73,6 +85,7 @@ def test_message_shape_is_exactly_message_json(login, team):
         "edited_at": message.edited_at.isoformat(),
         "deleted": False,
         "reply_to": None,
+        "attachments": [],
     }
 
 
@@ -170,6 +183,6 @@ def test_query_count_is_constant(login, team, count, django_assert_max_num_queri
     for n in range(count):
         services.message_send(actor=team.owner, conversation_id=team.general.pk, body=f"m{n}")
     client = login(team.member)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # session, user, access, the page, its attachments
         response = history(client, team.general.pk)
     assert len(seqs(response)) == count

@@ -35,7 +35,7 @@ async def test_send_is_acked_then_delivered_to_every_member_socket_and_no_one_el
 
     ack = await alice.expect("message.ack")
     (row,) = await call(stored)(team.general.pk)
-    assert ack == {"type": "message.ack", "client_id": client_id, "message": message_json(row)}
+    assert ack == {"type": "message.ack", "client_id": client_id, "message": await call(message_json)(row)}
     assert ack["message"]["body"] == "hello team" and ack["message"]["seq"] == 1
     new = {"type": "message.new", "message": ack["message"]}
     assert await alice.expect("message.new") == new  # the sending socket too, after its ack
@@ -64,7 +64,7 @@ async def test_a_message_is_stored_before_anyone_is_told(connect, team):
     await writer
     frame, _ = await bob.receive_type("message.new")
     (row,) = await call(stored)(team.general.pk)
-    assert frame["message"] == message_json(row)
+    assert frame["message"] == await call(message_json)(row)
 
 
 async def test_resending_a_client_id_answers_with_the_original_and_stores_nothing(connect, team):

@@ -11,6 +11,7 @@ With --output the file appears only once complete (written next to it, then
 renamed), readable by its owner only: it holds private conversations.
 """
 
+import itertools
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from messaging.attachments import load_for_messages
 from messaging.models import Conversation, Message
 from messaging.serializers import DELETED_USER, message_json, user_json
 
@@ -61,10 +63,12 @@ def write_json(conversation: Conversation, out: TextIO) -> int:
     out.write(json.dumps(conversation_export_json(conversation), ensure_ascii=False))
     out.write(', "messages": [')
     count = 0
-    for message in history(conversation):
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps(message_json(message), ensure_ascii=False))
-        count += 1
+    messages = history(conversation)
+    while chunk := list(itertools.islice(messages, CHUNK_SIZE)):  # itertools.batched is 3.12+
+        for message in load_for_messages(list(chunk)):  # one query for the chunk's attachments
+            out.write(",\n" if count else "\n")
+            out.write(json.dumps(message_json(message), ensure_ascii=False))
+            count += 1
     out.write("\n]}\n")
     return count
 

@@ -7,7 +7,7 @@ wait at most one batch for a lock instead of the whole run.
 What stays as it was: the seq of every remaining message, each conversation's
 `last_seq` (new messages keep counting from it) and read markers. History and
 sync simply have fewer rows; a conversation whose newest message was pruned
-shows no preview in the list.
+shows no preview in the list. The files of pruned messages are deleted with them.
 """
 
 import argparse
@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.attachments import delete_for_messages
 from messaging.models import Conversation, Message
 
 
@@ -82,7 +83,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 # The same filter again: rows inside the key range that are not old (or in another
                 # conversation) stay.
-                _total, per_model = old.filter(pk__gte=first, pk__lte=last).delete()
+                batch = old.filter(pk__gte=first, pk__lte=last)
+                delete_for_messages(batch)  # their files: rows now, stored bytes after the commit
+                _total, per_model = batch.delete()
             count = per_model.get(Message._meta.label, 0)
             deleted += count
             batches += 1

@@ -1,0 +1,310 @@
+"""Files and images shared in conversations: upload, attach to a message, serve, delete.
+
+An upload is stored at once (streamed to the `attachments` storage, never held in memory
+whole) with no message; `attach` ties uploads to a message inside the message's own
+transaction, so a message and its files are stored together. Uploads left unattached are
+deleted by `manage.py cleanup_attachments` after ATTACHMENT_UNATTACHED_TTL. Deleting rows
+(`delete_attachments`) deletes their stored bytes once the transaction commits.
+"""
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import IO, Any
+
+import filetype
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from chatsite.errors import Invalid, NotFound
+from messaging import images
+from messaging.access import access_conversation
+from messaging.models import Attachment, Message
+
+SNIFF_BYTES = 8192  # what type detection reads of a file
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Characters never kept in a name: controls, path separators, and what upsets download headers and shells.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+NAME_MAX = 120
+
+
+def storage():
+    return storages["attachments"]
+
+
+def format_size(size: int) -> str:
+    """1 023 bytes, 1.5 KiB, 25.0 MiB, 1.0 GiB: how limits and cards show sizes."""
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def clean_name(name: Any) -> str:
+    """A file name safe to show and to put in a download header: the last path part, printable,
+    without separators or quotes, at most NAME_MAX characters (the extension kept)."""
+    name = str(name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")  # controls, bidi overrides
+    name = _UNSAFE.sub("_", name)
+    name = " ".join(name.split()).strip(" .")
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot and stem else ""
+        name = name[: NAME_MAX - len(ext) - 1].rstrip() + ("." + ext if ext else "")
+    return name or "file"
+
+
+def sniff(upload: IO[bytes]) -> str:
+    """The content type of a file that is not one of the four images, from its first bytes only."""
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 4:  # not just a character cut at the end of the sample
+                return "application/octet-stream"
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def storage_used(user: User) -> int:
+    """Bytes the user's uploads take (files, images and thumbnails)."""
+    total = Attachment.objects.filter(uploader=user).aggregate(n=Sum("size"), t=Sum("thumbnail_size"))
+    return (total["n"] or 0) + (total["t"] or 0)
+
+
+def _check_limits(actor: User, size: int) -> None:
+    if size == 0:
+        raise Invalid("That file is empty.", code="empty")
+    if size > settings.ATTACHMENT_MAX_BYTES:
+        raise Invalid(
+            f"That file is too large ({format_size(size)}); files can be at most "
+            f"{format_size(settings.ATTACHMENT_MAX_BYTES)}.",
+            code="too_large",
+        )
+    used = storage_used(actor)
+    if used + size > settings.ATTACHMENT_QUOTA_BYTES:
+        raise Invalid(
+            f"That file would put you over your storage quota ({format_size(used)} of "
+            f"{format_size(settings.ATTACHMENT_QUOTA_BYTES)} used). Delete some messages with files to make room.",
+            code="over_quota",
+        )
+
+
+def _storage_name(attachment_id: str, extension: str, suffix: str = "") -> str:
+    # Random names, in no way derived from what the uploader called the file.
+    return f"attachments/{attachment_id[:2]}/{attachment_id}/{secrets.token_urlsafe(8)}{suffix}.{extension}"
+
+
+def attachment_upload(*, actor: User, conversation_id, upload) -> Attachment:
+    """Store one uploaded file for a message still to be sent in this conversation.
+
+    `upload` is a Django UploadedFile (read in chunks; large ones are already on disk).
+    Refusals (Invalid): `empty`, `too_large`, `over_quota`, `type_refused`; nothing is stored.
+    """
+    conversation, _membership = access_conversation(actor, conversation_id)
+    size = upload.size or 0
+    _check_limits(actor, size)
+    attachment = Attachment(
+        conversation=conversation, uploader=actor, name=clean_name(getattr(upload, "name", "")), size=size
+    )
+    image = images.open_image(upload)
+    names: list[str] = []
+    try:
+        if image is not None:
+            processed = images.process(image)
+            attachment.kind = Attachment.Kind.IMAGE
+            attachment.content_type = processed.content_type
+            attachment.width, attachment.height = processed.width, processed.height
+            attachment.size = _size(processed.full)
+            _check_limits(actor, attachment.size + _size(processed.thumbnail))
+            attachment.file = storage().save(_storage_name(attachment.pk, processed.extension), File(processed.full))
+            names.append(attachment.file)
+            attachment.thumbnail_size = _size(processed.thumbnail)
+            thumb_name = _storage_name(attachment.pk, images.THUMBNAIL_TYPE[1], "-thumb")
+            attachment.thumbnail = storage().save(thumb_name, File(processed.thumbnail))
+            names.append(attachment.thumbnail)
+        else:
+            content_type = sniff(upload)
+            if content_type in settings.ATTACHMENT_REFUSED_TYPES:
+                raise Invalid("Programs cannot be shared here (that file is one).", code="type_refused")
+            attachment.kind = Attachment.Kind.FILE
+            attachment.content_type = content_type
+            upload.seek(0)
+            attachment.file = storage().save(_storage_name(attachment.pk, "bin"), upload)
+            names.append(attachment.file)
+        attachment.save(force_insert=True)
+    except BaseException:
+        for name in names:
+            storage().delete(name)
+        raise
+    return attachment
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def clean_ids(value: Any) -> list[str]:
+    """A message's `attachments`: a list of at most ATTACHMENT_MAX_PER_MESSAGE distinct upload ids."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Invalid("“attachments” must be a list of upload ids.", code="invalid")
+    if len(value) > settings.ATTACHMENT_MAX_PER_MESSAGE:
+        raise Invalid(f"A message can have at most {settings.ATTACHMENT_MAX_PER_MESSAGE} files.", code="invalid")
+    ids = list(dict.fromkeys(value))
+    if not all(_ID.match(item) for item in ids):
+        raise Invalid("Those files are not uploaded (or were already sent).", code="invalid")
+    return ids
+
+
+def attach(*, actor: User, message: Message, attachment_ids: list[str]) -> list[Attachment]:
+    """Tie the actor's unsent uploads in the message's conversation to the message.
+
+    Runs in the caller's transaction (message_send's); Invalid if any id is not such an upload,
+    which rolls the message back too.
+    """
+    if not attachment_ids:
+        return []
+    found = {
+        a.pk: a
+        for a in Attachment.objects.select_for_update().filter(
+            pk__in=attachment_ids, uploader=actor, conversation_id=message.conversation_id, message__isnull=True
+        )
+    }
+    if len(found) != len(attachment_ids):
+        raise Invalid("Those files are not uploaded (or were already sent).", code="invalid")
+    attached = []
+    for position, attachment_id in enumerate(attachment_ids):
+        attachment = found[attachment_id]
+        attachment.message, attachment.position = message, position
+        attachment.save(update_fields=["message", "position"])
+        attached.append(attachment)
+    return attached
+
+
+def delete_attachments(attachments: QuerySet[Attachment]) -> int:
+    """Delete attachment rows now and their stored bytes once the caller's transaction commits."""
+    count, _ = attachments.delete()
+    return count
+
+
+def delete_stored_after_commit(sender, instance: Attachment, **kwargs) -> None:
+    """post_delete of every Attachment row, however it goes (a message erased or pruned, its
+    conversation or group deleted, a cascade from anywhere): its bytes follow once the deleting
+    transaction commits, and stay if it rolls back. Connected in MessagingConfig.ready()."""
+    names = [name for name in (instance.file, instance.thumbnail) if name]
+    if names:
+        transaction.on_commit(lambda: _delete_stored(names))
+
+
+def _delete_stored(names: Iterable[str]) -> None:
+    store = storage()
+    for name in names:
+        store.delete(name)
+
+
+def delete_for_messages(messages: QuerySet[Message]) -> int:
+    """The files of these messages (message_erase and prune_messages call this)."""
+    return delete_attachments(Attachment.objects.filter(message__in=messages.values("pk")))
+
+
+def cleanup_unattached(*, now=None) -> int:
+    """Delete uploads never sent with a message within ATTACHMENT_UNATTACHED_TTL."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.ATTACHMENT_UNATTACHED_TTL)
+    with transaction.atomic():
+        return delete_attachments(Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff))
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """`{id, name, size, type, url, thumbnail_url, width, height}` as messages carry it."""
+    url = reverse("messaging:attachment", args=[attachment.pk])
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "size": attachment.size,
+        "type": attachment.content_type,
+        "url": url,
+        "thumbnail_url": reverse("messaging:attachment_thumbnail", args=[attachment.pk])
+        if attachment.thumbnail
+        else None,
+        "width": attachment.width,
+        "height": attachment.height,
+    }
+
+
+def load_for_messages(messages: list[Message]) -> list[Message]:
+    """Set `attachment_list` on each message: one query for all of them, none when none can have files."""
+    live = [m.pk for m in messages if not m.deleted]
+    by_message: dict[int, list[Attachment]] = {}
+    if live:
+        for attachment in Attachment.objects.filter(message_id__in=live).order_by("message_id", "position"):
+            by_message.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        message.attachment_list = by_message.get(message.pk, [])
+    return messages
+
+
+def attachment_for_download(user, attachment_id: str) -> Attachment:
+    """The attachment if the user may fetch it now: its conversation is theirs and its message is
+    not deleted (an unsent upload: only its uploader). NotFound otherwise, the same as a missing id."""
+    if not isinstance(attachment_id, str) or not _ID.match(attachment_id):
+        raise NotFound("That file does not exist or you cannot see it.")
+    attachment = (
+        Attachment.objects.select_related("message").filter(pk=attachment_id).first()
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
+    if attachment is None:
+        raise NotFound("That file does not exist or you cannot see it.")
+    if attachment.message_id is None:
+        if attachment.uploader_id != user.pk:
+            raise NotFound("That file does not exist or you cannot see it.")
+    elif attachment.message.deleted:
+        raise NotFound("That file does not exist or you cannot see it.")
+    try:
+        access_conversation(user, attachment.conversation_id)
+    except NotFound:
+        raise NotFound("That file does not exist or you cannot see it.") from None
+    return attachment
+
+
+def files_for_export(user: User) -> list[dict[str, Any]]:
+    """The user's uploads for the data export: id, name, size, type, conversation, message seq, when."""
+    rows = Attachment.objects.filter(uploader=user).select_related("message").order_by("created_at", "pk")
+    return [
+        {
+            "id": a.pk,
+            "name": a.name,
+            "size": a.size,
+            "type": a.content_type,
+            "conversation": a.conversation_id,
+            "seq": a.message.seq if a.message_id else None,  # the message it was sent with
+            "created_at": a.created_at.isoformat(),
+        }
+        for a in rows.iterator()
+    ]
