@@ -268,7 +268,8 @@ def main(argv=None) -> int:
             )
         setup_django(workdir)
         from accounts.services import user_create
-        from groups.services import default_conversation, group_create
+        from groups.services import group_create
+        from messaging.selectors import default_conversation
 
         alice = user_create(username="alice", email="alice@example.com", password="bench password 123")
         bob = user_create(username="bob", email="bob@example.com", password="bench password 123")

@@ -11,8 +11,9 @@ import base64
 import pytest
 from playwright.sync_api import Page, expect
 
-from groups.services import default_conversation, group_create
+from groups.services import group_create
 from messaging.models import Attachment
+from messaging.selectors import default_conversation
 from tests.e2e.conftest import TIMEOUT_MS, login
 from tests.messaging.files import PDF, image_bytes
 from tests.servers import AppServer, server_env
