@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
+from django.test import Client
 
 from accounts import services as account_services
 from groups import services as group_services
@@ -73,6 +74,19 @@ def carol(make_user):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def login():
+    """`login(user)` → a test client with that user's session (None: anonymous)."""
+
+    def make(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from groups import services as group_services
@@ -51,19 +50,6 @@ def team(make_user) -> Team:
         other_member=users["max"],
         outsider=users["nora"],
     )
-
-
-@pytest.fixture
-def login():
-    """`login(user)` → a test client with that user's session (None: anonymous)."""
-
-    def make(user: User | None) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 class FileStore:

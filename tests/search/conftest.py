@@ -4,7 +4,6 @@
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from groups import services as group_services
@@ -50,17 +49,6 @@ def say():
         return message
 
     return send
-
-
-@pytest.fixture
-def login():
-    def make(user: User | None) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
