@@ -168,7 +168,9 @@ def load_messages(people: dict, count: int, rng: random.Random, words: list[str]
     raw = connection.connection  # psycopg connection under Django's
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} (conversation_id, seq, author_id, body, created_at, deleted) FROM STDIN") as copy,
+        cursor.copy(
+            f"COPY {table} (conversation_id, seq, author_id, body, html, created_at, deleted) FROM STDIN"
+        ) as copy,
     ):
         buffer = []
         for n in range(count):
@@ -185,7 +187,8 @@ def load_messages(people: dict, count: int, rng: random.Random, words: list[str]
             at = start + step * n
             last_at[conversation] = at
             author = rng.choice(people["authors_of"][conversation])
-            buffer.append(f"{conversation}\t{seqs[conversation]}\t{author}\t{body}\t{at.isoformat()}\tf\n")
+            html = f"<p>{body}</p>"  # what messaging.rendering makes of plain words
+            buffer.append(f"{conversation}\t{seqs[conversation]}\t{author}\t{body}\t{html}\t{at.isoformat()}\tf\n")
             if len(buffer) >= 20_000:
                 copy.write("".join(buffer))
                 buffer.clear()
@@ -242,7 +245,7 @@ def extra_cpu_per_message(rows: int = 20_000, repeats: int = 3) -> dict:
     """Backend CPU to insert `rows` messages with and without the search column and index."""
     from django.db import connection
 
-    columns = "conversation_id, seq, author_id, body, created_at, deleted"
+    columns = "conversation_id, seq, author_id, body, html, created_at, deleted"
     results = {"plain": [], "indexed": []}
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE bench_source AS SELECT {columns} FROM messaging_message LIMIT {rows}")  # noqa: S608
