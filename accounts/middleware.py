@@ -55,8 +55,10 @@ def on_login(sender, request: HttpRequest, user, **kwargs) -> None:
         session_touch(request, user, force=True)
 
 
-# Paths an unverified account may still open with EMAIL_VERIFICATION=mandatory.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/")
+# Parts of the site an unverified account may still open with EMAIL_VERIFICATION=mandatory, by URL
+# namespace (static files and /healthz are answered before or without a view of these checks).
+_OPEN_NAMESPACES = frozenset({"accounts", "admin"})
+_OPEN_VIEWS = frozenset({"healthz"})
 
 
 class EmailVerificationMiddleware:
@@ -66,11 +68,16 @@ class EmailVerificationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        match = request.resolver_match
         if (
             settings.EMAIL_VERIFICATION == "mandatory"
-            and not request.path.startswith(_OPEN_PREFIXES)
+            and not _OPEN_NAMESPACES.intersection(match.namespaces)
+            and match.url_name not in _OPEN_VIEWS
             and request.user.is_authenticated
             and not request.user.email_verified
         ):
             return redirect("accounts:verify_email")
-        return self.get_response(request)
+        return None

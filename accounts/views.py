@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
@@ -36,13 +36,13 @@ def _safe_next(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _next_context(request: HttpRequest) -> dict[str, str]:
     """`next` for the hidden field, and `next_query` to carry it over to the other auth page's link."""
     target = _safe_next(request)
-    query = "" if target == settings.LOGIN_REDIRECT_URL else "?" + urlencode({"next": target})
+    query = "" if target == resolve_url(settings.LOGIN_REDIRECT_URL) else "?" + urlencode({"next": target})
     return {"next": target, "next_query": query}
 
 

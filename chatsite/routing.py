@@ -2,8 +2,9 @@
 
 from django.urls import path
 
+from chatsite.paths import SOCKET_PATH
 from messaging.realtime.consumer import ChatConsumer
 
 websocket_urlpatterns: list = [
-    path("ws/", ChatConsumer.as_asgi()),
+    path(SOCKET_PATH, ChatConsumer.as_asgi()),
 ]

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "accounts.context_processors.email_verification",
+                "chatsite.paths.socket_path",
             ],
         },
     },
@@ -207,8 +208,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Longest password accepted (forms refuse more, so hashing cost stays bounded).
 PASSWORD_MAX_LENGTH = 128
 
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/chats/"
+# URL names, resolved by Django (resolve_url) where it redirects.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "messaging:list"
 
 # Sessions: "remember me" keeps one for two weeks; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from chatsite.paths import path_filler
 from messaging.attachment_markup import attachments_html
 from messaging.serializers import conversation_title, reply_json
 
@@ -74,7 +75,9 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
     zone = timezone.get_current_timezone()  # once, not per timestamp
     today = timezone.localdate()
     csrf_input = _csrf_input(csrf_token)
-    base = f"/chats/{conversation_id}/messages/"
+    edit_url = path_filler("messaging:message_edit", conversation_id)
+    delete_url = path_filler("messaging:message_delete", conversation_id)
+    reactions_url = path_filler("messaging:reaction_toggle", conversation_id)
     picker = _picker()
     heads: dict[int | None, tuple[str, str]] = {}  # author id -> (avatar, name), built once per author
     items = []
@@ -100,18 +103,19 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
         if can_edit:  # the Markdown source, for the edit box
             source = f' data-body="{escape(message.body)}"'
         if can_edit or can_delete:
-            edit = f'<a class="message-edit" href="{base}{seq}/edit/">Edit</a>' if can_edit else ""
+            edit = f'<a class="message-edit" href="{edit_url(seq)}">Edit</a>' if can_edit else ""
             delete = ""
             if can_delete:
                 moderate = "" if mine else " (moderate)"
                 delete = (
-                    f'<form class="message-delete" method="post" action="{base}{seq}/delete/">{csrf_input}'
+                    f'<form class="message-delete" method="post" action="{delete_url(seq)}">{csrf_input}'
                     f'<button type="submit" class="link-button">Delete{moderate}</button></form>'
                 )
             actions = (
                 '<details class="message-actions"><summary aria-label="Message actions" title="Message actions">⋯'
                 f'</summary><div class="message-menu">{edit}{delete}</div></details>'
             )
+        reactions = "" if deleted else _reactions(message, reactions_url(seq), csrf_input, picker)
         items.append(
             f'<li class="{classes}" id="m{seq}" data-seq="{seq}" data-id="{message.pk}" '
             f'data-author-id="{"" if author_id is None else author_id}"{source}>{head[0]}'
@@ -119,7 +123,7 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
             f'<time class="message-time" datetime="{created.isoformat()}" '
             f'title="{created.strftime(f"%a, {created.day} %b %Y %H:%M")}">{short_time(created, today)}</time>'
             f'{edited}</div>{_reply_header(message, conversation_id)}<div class="message-body">{body}</div>'
-            f"{attachments_html(message)}{'' if deleted else _reactions(message, base, csrf_input, picker)}"
+            f"{attachments_html(message)}{reactions}"
             f"{actions}</div></li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
@@ -132,8 +136,9 @@ def reply_line(reply: dict | None, conversation_id: int) -> str:
     if reply["deleted"]:
         return '<p class="reply-to">replying to a deleted message</p>'
     author = escape(reply["author"]["username"])
+    at = reverse("messaging:conversation", args=[conversation_id])
     return (
-        f'<p class="reply-to"><a href="/chats/{conversation_id}/?around={reply["seq"]}#m{reply["seq"]}" '
+        f'<p class="reply-to"><a href="{at}?around={reply["seq"]}#m{reply["seq"]}" '
         f'data-seq="{reply["seq"]}">'
         f"replying to @{author}: {escape(reply['snippet'])}</a></p>"
     )
@@ -156,7 +161,7 @@ def _picker() -> str:
     )
 
 
-def _reactions(message, base: str, csrf_input: str, picker: str) -> str:
+def _reactions(message, action: str, csrf_input: str, picker: str) -> str:
     """The reactions under a message, each a toggle button, and the picker: one form (no-JS)."""
     buttons = []
     for reaction in getattr(message, "reaction_list", ()):
@@ -168,7 +173,7 @@ def _reactions(message, base: str, csrf_input: str, picker: str) -> str:
             f'<span class="reaction-count">{reaction["count"]}</span></button>'
         )
     return (
-        f'<form class="reactions" method="post" action="{base}{message.seq}/reactions/">{csrf_input}'
+        f'<form class="reactions" method="post" action="{action}">{csrf_input}'
         f"{''.join(buttons)}{picker}"
         f'<a class="message-reply" href="?reply_to={message.seq}#composer">Reply</a></form>'
     )
@@ -190,6 +195,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
     zone = timezone.get_current_timezone()
     today = timezone.localdate()
     current = ' aria-current="page"'
+    conversation_url = path_filler("messaging:conversation")
     rows = []
     for conversation in conversations:
         pk = conversation.pk
@@ -220,7 +226,7 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
             f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}'
             f'{" muted" if getattr(conversation, "muted", False) else ""}" '
             f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}">'
-            f'<a href="/chats/{pk}/"{current if active else ""}>{avatar}'
+            f'<a href="{conversation_url(pk)}"{current if active else ""}>{avatar}'
             f'<span class="conversation-name">{title}</span>{time}'
             f'<span class="conversation-preview">{preview}</span>'
             f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span>'
@@ -234,14 +240,14 @@ def member_items(members, *, viewer_id: int) -> SafeString:
     """The `<li data-user-id>` items of the conversation page's member list
     (selectors.conversation_members: users with `role`)."""
     items = []
-    people = reverse("people:directory")  # profiles are /people/<username>/; usernames need no quoting
+    profile_url = path_filler("people:profile")  # usernames need no quoting
     for member in members:
         you = ' <span class="muted small">(you)</span>' if member.pk == viewer_id else ""
         role = getattr(member, "role", None)
         badge = f' <span class="role role-{role}">{role}</span>' if role in ("owner", "admin") else ""
         items.append(
             f'<li data-user-id="{member.pk}"><span class="presence" aria-hidden="true"></span>'
-            f'<a class="person-name" href="{people}{escape(member.username)}/">'
+            f'<a class="person-name" href="{profile_url(escape(member.username))}">'
             f"{escape(member.name)}</a>{you}{badge}</li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)
@@ -249,12 +255,13 @@ def member_items(members, *, viewer_id: int) -> SafeString:
 
 def topic_items(topics, *, active_id: int) -> SafeString:
     """The `<li data-conversation-id>` items of a group's conversations on the conversation page."""
+    conversation_url = path_filler("messaging:conversation")
     items = []
     for topic in topics:
         pk = topic.pk
         marks = (' class="active"', ' aria-current="page"') if pk == active_id else ("", "")
         items.append(
             f'<li data-conversation-id="{pk}"{marks[0]}>'
-            f'<a href="/chats/{pk}/"{marks[1]}># {escape(topic.name)}</a></li>'
+            f'<a href="{conversation_url(pk)}"{marks[1]}># {escape(topic.name)}</a></li>'
         )
     return mark_safe("\n".join(items))  # noqa: S308 (user text escaped above)

@@ -129,7 +129,7 @@ def _send(user: User, messages: list[Message]) -> None:
             message.conversation_id,
             {
                 "from": message.author.name if message.author else "deleted user",
-                "link": site_url(f"/chats/{message.conversation_id}/"),
+                "link": site_url(reverse("messaging:conversation", args=[message.conversation_id])),
                 "messages": [],
                 "more": 0,
             },

@@ -10,6 +10,7 @@ import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
 import { initTimeZoneDefault } from "./timezone.js";
+import { paths } from "./urls.js";
 
 const BANNER_TEXT = {
   reconnecting: "Reconnecting…",
@@ -29,7 +30,7 @@ function initBanner(socket) {
   banner.setAttribute("aria-live", "polite");
   const label = el("span", { class: "connection-text" });
   const retry = el("button", { type: "button", class: "link-button", text: "Retry now" });
-  const login = el("a", { href: `/accounts/login/?next=${encodeURIComponent(location.pathname)}`, text: "Log in" });
+  const login = el("a", { href: `${paths.login()}?next=${encodeURIComponent(location.pathname)}`, text: "Log in" });
   retry.addEventListener("click", () => socket.reconnectNow());
   banner.replaceChildren(label, " ", retry, login);
   socket.on("status", (status) => {

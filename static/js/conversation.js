@@ -7,6 +7,7 @@
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
 import { initComposerFiles } from "./attachments.js";
 import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
+import { paths } from "./urls.js";
 
 const TYPING_SEND_INTERVAL_MS = 2000; // the server relays at most one typing frame per 2 s
 const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last frame
@@ -22,7 +23,7 @@ export function initConversation(socket, root) {
   // until the reader scrolls (or follows "Newer messages") down to the latest.
   let live = root.dataset.live !== "false";
   const around = toInt(root.dataset.around, null); // opened at this message (a search result)
-  const historyUrl = root.dataset.historyUrl || `/chats/${conversationId}/messages/`;
+  const historyUrl = root.dataset.historyUrl;
   const maxLength = toInt(root.dataset.maxLength, 0);
   const reactionChoices = (root.dataset.reactionChoices || "").split(" ").filter(Boolean);
   const list = qs("#messages");
@@ -185,7 +186,7 @@ export function initConversation(socket, root) {
       "p",
       { id: "newer-notice", class: "history-nav newer-notice", role: "status" },
       "New messages arrived. ",
-      el("a", { href: `/chats/${conversationId}/`, text: "Jump to the latest" }),
+      el("a", { href: paths.conversation(conversationId), text: "Jump to the latest" }),
     );
     list.after(notice);
   }
@@ -669,7 +670,7 @@ export function initConversation(socket, root) {
       { class: "notice removed-notice", role: "alert", id: "removed-notice" },
       el("strong", { text: "You are no longer a member of this conversation." }),
       " New messages will not appear here. ",
-      el("a", { href: "/chats/", text: "Back to your chats" }),
+      el("a", { href: paths.chats(), text: "Back to your chats" }),
     );
     if (form) form.before(notice);
     else list.after(notice);

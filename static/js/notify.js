@@ -6,6 +6,7 @@
 
 import { qs } from "./dom.js";
 import { mentionsMe } from "./render.js";
+import { paths } from "./urls.js";
 
 const LEVEL_KEY = "chatsite.notifications";
 const FOCUS_KEY = "chatsite.focusedTab";
@@ -84,9 +85,9 @@ export function initNotifications(socket) {
     });
     notification.onclick = () => {
       window.focus();
-      const target = `/chats/${message.conversation}/#m${message.seq}`;
-      if (location.pathname === `/chats/${message.conversation}/`) location.hash = `m${message.seq}`;
-      else location.assign(target);
+      const page = paths.conversation(message.conversation);
+      if (location.pathname === page) location.hash = `m${message.seq}`;
+      else location.assign(`${page}#m${message.seq}`);
       notification.close();
     };
   });

@@ -4,6 +4,7 @@
 
 import { attachmentsNode } from "./attachments.js";
 import { append, clear, el, serverHtml } from "./dom.js";
+import { paths } from "./urls.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -137,7 +138,7 @@ export function fillMessage(item, message, viewer) {
  */
 export function fillReactions(form, seq, reactions, viewer) {
   form.method = "post";
-  form.action = `/chats/${viewer.conversationId}/messages/${seq}/reactions/`;
+  form.action = paths.reactions(viewer.conversationId, seq);
   const buttons =
     reactions === null
       ? Array.from(form.querySelectorAll("button.reaction"))
@@ -174,7 +175,7 @@ export function replyLine(reply, conversationId) {
   return el(
     "p",
     { class: "reply-to" },
-    el("a", { href: `/chats/${conversationId}/?around=${reply.seq}#m${reply.seq}`, dataset: { seq: String(reply.seq) }, text }),
+    el("a", { href: `${paths.conversation(conversationId)}?around=${reply.seq}#m${reply.seq}`, dataset: { seq: String(reply.seq) }, text }),
   );
 }
 
@@ -193,7 +194,6 @@ function reactionPicker(choices) {
 
 function actions(message, mine, viewer) {
   if (message.deleted) return null;
-  const base = `/chats/${viewer.conversationId}/messages/${message.seq}`;
   const canDelete = mine || viewer.canModerate;
   if (!canDelete) return null;
   return el(
@@ -203,10 +203,10 @@ function actions(message, mine, viewer) {
     el(
       "div",
       { class: "message-menu" },
-      mine ? el("a", { class: "message-edit", href: `${base}/edit/`, text: "Edit" }) : null,
+      mine ? el("a", { class: "message-edit", href: paths.messageEdit(viewer.conversationId, message.seq), text: "Edit" }) : null,
       el(
         "form",
-        { class: "message-delete", method: "post", action: `${base}/delete/` },
+        { class: "message-delete", method: "post", action: paths.messageDelete(viewer.conversationId, message.seq) },
         el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: viewer.csrf }),
         el("button", { type: "submit", class: "link-button", text: mine ? "Delete" : "Delete (moderate)" }),
       ),
@@ -246,7 +246,7 @@ export function conversationRow(conversation) {
     },
     el(
       "a",
-      { href: `/chats/${conversation.id}/` },
+      { href: paths.conversation(conversation.id) },
       el("span", {
         class: direct ? "chat-avatar avatar-0" : "chat-avatar avatar-topic",
         "aria-hidden": "true",

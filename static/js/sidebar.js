@@ -3,6 +3,7 @@
 
 import { el, qs, qsa, toInt } from "./dom.js";
 import { conversationRow, localizeTimes, mentionsMe, setRowPreview } from "./render.js";
+import { paths } from "./urls.js";
 
 export function initSidebar(socket, list, { openId = null } = {}) {
   const state = {
@@ -150,7 +151,7 @@ export function initSidebar(socket, list, { openId = null } = {}) {
   async function addMissingRows(ids) {
     let doc;
     try {
-      const response = await fetch("/chats/", { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      const response = await fetch(paths.chats(), { headers: { Accept: "text/html" }, credentials: "same-origin" });
       if (!response.ok) return;
       doc = new DOMParser().parseFromString(await response.text(), "text/html");
     } catch (error) {

@@ -8,6 +8,7 @@
 // "connected", "reconnecting", "closed"), "hello", "ack", "send.error".
 
 import { uuid } from "./dom.js";
+import { paths } from "./urls.js";
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30000;
@@ -24,14 +25,14 @@ const ABUSE_BACKOFF_ATTEMPT = 6; // start the backoff at about 30 s
 export class ChatSocket {
   /**
    * @param {object} options
-   * @param {string} [options.url] defaults to ws(s)://<this host>/ws/
+   * @param {string} [options.url] defaults to ws(s)://<this host><body data-socket-url>
    * @param {Object<string, number>} [options.cursors] last seq seen per conversation (from the page)
    * @param {number} [options.backoffBaseMs] first reconnect delay ceiling
    * @param {number} [options.backoffMaxMs] largest reconnect delay
    */
   constructor({ url, cursors = {}, backoffBaseMs = BACKOFF_BASE_MS, backoffMaxMs = BACKOFF_MAX_MS } = {}) {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    this.url = url || `${scheme}//${window.location.host}/ws/`;
+    this.url = url || `${scheme}//${window.location.host}${paths.socket()}`;
     this.backoffBaseMs = backoffBaseMs;
     this.backoffMaxMs = backoffMaxMs;
     this.ws = null;

@@ -1,0 +1,93 @@
+"""Paths are spelled once, in the routes: templates use {% url %}, scripts read them from data-
+attributes (static/js/urls.js), Python reverses them (chatsite/paths.py)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from chatsite.paths import PLACEHOLDER, SOCKET_PATH, path_filler
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMENT_BLOCK = re.compile(r"{% comment %}.*?{% endcomment %}", re.DOTALL)
+
+
+def _first_segments() -> set[str]:
+    """The first path segment of every route ("chats", "groups", "ws", ...)."""
+    segments = {SOCKET_PATH.strip("/")}
+    for pattern in get_resolver().url_patterns:
+        first = str(pattern.pattern).lstrip("^").split("/", 1)[0]
+        if first:
+            segments.add(first)
+        for inner in getattr(pattern, "url_patterns", ()):
+            first = str(inner.pattern).lstrip("^").split("/", 1)[0]
+            if first and not first.startswith("<"):
+                segments.add(first)
+    return segments
+
+
+def _hard_coded(paths: list[Path]) -> list[str]:
+    segments = "|".join(sorted(re.escape(segment) for segment in _first_segments()))
+    # A path of the site written out: a quote, backtick or "=" straight before "/<segment>".
+    spelled = re.compile(rf"""[\"'`=(]/(?:{segments})(?:[/"'`?]|\b)""")
+    found = []
+    for path in paths:
+        # Template comments may name a path: blank them, keeping the line numbers.
+        text = COMMENT_BLOCK.sub(lambda match: "\n" * match.group().count("\n"), path.read_text())
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith(("//", "*", "{#")):
+                continue  # comments may name a path
+            if spelled.search(line):
+                found.append(f"{path}:{number}: {line.strip()}")
+    return found
+
+
+def test_the_routes_give_the_segments_looked_for():
+    assert {"chats", "groups", "people", "search", "accounts", "files", "dm", "ws"} <= _first_segments()
+
+
+def test_no_script_spells_out_a_path_of_the_site():
+    assert _hard_coded(sorted((ROOT / "static" / "js").rglob("*.js"))) == []
+
+
+def test_no_template_spells_out_a_path_of_the_site():
+    assert _hard_coded(sorted((ROOT / "templates").rglob("*.html"))) == []
+
+
+def test_the_search_finds_a_path_written_out(tmp_path):
+    script = tmp_path / "bad.js"
+    script.write_text('fetch(`/chats/${id}/messages/`);\nlocation.assign("/dm/");\n// "/chats/" in a comment\n')
+    assert len(_hard_coded([script])) == 2
+
+
+@pytest.mark.parametrize(
+    ("viewname", "args"),
+    [
+        ("messaging:conversation", [7]),
+        ("messaging:message_edit", [7, 12]),
+        ("messaging:reaction_toggle", [7, 12]),
+        ("people:profile", ["bob"]),
+    ],
+)
+def test_a_filled_path_is_the_reversed_one(viewname, args):
+    assert path_filler(viewname, *args[:-1])(args[-1]) == reverse(viewname, args=args)
+
+
+def test_scripts_get_every_path_from_the_page(alice_client):
+    """The data- attributes static/js/urls.js reads are on every logged-in page, as templates."""
+    body = alice_client.get(reverse("messaging:list")).content.decode()
+    expected = {
+        "data-chats-url": reverse("messaging:list"),
+        "data-login-url": reverse("accounts:login"),
+        "data-socket-url": "/" + SOCKET_PATH,
+        "data-conversation-url-template": reverse("messaging:conversation", args=[PLACEHOLDER]),
+        "data-message-edit-url-template": reverse("messaging:message_edit", args=[PLACEHOLDER] * 2),
+        "data-message-delete-url-template": reverse("messaging:message_delete", args=[PLACEHOLDER] * 2),
+        "data-reactions-url-template": reverse("messaging:reaction_toggle", args=[PLACEHOLDER] * 2),
+    }
+    for attribute, value in expected.items():
+        assert f'{attribute}="{value}"' in body
+    used = set(re.findall(r'data\("(\w+)"\)', (ROOT / "static" / "js" / "urls.js").read_text()))
+    as_attributes = {"data-" + re.sub(r"([A-Z])", r"-\1", key).lower() for key in used}
+    assert as_attributes == set(expected)
