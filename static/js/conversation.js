@@ -6,6 +6,7 @@
 
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
 import { initComposerFiles } from "./attachments.js";
+import { autoLoadOlder, jumpToLatest } from "./history.js";
 import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 import { paths } from "./urls.js";
 
@@ -125,16 +126,9 @@ export function initConversation(socket, root) {
     else list.append(item);
   }
 
-  // "New messages" button for a reader scrolled up in the history when something arrives.
-  const jump = el("button", { type: "button", class: "jump-latest", hidden: true, text: "New messages ↓" });
-  if (reversed) scroller.prepend(jump);
-  else scroller.append(jump);
-  jump.addEventListener("click", () => {
-    scrollToBottom();
-    jump.hidden = true;
-  });
+  // "N new messages · Jump to latest" for a reader scrolled up in the history when something arrives.
+  const jump = jumpToLatest({ scroller, reversed, nearBottom, scrollToBottom });
   scroller.addEventListener("scroll", () => {
-    if (!jump.hidden && nearBottom()) jump.hidden = true;
     if (!live && nearBottom()) loadNewer();
   });
 
@@ -146,7 +140,7 @@ export function initConversation(socket, root) {
     }
     const mine = message.author && message.author.id === state.me;
     const stick = nearBottom() || mine;
-    if (!stick && !findMessage(message.seq)) jump.hidden = false;
+    if (!stick && !findMessage(message.seq)) jump.arrived();
     const item = findMessage(message.seq);
     if (item) {
       if (!item.classList.contains("editing")) fillMessage(item, message, viewer());
@@ -535,8 +529,9 @@ export function initConversation(socket, root) {
 
   async function loadOlder(event) {
     const before = oldestSeq();
-    if (!before || olderLink.getAttribute("aria-busy") === "true") return;
-    event.preventDefault();
+    if (!before) return false;
+    event?.preventDefault(); // a click while a page is loading (it loads by itself on scrolling) waits for it
+    if (olderLink.getAttribute("aria-busy") === "true") return false;
     olderLink.setAttribute("aria-busy", "true");
     try {
       const url = `${historyUrl}?before=${before}&limit=${HISTORY_LIMIT}`;
@@ -557,9 +552,11 @@ export function initConversation(socket, root) {
         const nav = olderLink.closest(".history-nav") || olderLink;
         nav.replaceWith(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
       }
+      return true;
     } catch (error) {
       console.error("chat: loading older messages failed", error);
       olderLink.textContent = "Could not load older messages. Try again";
+      return false;
     } finally {
       olderLink.removeAttribute("aria-busy");
     }
@@ -715,7 +712,10 @@ export function initConversation(socket, root) {
 
   list.addEventListener("click", onListClick);
   list.addEventListener("submit", onListSubmit);
-  if (olderLink) olderLink.addEventListener("click", loadOlder);
+  if (olderLink) {
+    olderLink.addEventListener("click", loadOlder);
+    autoLoadOlder({ scroller, link: olderLink, load: () => loadOlder() });
+  }
   qs("#reply-cancel")?.addEventListener("click", (event) => {
     event.preventDefault();
     setReply(null);

@@ -1,0 +1,94 @@
+"""History that flows, in Chromium: older messages load as the reader scrolls up (the link
+still works from the keyboard), and "jump to latest" counts what arrived while scrolled up."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from groups.services import group_create
+from messaging.selectors import default_conversation
+from messaging.services import message_send
+from tests.e2e.conftest import TIMEOUT_MS, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def chat_with_history(make_user, count: int):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob", display_name="Bob B.")
+    conversation = default_conversation(group_create(actor=alice, name="Long", member_usernames=["bob"]))
+    for n in range(1, count + 1):
+        message_send(actor=alice, conversation_id=conversation.pk, body=f"message {n}", check_rate=False)
+    return conversation
+
+
+def messages(page: Page):
+    return page.locator("#messages li.message[data-seq]")
+
+
+def scroll_to_top(page: Page) -> None:
+    # column-reverse: the top is the most negative scrollTop.
+    page.eval_on_selector("#messages-scroll", "node => { node.scrollTop = -node.scrollHeight; }")
+
+
+def test_scrolling_to_the_top_loads_older_messages_until_the_beginning(server, new_context, make_user):
+    conversation = chat_with_history(make_user, 120)
+    page = login(new_context(), server, "alice", next_path=f"/chats/{conversation.pk}/")
+    page.wait_for_selector("html[data-socket=connected]")
+    expect(messages(page)).to_have_count(50)
+    page.evaluate("window.__sameDocument = true")
+
+    scroll_to_top(page)
+    expect(messages(page)).to_have_count(100)
+    expect(messages(page).first).to_have_attribute("data-seq", "21")
+    scroll_to_top(page)
+    expect(messages(page)).to_have_count(120)
+    expect(page.locator(".history-start")).to_be_visible()
+    expect(page.locator("#older-link")).to_have_count(0)
+    seqs = page.eval_on_selector_all("#messages li.message[data-seq]", "els => els.map(e => Number(e.dataset.seq))")
+    assert seqs == list(range(1, 121))
+    assert page.evaluate("window.__sameDocument === true")
+
+
+def test_the_load_older_link_still_works_from_the_keyboard(server, new_context, make_user):
+    conversation = chat_with_history(make_user, 60)
+    page = login(new_context(), server, "alice", next_path=f"/chats/{conversation.pk}/")
+    page.wait_for_selector("html[data-socket=connected]")
+    expect(messages(page)).to_have_count(50)
+    page.focus("#older-link")
+    page.keyboard.press("Enter")
+    expect(messages(page)).to_have_count(60)
+    expect(page.locator(".history-start")).to_be_visible()
+    assert page.url.endswith(f"/chats/{conversation.pk}/")  # loaded in place, not the no-JS page
+
+
+def test_jump_to_latest_counts_messages_that_arrive_while_scrolled_up(server, new_context, make_user):
+    conversation = chat_with_history(make_user, 80)
+    alice = login(new_context(), server, "alice", next_path=f"/chats/{conversation.pk}/")
+    bob = login(new_context(), server, "bob", next_path=f"/chats/{conversation.pk}/")
+    for page in (alice, bob):
+        page.wait_for_selector("html[data-socket=connected]")
+    jump = alice.locator("#jump-latest")
+    expect(jump).to_be_hidden()
+    # Scrolled up a little (not to the top: that would load older messages).
+    alice.eval_on_selector("#messages-scroll", "node => { node.scrollTop = -600; }")
+
+    for n in (1, 2, 3):
+        bob.fill("#composer textarea", f"news {n}")
+        bob.press("#composer textarea", "Enter")
+        expect(alice.locator("#messages li.message .message-body", has_text=f"news {n}")).to_have_count(1)
+    expect(jump).to_be_visible()
+    expect(jump).to_have_text("3 new messages · Jump to latest ↓")
+    assert alice.eval_on_selector("#messages-scroll", "node => node.scrollTop") <= -600  # not dragged down
+
+    jump.click()
+    expect(jump).to_be_hidden()
+    expect(alice.locator("#messages li.message .message-body", has_text="news 3")).to_be_in_viewport()
+    expect(alice.locator("#id_body")).to_be_focused()
+
+    # At the bottom, new messages scroll into view without the button.
+    bob.fill("#composer textarea", "news 4")
+    bob.press("#composer textarea", "Enter")
+    expect(alice.locator("#messages li.message .message-body", has_text="news 4")).to_be_in_viewport()
+    expect(jump).to_be_hidden()
