@@ -1,7 +1,9 @@
 """Reads about accounts that need a rule or a careful query."""
 
 import json
+import zoneinfo
 from collections.abc import Iterator
+from datetime import tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -238,3 +240,13 @@ def session_key_by_public_id(user: User, public_id: str) -> str | None:
         if constant_time_compare(session_public_id(key), public_id):
             return key
     return None
+
+
+def user_time_zone(user: User) -> tzinfo | None:
+    """The zone a person chose in their settings, or None when they have not (or it is unknown here)."""
+    if not getattr(user, "time_zone", ""):
+        return None
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

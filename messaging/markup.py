@@ -13,7 +13,7 @@ rendered and sanitized once when it was stored (messaging.rendering), inserted a
 """
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 
 from django.urls import reverse
@@ -25,6 +25,13 @@ from chatsite.paths import path_filler
 from messaging.attachment_markup import attachments_html
 from messaging.serializers import conversation_title, reply_json
 
+# Consecutive messages of one author this close together (and on one day) share one name and avatar;
+# static/js/history.js reads it from ol#messages[data-group-seconds].
+MESSAGE_GROUP_SECONDS = 5 * 60
+# Day names in English whatever the server's locale, as static/js/history.js writes them.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
 PREVIEW_LENGTH = 90  # characters of the last message shown in a sidebar row
 # The reaction picker's emoji (any single emoji is accepted; these are one click away).
 REACTION_CHOICES = ("👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅")
@@ -37,6 +44,23 @@ def short_time(local: datetime, today: date) -> str:
     if local.year == today.year:
         return local.strftime(f"%b {local.day}, %H:%M")
     return local.strftime(f"%b {local.day} {local.year}, %H:%M")
+
+
+def day_label(day: date, today: date) -> str:
+    """ "Today", "Yesterday", "Wednesday, December 2", or with the year when it is not this one."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    label = f"{WEEKDAYS[day.weekday()]}, {MONTHS[day.month - 1]} {day.day}"
+    return label if day.year == today.year else f"{label}, {day.year}"
+
+
+def day_divider(day: date, today: date) -> str:
+    """The heading above a day's first message (static/js/history.js builds the same)."""
+    return (
+        f'<li class="day-divider" data-day="{day.isoformat()}"><h2 class="day-label">{day_label(day, today)}</h2></li>'
+    )
 
 
 def initial(name: str | None) -> str:
@@ -68,7 +92,9 @@ def _csrf_input(csrf_token) -> str:
 
 
 def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token) -> SafeString:
-    """The `<li class="message">` items of a conversation page, oldest first.
+    """The `<li class="message">` items of a conversation page, oldest first, with a day divider
+    before each day's first message and "continued" on a message grouped under the one before it
+    (same author, same day, within MESSAGE_GROUP_SECONDS), in the current time zone.
 
     Each message carries `can_edit` and `can_delete`, set by the view from messaging.access.
     """
@@ -81,6 +107,8 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
     picker = _picker()
     heads: dict[int | None, tuple[str, str]] = {}  # author id -> (avatar, name), built once per author
     items = []
+    previous = None  # (author id, created) of the message before
+    group_gap = timedelta(seconds=MESSAGE_GROUP_SECONDS)
     for message in messages:
         seq = message.seq
         author_id = message.author_id
@@ -90,7 +118,22 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
         if head is None:
             head = heads[author_id] = _message_head(author_id, message.author)
         created = message.created_at.astimezone(zone)
-        classes = "message" + (" mine" if mine else "") + (" deleted" if deleted else "")
+        new_day = previous is None or previous[1].date() != created.date()
+        if new_day:
+            items.append(day_divider(created.date(), today))
+        continued = (
+            not new_day
+            and author_id is not None
+            and previous[0] == author_id
+            and timedelta(0) <= created - previous[1] <= group_gap
+        )
+        previous = (author_id, created)
+        classes = (
+            "message"
+            + (" mine" if mine else "")
+            + (" deleted" if deleted else "")
+            + (" continued" if continued else "")
+        )
         edited = ""
         if message.edited_at and not deleted:
             edited_at = message.edited_at.astimezone(zone)

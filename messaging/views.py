@@ -18,8 +18,10 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import user_time_zone
 from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
@@ -247,8 +249,13 @@ def _seen_by(viewer, latest: Message | None, members: list) -> list:
 def _render_conversation(
     request: HttpRequest, conversation, membership, *, status: int = 200, **kwargs
 ) -> HttpResponse:
-    context = _conversation_context(request, conversation, membership, **kwargs)
-    return render(request, "messaging/conversation.html", context, status=status)
+    """The page in the viewer's time zone when they chose one (times, day dividers), else the site's."""
+    zone = user_time_zone(request.user)
+    with timezone.override(zone or timezone.get_current_timezone()):
+        context = _conversation_context(request, conversation, membership, **kwargs)
+        context["time_zone"] = request.user.time_zone if zone else ""
+        context["group_seconds"] = markup.MESSAGE_GROUP_SECONDS
+        return render(request, "messaging/conversation.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

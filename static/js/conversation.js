@@ -6,7 +6,7 @@
 
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
 import { initComposerFiles } from "./attachments.js";
-import { autoLoadOlder, jumpToLatest } from "./history.js";
+import { autoLoadOlder, decorateMessages, jumpToLatest } from "./history.js";
 import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 import { paths } from "./urls.js";
 
@@ -104,6 +104,7 @@ export function initConversation(socket, root) {
   }
 
   function listChanged() {
+    decorateMessages(list);
     if (empty) empty.hidden = list.children.length > 0;
     // The first message of a conversation that was empty: say where it begins, as the server would.
     const first = realMessages()[0];
@@ -545,6 +546,7 @@ export function initConversation(socket, root) {
         if (!findMessage(message.seq)) fragment.append(fillMessage(el("li"), message, viewer()));
       }
       list.insertBefore(fragment, list.firstChild);
+      decorateMessages(list);
       // Keep what the reader was looking at where it was.
       if (anchor) scroller.scrollTop += anchor.getBoundingClientRect().top - offset;
       olderLink.textContent = "Load older messages";
@@ -732,6 +734,7 @@ export function initConversation(socket, root) {
     textarea.addEventListener("input", onInput);
   }
   markMyMentions(list, state.me);
+  decorateMessages(list); // in the browser's time zone when the viewer chose none
   const target = around === null ? null : findMessage(around);
   if (target) {
     target.classList.add("highlighted");

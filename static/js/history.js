@@ -89,3 +89,91 @@ export function jumpToLatest({ scroller, reversed, nearBottom, scrollToBottom })
     hide,
   };
 }
+
+// ---- day dividers and grouping (messaging/markup.py message_items renders the same) ----------
+
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+const formatters = new Map();
+
+/** "YYYY-MM-DD" of a moment in a time zone (undefined: the browser's). */
+export function dayKey(date, zone) {
+  const key = zone || "";
+  if (!formatters.has(key)) {
+    let options = { year: "numeric", month: "2-digit", day: "2-digit" };
+    try {
+      new Intl.DateTimeFormat("en-US", { ...options, timeZone: zone || undefined });
+      options = { ...options, timeZone: zone || undefined };
+    } catch {
+      // A zone this browser does not know: its own.
+    }
+    formatters.set(key, new Intl.DateTimeFormat("en-US", options));
+  }
+  const parts = Object.fromEntries(formatters.get(key).formatToParts(date).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+function keyToUtc(key) {
+  const [year, month, day] = key.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, day));
+}
+
+/** "Today", "Yesterday", "Wednesday, December 2", with the year when it is not this one. */
+export function dayLabel(key, todayKey) {
+  if (key === todayKey) return "Today";
+  const today = keyToUtc(todayKey);
+  const day = keyToUtc(key);
+  if (today.getTime() - day.getTime() === 86_400_000) return "Yesterday";
+  const label = `${WEEKDAYS[day.getUTCDay()]}, ${MONTHS[day.getUTCMonth()]} ${day.getUTCDate()}`;
+  return day.getUTCFullYear() === today.getUTCFullYear() ? label : `${label}, ${day.getUTCFullYear()}`;
+}
+
+function dividerFor(key, label) {
+  return el("li", { class: "day-divider", dataset: { day: key } }, el("h2", { class: "day-label", text: label }));
+}
+
+/**
+ * Day dividers before each day's first message and "continued" on a message grouped under the
+ * one before it, for the whole list: run after messages arrive or load. Dividers already in the
+ * right place are kept.
+ */
+export function decorateMessages(list, now = new Date()) {
+  const zone = list.dataset.timeZone || undefined;
+  const groupMs = (Number.parseInt(list.dataset.groupSeconds, 10) || 0) * 1000;
+  const todayKey = dayKey(now, zone);
+  const keep = new Set();
+  let previous = null; // {key, author, at}
+  for (const item of list.querySelectorAll("li.message[data-seq]")) {
+    const at = new Date(item.querySelector("time.message-time")?.getAttribute("datetime") || "");
+    if (Number.isNaN(at.getTime())) continue;
+    const key = dayKey(at, zone);
+    const author = item.dataset.authorId || "";
+    const newDay = previous === null || previous.key !== key;
+    if (newDay) {
+      const label = dayLabel(key, todayKey);
+      let divider = item.previousElementSibling;
+      if (!(divider?.classList.contains("day-divider") && divider.dataset.day === key && divider.textContent === label)) {
+        divider = dividerFor(key, label);
+        item.before(divider);
+      }
+      keep.add(divider);
+    }
+    const gap = previous ? at.getTime() - previous.at : -1;
+    item.classList.toggle("continued", !newDay && author !== "" && author === previous.author && gap >= 0 && gap <= groupMs);
+    previous = { key, author, at: at.getTime() };
+  }
+  for (const divider of list.querySelectorAll("li.day-divider")) if (!keep.has(divider)) divider.remove();
+}

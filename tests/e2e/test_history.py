@@ -1,10 +1,14 @@
 """History that flows, in Chromium: older messages load as the reader scrolls up (the link
 still works from the keyboard), and "jump to latest" counts what arrived while scrolled up."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from groups.services import group_create
+from messaging.models import Message
 from messaging.selectors import default_conversation
 from messaging.services import message_send
 from tests.e2e.conftest import TIMEOUT_MS, login
@@ -92,3 +96,55 @@ def test_jump_to_latest_counts_messages_that_arrive_while_scrolled_up(server, ne
     bob.press("#composer textarea", "Enter")
     expect(alice.locator("#messages li.message .message-body", has_text="news 4")).to_be_in_viewport()
     expect(jump).to_be_hidden()
+
+
+def list_items(page: Page) -> list[str]:
+    """The list as the reader sees it: "day:<label>" for a divider, "<body>" or "<body>+" (continued)."""
+    return page.eval_on_selector_all(
+        "#messages > li.day-divider, #messages > li.message[data-seq]",
+        """els => els.map(e => e.classList.contains("day-divider") ? `day:${e.textContent}`
+            : e.querySelector(".message-body").textContent.trim() + (e.classList.contains("continued") ? "+" : ""))""",
+    )
+
+
+def test_days_and_runs_are_drawn_the_same_for_the_page_loaded_and_live_messages(server, browser, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob", display_name="Bob B.")
+    conversation = default_conversation(group_create(actor=alice, name="Days", member_usernames=["bob"]))
+    late_sunday_utc = datetime(2020, 3, 1, 23, 30, tzinfo=UTC)  # already Monday in Tokyo
+    for n in range(1, 54):
+        message, _ = message_send(actor=alice, conversation_id=conversation.pk, body=f"m{n}", check_rate=False)
+        at = late_sunday_utc + timedelta(minutes=n - 1) if n <= 3 else timezone.now() - timedelta(days=1)
+        Message.objects.filter(pk=message.pk).update(created_at=at)
+    # Neither chose a time zone: the browser's (Tokyo) decides, not the server's (UTC).
+    context = browser.new_context(timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    other.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = login(context, server, "alice", next_path=f"/chats/{conversation.pk}/")
+        bob = login(other, server, "bob", next_path=f"/chats/{conversation.pk}/")
+        for each in (page, bob):
+            each.wait_for_selector("html[data-socket=connected]")
+        shown = list_items(page)
+        assert shown[0] == "day:Yesterday" and shown[1:3] == ["m4", "m5+"]
+
+        scroll_to_top(page)
+        expect(page.locator(".history-start")).to_be_visible()
+        assert list_items(page)[:6] == ["day:Monday, March 2, 2020", "m1", "m2+", "m3+", "day:Yesterday", "m4"]
+        assert page.locator("#messages li.day-divider", has_text="Yesterday").count() == 1
+
+        # Live: today's first message gets its divider; Bob's second, a moment later, joins his first.
+        bob.fill("#composer textarea", "hello today")
+        bob.press("#composer textarea", "Enter")
+        bob.fill("#composer textarea", "and again")
+        bob.press("#composer textarea", "Enter")
+        expect(page.locator("#messages li.message .message-body", has_text="and again")).to_have_count(1)
+        assert list_items(page)[-3:] == ["day:Today", "hello today", "and again+"]
+        assert list_items(bob)[-3:] == ["day:Today", "hello today", "and again+"]  # the sender's own, after the ack
+        author = page.locator("#messages li.message.continued .message-author").last
+        expect(author).to_have_text("Bob B.")  # still there for screen readers
+        expect(page.locator("#messages li.message.continued .chat-avatar").last).to_be_hidden()
+    finally:
+        context.close()
+        other.close()
