@@ -6,6 +6,7 @@
 
 import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
 import { initComposerFiles } from "./attachments.js";
+import { autoGrow, fitHeight } from "./composer.js";
 import { autoLoadOlder, decorateMessages, jumpToLatest } from "./history.js";
 import { displayName, fillMessage, fillReactions, markMyMentions, pendingMessage } from "./render.js";
 import { paths } from "./urls.js";
@@ -224,6 +225,7 @@ export function initConversation(socket, root) {
               pending.remove();
               listChanged();
               if (textarea && !textarea.value) textarea.value = body;
+              fitHeight(textarea);
               textarea?.focus();
             },
           },
@@ -289,6 +291,7 @@ export function initConversation(socket, root) {
     listChanged();
     scrollToBottom();
     textarea.value = "";
+    fitHeight(textarea);
     textarea.focus();
   }
 
@@ -368,6 +371,7 @@ export function initConversation(socket, root) {
       }
     });
     (body || item).after(editForm);
+    autoGrow(editor);
     editor.focus();
     editor.setSelectionRange(editor.value.length, editor.value.length);
   }
@@ -732,6 +736,7 @@ export function initConversation(socket, root) {
     form.addEventListener("submit", onSubmit);
     textarea.addEventListener("keydown", onKeydown);
     textarea.addEventListener("input", onInput);
+    autoGrow(textarea);
   }
   markMyMentions(list, state.me);
   decorateMessages(list); // in the browser's time zone when the viewer chose none
