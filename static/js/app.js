@@ -4,6 +4,7 @@
 import { initPeoplePickers } from "./combobox.js";
 import { initConfirmations } from "./confirm.js";
 import { initConversation } from "./conversation.js";
+import { initKeyboard } from "./keyboard.js";
 import { initNotificationSettings, initNotifications } from "./notify.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
@@ -50,6 +51,7 @@ function start() {
   initPeoplePickers();
   initConfirmations();
   initTimeZoneDefault();
+  initKeyboard();
   const list = document.getElementById("conversation-list");
   const messages = document.getElementById("messages");
   const root = messages ? messages.closest("[data-conversation-id]") : null;

@@ -296,6 +296,15 @@ export function initConversation(socket, root) {
   }
 
   function onKeydown(event) {
+    if (event.key === "ArrowUp" && !textarea.value && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      const own = qsa("li.message.mine[data-seq]:not(.deleted)", list).filter((item) => qs("a.message-edit", item));
+      const last = own[own.length - 1];
+      if (!last) return;
+      event.preventDefault();
+      if (live && socket.ready) startEdit(last);
+      else qs("a.message-edit", last).click(); // the edit page
+      return;
+    }
     if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.altKey || event.ctrlKey) return;
     event.preventDefault();
     form.requestSubmit();
@@ -317,17 +326,23 @@ export function initConversation(socket, root) {
     const body = qs(".message-body", item);
     const original = item.dataset.body ?? (body ? body.textContent : ""); // the Markdown source
     item.classList.add("editing");
+    // Where focus goes back to on cancel: the composer (Up in an empty composer), the menu's button
+    // (Edit in the menu), else the message itself.
+    const active = document.activeElement;
+    const menu = active && item.contains(active) ? active.closest("details") : null;
+    const returnTo = active === textarea ? textarea : menu?.querySelector("summary") || item;
     const editor = el("textarea", { class: "edit-body", "aria-label": "Edit message", rows: 2 });
     editor.value = original;
     const status = el("span", { class: "edit-status", role: "status" });
-    const finish = () => {
+    const finish = (focus = returnTo) => {
       item.classList.remove("editing");
       editForm.remove();
+      focus?.focus();
     };
     const save = (event) => {
       event.preventDefault();
       const text = editor.value.trim();
-      if (!text || text === original.trim()) return finish();
+      if (!text || text === original.trim()) return finish(item);
       if (maxLength && text.length > maxLength) {
         status.textContent = `At most ${maxLength} characters.`;
         return;
@@ -349,7 +364,7 @@ export function initConversation(socket, root) {
         body.classList.add("as-typed");
         item.dataset.body = text;
       }
-      finish();
+      finish(item); // saved: focus stays on the message
     };
     const editForm = el(
       "form",
@@ -359,12 +374,15 @@ export function initConversation(socket, root) {
         "div",
         { class: "edit-actions" },
         el("button", { type: "submit", class: "button small primary", text: "Save" }),
-        el("button", { type: "button", class: "button small", text: "Cancel", on: { click: finish } }),
+        el("button", { type: "button", class: "button small", text: "Cancel", on: { click: () => finish() } }),
         status,
       ),
     );
     editor.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") finish();
+      if (event.key === "Escape") {
+        event.preventDefault();
+        finish();
+      }
       else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         editForm.requestSubmit();
@@ -409,6 +427,7 @@ export function initConversation(socket, root) {
     const seq = toInt(item.dataset.seq);
     if (!socket.send({ type: "message.delete", conversation: conversationId, seq })) return; // the form posts
     event.preventDefault();
+    item.focus(); // the menu and its button go with the message's content: focus stays on the message
     state.changes.push({ seq, undo: null });
   }
 
