@@ -73,6 +73,13 @@ export function initConversation(socket, root) {
     };
   }
 
+  /** Focus a message (static/js/keyboard.js gives each a tabindex; one just added may not have it yet). */
+  function focusMessage(item) {
+    if (!item) return;
+    if (!item.hasAttribute("tabindex")) item.tabIndex = -1;
+    item.focus();
+  }
+
   function findMessage(seq) {
     return qs(`li.message[data-seq="${seq}"]`, list);
   }
@@ -342,7 +349,11 @@ export function initConversation(socket, root) {
     const save = (event) => {
       event.preventDefault();
       const text = editor.value.trim();
-      if (!text || text === original.trim()) return finish(item);
+      if (!text || text === original.trim()) {
+        finish(null);
+        focusMessage(item);
+        return;
+      }
       if (maxLength && text.length > maxLength) {
         status.textContent = `At most ${maxLength} characters.`;
         return;
@@ -364,7 +375,8 @@ export function initConversation(socket, root) {
         body.classList.add("as-typed");
         item.dataset.body = text;
       }
-      finish(item); // saved: focus stays on the message
+      finish(null); // saved: focus stays on the message
+      focusMessage(item);
     };
     const editForm = el(
       "form",
@@ -427,7 +439,7 @@ export function initConversation(socket, root) {
     const seq = toInt(item.dataset.seq);
     if (!socket.send({ type: "message.delete", conversation: conversationId, seq })) return; // the form posts
     event.preventDefault();
-    item.focus(); // the menu and its button go with the message's content: focus stays on the message
+    focusMessage(item); // the menu and its button go with the message's content: focus stays on the message
     state.changes.push({ seq, undo: null });
   }
 
@@ -557,6 +569,7 @@ export function initConversation(socket, root) {
     event?.preventDefault(); // a click while a page is loading (it loads by itself on scrolling) waits for it
     if (olderLink.getAttribute("aria-busy") === "true") return false;
     olderLink.setAttribute("aria-busy", "true");
+    const linkFocused = document.activeElement === olderLink; // focusing it scrolls it into view: it loads
     try {
       const url = `${historyUrl}?before=${before}&limit=${HISTORY_LIMIT}`;
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
@@ -574,6 +587,8 @@ export function initConversation(socket, root) {
       if (anchor) scroller.scrollTop += anchor.getBoundingClientRect().top - offset;
       olderLink.textContent = "Load older messages";
       if (!data.has_more) {
+        // The link goes: a keyboard user who followed it lands on the oldest message.
+        if (linkFocused || document.activeElement === olderLink) focusMessage(realMessages()[0]);
         const nav = olderLink.closest(".history-nav") || olderLink;
         nav.replaceWith(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
       }

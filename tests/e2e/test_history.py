@@ -60,10 +60,11 @@ def test_the_load_older_link_still_works_from_the_keyboard(server, new_context, 
     page = login(new_context(), server, "alice", next_path=f"/chats/{conversation.pk}/")
     page.wait_for_selector("html[data-socket=connected]")
     expect(messages(page)).to_have_count(50)
-    page.focus("#older-link")
+    page.focus("#older-link")  # in view: it may load by itself before Enter
     page.keyboard.press("Enter")
     expect(messages(page)).to_have_count(60)
     expect(page.locator(".history-start")).to_be_visible()
+    expect(messages(page).first).to_be_focused()  # the link is gone: focus is on the oldest message
     assert page.url.endswith(f"/chats/{conversation.pk}/")  # loaded in place, not the no-JS page
 
 
