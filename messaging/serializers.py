@@ -45,6 +45,9 @@ def message_json(message: Message) -> dict[str, Any]:
 
     Its files come from `attachment_list`, loaded for a whole page by
     `messaging.attachments.load_for_messages` (one query); a lone message without it loads its own.
+    Its `reactions` are one reader's (`mine`), from `reaction_list` set by
+    `selectors.attach_reactions`; a message published to every member carries none here (the
+    socket fills in its reader's: see `edited_for`).
     """
     if message.deleted:
         attachments = []
@@ -64,6 +67,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "deleted": message.deleted,
         "reply_to": reply_json(message),
         "attachments": attachments,
+        "reactions": [] if message.deleted else getattr(message, "reaction_list", []),
     }
 
 
@@ -96,6 +100,13 @@ def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) ->
         "last_seq": conversation.last_seq,
         "unread": unread,
     }
+
+
+def edited_for(frame: dict[str, Any], viewer_id: int) -> dict[str, Any]:
+    """The `message.edited` a reader gets: the message's `reactions` with their own `mine`."""
+    reactors = frame.pop("reactors", None) or {}
+    frame["message"]["reactions"] = reactions_json(reactors, viewer_id)
+    return frame
 
 
 def reaction_changed_for(frame: dict[str, Any], viewer_id: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from messaging.access import access_conversation, check_can_delete, check_can_ed
 from messaging.missed import missed_message_schedule
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
 from messaging.selectors import (
+    attach_reactions,
     conversation_member_ids,
     mention_count,
     mention_targets,
@@ -167,6 +168,7 @@ def message_send(
         if existing is None:
             raise
         existing = _same_conversation(existing, conversation)
+        attach_reactions([existing], actor.pk)
         existing.as_json = message_json(existing)
         return existing, False
     return message, True
@@ -230,12 +232,15 @@ def message_edit(
         _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=False)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "html", "edited_at"])
+        reactors = reactors_by_message([message.pk]).get(message.pk, {})
         events.to_conversation(
             conversation.pk,
-            {"type": protocol.MESSAGE_EDITED, "message": message_json(message)},
+            # Every reactor per emoji: each socket sets its reader's `reactions` and drops this.
+            {"type": protocol.MESSAGE_EDITED, "message": message_json(message), "reactors": reactors},
             author_id=actor.pk,
             outbox=outbox,
         )
+        message.reaction_list = reactions_json(reactors, actor.pk)
     return message
 
 

@@ -31,7 +31,7 @@ from messaging import file_views, markup, selectors, services
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
-from messaging.serializers import conversation_title, message_json, reactions_json, reply_json, snippet
+from messaging.serializers import conversation_title, message_json, reply_json, snippet
 
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
@@ -161,9 +161,8 @@ def _conversation_context(
     if mark_read:
         _mark_read(user, conversation, conversations)
     selectors.attach_replies(messages)
-    reactors = selectors.reactors_by_message([m.pk for m in messages if not m.deleted])
+    selectors.attach_reactions(messages, user.pk)
     for message in messages:
-        message.reaction_list = reactions_json(reactors.get(message.pk, {}), user.pk)
         message.can_edit = _allowed(check_can_edit, user, message)
         message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
     members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
@@ -318,6 +317,7 @@ def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
         conversation, before=params["before"], after=params["after"], limit=params["limit"]
     )
     selectors.attach_replies(messages)
+    selectors.attach_reactions(messages, request.user.pk)
     return JsonResponse({"messages": [message_json(m) for m in messages], "has_more": has_more})
 
 

@@ -17,6 +17,7 @@ from chatsite.errors import DomainError
 from chatsite.http import domain_errors, status_for
 from messaging.access import access_conversation
 from messaging.attachments import load_for_messages
+from messaging.selectors import attach_reactions, attach_replies
 from messaging.serializers import conversation_title, message_json
 from search import selectors
 from search.forms import PAGE_SIZE, SearchForm
@@ -115,4 +116,6 @@ def search_messages(request: HttpRequest) -> JsonResponse:
         offset=data["offset"],
     )
     load_for_messages(results)  # their attachments: one query for the page
+    attach_replies(results)  # what replies answer: one query when any is a reply
+    attach_reactions(results, request.user.pk)  # one query
     return JsonResponse({"results": [_result_json(m, query, request.user) for m in results], "has_more": has_more})

@@ -33,8 +33,8 @@ from messaging.realtime.frames import FrameError
 from messaging.realtime.heartbeat import heartbeat
 from messaging.realtime.loop import LeanConsumer
 from messaging.realtime.workers import in_db_thread, in_thread, log_outage
-from messaging.selectors import attach_replies
-from messaging.serializers import message_json, reaction_changed_for, user_json
+from messaging.selectors import attach_reactions, attach_replies
+from messaging.serializers import edited_for, message_json, reaction_changed_for, user_json
 
 logger = logging.getLogger("messaging.realtime")
 
@@ -65,6 +65,7 @@ def _send_message(*, outbox, **kwargs) -> dict[str, Any]:
 def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
     messages, complete = selectors.sync_messages(user, cursors, settings.SYNC_MAX_MESSAGES)
     attach_replies(messages)
+    attach_reactions(messages, user.pk)
     return [sockets.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
 
 
@@ -313,6 +314,9 @@ class ChatConsumer(LeanConsumer):
             self.presence_seen[author] = event["online"]
         if kind == protocol.REACTION_CHANGED:  # rare: each reader's own `mine`
             await self.send_frame(reaction_changed_for(json.loads(event["frame"]), self.user_id))
+            return
+        if kind == protocol.MESSAGE_EDITED:  # rare too: the message's reactions with this reader's `mine`
+            await self.send_frame(edited_for(json.loads(event["frame"]), self.user_id))
             return
         await self.send_text(event["frame"])
         if kind == protocol.MESSAGE_NEW:

@@ -107,13 +107,15 @@ export function fillMessage(item, message, viewer) {
     serverHtml(body, message.html);
     markMyMentions(body, viewer.me);
   }
-  // Reactions are not part of the message object: keep the ones shown (reaction.changed updates them).
+  // The message object carries its reactions as this reader sees them; without them (an older
+  // frame), keep the ones shown (reaction.changed updates them).
   const shownReactions = item.querySelector("form.reactions");
   clear(item);
   let reactions = null;
   if (!message.deleted && !viewer.readOnly) {
     reactions = shownReactions || el("form", { class: "reactions" });
-    fillReactions(reactions, message.seq, shownReactions ? null : [], viewer);
+    const given = Array.isArray(message.reactions) ? message.reactions : null;
+    fillReactions(reactions, message.seq, given ?? (shownReactions ? null : []), viewer);
   }
   append(
     item,

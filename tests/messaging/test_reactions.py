@@ -106,3 +106,42 @@ def test_refusals_change_nothing(login, team):
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     assert login(team.member).get(url(message)).status_code == 405
     assert not Reaction.objects.exists()
+
+
+# --- The message object carries them ---------------------------------------------------------
+
+
+def test_the_history_endpoint_carries_each_messages_reactions_as_the_reader_sees_them(login, team):
+    first, second = send(team.owner, team.general, "one"), send(team.owner, team.general, "two")
+    toggle(team.member, first, "🎉")
+    toggle(team.admin, first, "🎉")
+    toggle(team.admin, first, "👀")
+    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=second.seq)
+    history = f"/chats/{team.general.pk}/messages/"
+    by_seq = {m["seq"]: m for m in login(team.member).get(history).json()["messages"]}
+    assert by_seq[first.seq]["reactions"] == [
+        {"emoji": "🎉", "count": 2, "users": [team.member.pk, team.admin.pk], "mine": True},
+        {"emoji": "👀", "count": 1, "users": [team.admin.pk], "mine": False},
+    ]
+    assert by_seq[second.seq]["reactions"] == []  # deleted
+    owner_view = {m["seq"]: m for m in login(team.owner).get(history).json()["messages"]}
+    assert [r["mine"] for r in owner_view[first.seq]["reactions"]] == [False, False]
+
+
+def test_the_history_endpoint_reads_reactions_replies_and_files_in_a_fixed_number_of_queries(
+    login, team, django_assert_max_num_queries
+):
+    client = login(team.member)
+    history = f"/chats/{team.general.pk}/messages/"
+    original = send(team.owner, team.general, "first")
+    for n in range(30):
+        message, _ = services.message_send(
+            actor=team.owner, conversation_id=team.general.pk, body=f"reply {n}", reply_to=original.seq
+        )
+        toggle(team.admin, message, "👍")
+    client.get(history)  # warm the session
+    # session, user, access, the page, its attachments, reactions, the replies' originals
+    with django_assert_max_num_queries(7):
+        messages = client.get(history).json()["messages"]
+    assert all(m["reactions"][0]["count"] == 1 for m in messages if m["reply_to"])
+    assert all(m["reply_to"]["snippet"] == "first" for m in messages if m["seq"] > original.seq)

@@ -18,6 +18,7 @@ MESSAGE_KEYS = {
     "deleted",
     "reply_to",
     "attachments",
+    "reactions",
 }
 
 
@@ -86,6 +87,7 @@ def test_message_shape_is_exactly_message_json(login, team):
         "deleted": False,
         "reply_to": None,
         "attachments": [],
+        "reactions": [],
     }
 
 
@@ -183,6 +185,6 @@ def test_query_count_is_constant(login, team, count, django_assert_max_num_queri
     for n in range(count):
         services.message_send(actor=team.owner, conversation_id=team.general.pk, body=f"m{n}")
     client = login(team.member)
-    with django_assert_max_num_queries(5):  # session, user, access, the page, its attachments
+    with django_assert_max_num_queries(6):  # session, user, access, the page, its attachments, reactions
         response = history(client, team.general.pk)
     assert len(seqs(response)) == count
