@@ -27,6 +27,7 @@ UNREAD = "unread"
 CONVERSATION_ADDED = "conversation.added"
 CONVERSATION_REMOVED = "conversation.removed"
 REACTION_CHANGED = "reaction.changed"
+CONVERSATION_MUTED = "conversation.muted"
 ERROR = "error"
 
 # Error codes of `error` frames.

@@ -340,10 +340,12 @@ def reaction_toggle(
 def conversation_mute_toggle(*, actor: User, conversation_id) -> bool:
     """Mute the conversation for the actor, or unmute it. Returns whether it is muted now."""
     conversation, _membership = access_conversation(actor, conversation_id)
-    if Mute.objects.filter(user=actor, conversation=conversation).delete()[0]:
-        return False
-    Mute.objects.get_or_create(user=actor, conversation=conversation)
-    return True
+    muted = not Mute.objects.filter(user=actor, conversation=conversation).delete()[0]
+    if muted:
+        Mute.objects.get_or_create(user=actor, conversation=conversation)
+    # The user's other tabs re-sort their sidebar and stop notifying at once.
+    events.to_users([actor.pk], {"type": protocol.CONVERSATION_MUTED, "conversation": conversation.pk, "muted": muted})
+    return muted
 
 
 # Move a read marker forward in one statement: insert it, or raise it if it is behind.

@@ -5,6 +5,7 @@ import { initPeoplePickers } from "./combobox.js";
 import { initConfirmations } from "./confirm.js";
 import { initConversation } from "./conversation.js";
 import { initKeyboard } from "./keyboard.js";
+import { initMuteButton } from "./mute.js";
 import { initNotificationSettings, initNotifications } from "./notify.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
@@ -66,6 +67,8 @@ function start() {
   initNotifications(socket);
   if (list) initSidebar(socket, list, { openId });
   if (root) initConversation(socket, root);
+  const muteForm = document.getElementById("mute-form");
+  if (root && muteForm) initMuteButton(socket, muteForm, toInt(root.dataset.conversationId));
   socket.connect();
 }
 

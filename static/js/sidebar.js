@@ -221,6 +221,14 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     setUnread(frame.conversation, frame.count);
     setMentions(frame.conversation, frame.mentions);
   });
+  socket.on("conversation.muted", ({ conversation, muted }) => {
+    // Muted on this tab or another: the row greys and moves below the unmuted ones (or back).
+    const row = rowFor(conversation);
+    if (!row) return;
+    row.classList.toggle("muted", Boolean(muted));
+    reorder(row, state.activity.get(conversation) ?? 0);
+    updateTitle();
+  });
   socket.on("conversation.added", onAdded);
   socket.on("conversation.removed", onRemoved);
   socket.on("presence", onPresence);
