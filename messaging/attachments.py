@@ -91,6 +91,8 @@ def storage_used(user: User) -> int:
 
 
 def _check_limits(actor: User, size: int) -> None:
+    """Refuse an empty or too large file, or one over the actor's quota (a first look: the
+    quota is checked again, under the actor's row lock, when the upload is stored)."""
     if size == 0:
         raise Invalid("That file is empty.", code="empty")
     if size > settings.ATTACHMENT_MAX_BYTES:
@@ -99,6 +101,10 @@ def _check_limits(actor: User, size: int) -> None:
             f"{format_size(settings.ATTACHMENT_MAX_BYTES)}.",
             code="too_large",
         )
+    _check_quota(actor, size)
+
+
+def _check_quota(actor: User, size: int) -> None:
     used = storage_used(actor)
     if used + size > settings.ATTACHMENT_QUOTA_BYTES:
         raise Invalid(
@@ -150,7 +156,12 @@ def attachment_upload(*, actor: User, conversation_id, upload) -> Attachment:
             upload.seek(0)
             attachment.file = storage().save(_storage_name(attachment.pk, "bin"), upload)
             names.append(attachment.file)
-        attachment.save(force_insert=True)
+        with transaction.atomic():
+            # Parallel uploads of one user queue here: each counts the others' stored rows,
+            # so together they never pass the quota (the row lock; SQLite's write lock).
+            User.objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+            _check_quota(actor, attachment.size + attachment.thumbnail_size)
+            attachment.save(force_insert=True)
     except BaseException:
         for name in names:
             storage().delete(name)
