@@ -15,11 +15,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chatsite.origin import SameOriginMiddleware  # noqa: E402
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
+from chatsite.uploads import UploadLimitASGI  # noqa: E402
 from messaging.realtime.auth import SessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Upload views refuse a body over their limit before Django spools it (chatsite/uploads.py).
+        "http": UploadLimitASGI(django_asgi_app),
         "websocket": SameOriginMiddleware(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chatsite.errors import Invalid, NotFound
+from chatsite.uploads import format_size
 from messaging import images
 from messaging.access import access_conversation
 from messaging.models import Attachment, Message
@@ -38,16 +39,6 @@ NAME_MAX = 120
 
 def storage():
     return storages["attachments"]
-
-
-def format_size(size: int) -> str:
-    """1 023 bytes, 1.5 KiB, 25.0 MiB, 1.0 GiB: how limits and cards show sizes."""
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 def clean_name(name: Any) -> str:
@@ -90,17 +81,21 @@ def storage_used(user: User) -> int:
     return (total["n"] or 0) + (total["t"] or 0)
 
 
+def too_large(size: int | None = None) -> Invalid:
+    """The refusal of a file over ATTACHMENT_MAX_BYTES (its size when known: a file stopped while
+    it streamed in was never read whole)."""
+    limit = format_size(settings.ATTACHMENT_MAX_BYTES)
+    what = f"That file is too large ({format_size(size)})" if size is not None else "That file is too large"
+    return Invalid(f"{what}; files can be at most {limit}.", code="too_large")
+
+
 def _check_limits(actor: User, size: int) -> None:
     """Refuse an empty or too large file, or one over the actor's quota (a first look: the
     quota is checked again, under the actor's row lock, when the upload is stored)."""
     if size == 0:
         raise Invalid("That file is empty.", code="empty")
     if size > settings.ATTACHMENT_MAX_BYTES:
-        raise Invalid(
-            f"That file is too large ({format_size(size)}); files can be at most "
-            f"{format_size(settings.ATTACHMENT_MAX_BYTES)}.",
-            code="too_large",
-        )
+        raise too_large(size)
     _check_quota(actor, size)
 
 

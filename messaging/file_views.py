@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chatsite.errors import DomainError, Invalid, NotFound
 from chatsite.http import status_for
+from chatsite.uploads import upload_limit, upload_stopped
 from messaging import attachments, services
 from messaging.images import INLINE_TYPES, THUMBNAIL_TYPE
 from messaging.models import Attachment
@@ -42,11 +43,16 @@ def upload_status(error: DomainError) -> int:
     return UPLOAD_STATUS.get(error.code, status_for(error))
 
 
+@upload_limit(file_bytes="ATTACHMENT_MAX_BYTES", files=1)
 @require_POST
 def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """One file (`file`) for a message still to be sent: 201 `{"attachment": {...}}`."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+    try:
+        check_upload_stopped(request)
+    except DomainError as error:
+        return JsonResponse({"error": error.code, "detail": error.detail}, status=upload_status(error))
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"error": "invalid", "detail": "Send the file in a “file” field."}, status=400)
@@ -55,6 +61,13 @@ def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonRespons
     except DomainError as error:
         return JsonResponse({"error": error.code, "detail": error.detail}, status=upload_status(error))
     return JsonResponse({"attachment": attachments.attachment_json(attachment)}, status=201)
+
+
+def check_upload_stopped(request: HttpRequest) -> None:
+    """`too_large` when a file of this request passed ATTACHMENT_MAX_BYTES while it streamed in
+    and was dropped there (chatsite/uploads.py): it is not in request.FILES."""
+    if upload_stopped(request):
+        raise attachments.too_large()
 
 
 def send_with_files(

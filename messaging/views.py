@@ -25,6 +25,7 @@ from accounts.selectors import user_time_zone
 from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, error_response, status_for
 from chatsite.numbers import MAX_DIGITS, whole_number
+from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
 from groups.access import require_manager as check_manager
 from messaging import file_views, markup, selectors, services
@@ -257,6 +258,7 @@ def _render_conversation(
         return render(request, "messaging/conversation.html", context, status=status)
 
 
+@upload_limit(file_bytes="ATTACHMENT_MAX_BYTES", files="ATTACHMENT_MAX_PER_MESSAGE")
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
@@ -267,11 +269,13 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         # `files`: the composer's file input (multipart, works without JavaScript); `attachments`:
         # ids of files the page's script uploaded already (POST /chats/<id>/attachments/).
         files, attachment_ids = request.FILES.getlist("files"), request.POST.getlist("attachments")
-        form = MessageForm(request.POST, with_files=bool(files or attachment_ids))
+        with_files = bool(files or attachment_ids) or upload_stopped(request)
+        form = MessageForm(request.POST, with_files=with_files)
         if not form.is_valid():
             return _render_conversation(request, conversation, membership, form=form, status=400)
         reply_to = request.POST.get("reply_to") or None
         try:
+            file_views.check_upload_stopped(request)
             file_views.send_with_files(
                 request.user,
                 conversation.pk,

@@ -29,7 +29,7 @@ def test_a_file_over_the_size_limit_is_refused_and_nothing_is_stored(login, team
     settings.ATTACHMENT_MAX_BYTES = 1000
     client = login(team.member)
     response = post_upload(client, team.general.pk, "big.bin", b"x" * 1001)
-    assert response.status_code == 413
+    assert response.status_code == 413, response.content
     assert response.json()["error"] == "too_large" and "1000 bytes" in response.json()["detail"]
     # The form says why, keeps the text, and stores neither the message nor any file.
     files = [("ok.txt", b"fine", "text/plain"), ("big.bin", b"x" * 1001, "application/octet-stream")]
