@@ -11,7 +11,7 @@ rule of `unread_count`; tests/messaging/test_selectors.py checks that they agree
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
@@ -298,6 +298,14 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
 def message_by_seq(conversation: Conversation, seq: int) -> Message | None:
     """One message of a conversation, with its author, or None."""
     return Message.objects.select_related("author").filter(conversation=conversation, seq=seq).first()
+
+
+def can_see_conversation(conversation: Conversation) -> Q:
+    """A filter of User rows: the people who can see the conversation (its group's members, or
+    the two people of a direct one): who a mention may name, and the composer suggests."""
+    if conversation.is_direct:
+        return Q(pk__in=[pk for pk in (conversation.user_low_id, conversation.user_high_id) if pk])
+    return Q(memberships__group_id=conversation.group_id)
 
 
 def conversation_member_ids(conversation: Conversation) -> list[int]:

@@ -22,6 +22,8 @@ from chatsite.http import domain_errors, error_response
 from chatsite.numbers import whole_number
 from groups.access import access_group
 from groups.selectors import groups_shared_by
+from messaging.access import access_conversation
+from messaging.selectors import can_see_conversation
 from people.throttle import LookupsLimited, lookup_count
 
 QUERY_MAX_LENGTH = 100  # characters of a search box that are looked at
@@ -73,8 +75,9 @@ def _limit(raw: str | None) -> int:
 
 @require_GET
 def search(request: HttpRequest) -> JsonResponse:
-    """GET /people/search/?q=&limit=&group=: `{"people": [{"id", "username", "display_name"}]}` for pickers;
-    with `group`, only that group's members (a group the caller is in, else 404)."""
+    """GET /people/search/?q=&limit=&group=&conversation=: `{"people": [{"id", "username", "display_name"}]}`
+    for pickers; with `group`, only that group's members (a group the caller is in, else 404); with
+    `conversation`, only the people who can see it (one the caller can see, else 404)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
     try:
@@ -95,6 +98,13 @@ def search(request: HttpRequest) -> JsonResponse:
         except NotFound as error:
             return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
         people = people.filter(memberships__group=group)
+    if request.GET.get("conversation"):
+        try:
+            # The composer's @-mention suggestions: the people who can see that conversation.
+            conversation, _membership = access_conversation(request.user, whole_number(request.GET["conversation"]))
+        except NotFound as error:
+            return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
+        people = people.filter(can_see_conversation(conversation))
     found = list(people[:limit]) if _query(request) else []
     return JsonResponse({"people": [_person_json(user) for user in found]})
 

@@ -2,6 +2,7 @@
 // the conversation list or a conversation, and wires the parts that are present.
 
 import { initPeoplePickers } from "./combobox.js";
+import { initMentionSuggestions } from "./mentions.js";
 import { initConfirmations } from "./confirm.js";
 import { initConversation } from "./conversation.js";
 import { initKeyboard } from "./keyboard.js";
@@ -66,6 +67,7 @@ function start() {
   initBanner(socket);
   initNotifications(socket);
   if (list) initSidebar(socket, list, { openId });
+  if (root) initMentionSuggestions(root); // before the conversation's keys: Enter picks a suggestion
   if (root) initConversation(socket, root);
   const muteForm = document.getElementById("mute-form");
   if (root && muteForm) initMuteButton(socket, muteForm, toInt(root.dataset.conversationId));

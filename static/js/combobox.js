@@ -7,12 +7,19 @@
 // "one": the field holds one person; picking puts their username in it.
 // "multiple": entries separated by commas, semicolons or line breaks (spaces belong to a
 // name); suggestions are for the entry being typed, and picking replaces it with the username.
+// "mention": the message composer. Suggestions open only for an `@name` being typed at the
+// caret, from the people who can see the conversation (`data-people-conversation`), with
+// `@all` first in a group's conversation (`data-people-all`); picking puts `@username ` in
+// its place. Enter and Tab pick only while an option is active, so Enter still sends.
 
 import { el, qsa } from "./dom.js";
 
 const DEBOUNCE_MS = 150;
 const LIMIT = 8;
 const SEPARATOR = /[,;\n\r]/;
+// An `@name` being typed: after the start or a space/punctuation, letters of a username (messaging/rendering.py MENTION).
+const MENTION_AT_CARET = /(^|[^A-Za-z0-9_.\-@])@([A-Za-z0-9_.\-]*)$/;
+const ALL = { id: null, username: "all", display_name: "Everyone in this conversation" };
 
 let counter = 0;
 
@@ -27,6 +34,7 @@ export class PeopleCombobox {
     this.field = field;
     this.url = url;
     this.multiple = field.dataset.peoplePicker === "multiple";
+    this.mention = field.dataset.peoplePicker === "mention";
     this.options = [];
     this.active = -1;
     this.timer = null;
@@ -41,9 +49,15 @@ export class PeopleCombobox {
       hidden: true,
     });
     this.status = el("div", { class: "visually-hidden", role: "status", "aria-live": "polite" });
-    const wrapper = el("div", { class: "combobox" });
-    field.replaceWith(wrapper);
-    wrapper.append(field, this.listbox, this.status);
+    if (this.mention) {
+      // The composer lays out its children itself: the list opens above the field, in the form.
+      this.listbox.classList.add("combobox-above");
+      field.after(this.listbox, this.status);
+    } else {
+      const wrapper = el("div", { class: "combobox" });
+      field.replaceWith(wrapper);
+      wrapper.append(field, this.listbox, this.status);
+    }
 
     field.setAttribute("role", "combobox");
     field.setAttribute("aria-autocomplete", "list");
@@ -52,6 +66,7 @@ export class PeopleCombobox {
     field.setAttribute("autocomplete", "off");
 
     field.addEventListener("input", () => this.schedule());
+    if (this.mention) field.addEventListener("click", () => this.schedule());
     field.addEventListener("keydown", (event) => this.onKey(event));
     field.addEventListener("blur", () => this.close());
     // Keep focus in the field while an option is clicked.
@@ -65,6 +80,12 @@ export class PeopleCombobox {
   /** The entry being typed: the whole field, or in "multiple" mode the part after the last separator. */
   currentEntry() {
     const value = this.field.value;
+    if (this.mention) {
+      const end = this.field.selectionEnd ?? value.length;
+      const match = MENTION_AT_CARET.exec(value.slice(0, end));
+      if (!match) return null;
+      return { start: end - match[2].length - 1, end, text: match[2] };
+    }
     if (!this.multiple) return { start: 0, text: value };
     const end = this.field.selectionEnd ?? value.length;
     let start = end;
@@ -78,9 +99,16 @@ export class PeopleCombobox {
   }
 
   async fetch() {
-    const query = this.currentEntry().text.trim().replace(/^@/, "");
-    if (!query) {
+    const entry = this.currentEntry();
+    const query = entry ? entry.text.trim().replace(/^@/, "") : "";
+    // A mention lists suggestions from its first letter on (and `@all` right after the `@`).
+    if (!query && !(this.mention && entry)) {
       this.close();
+      return;
+    }
+    const extra = this.mention && this.field.dataset.peopleAll === "true" && ALL.username.startsWith(query.toLowerCase()) ? [ALL] : [];
+    if (!query) {
+      if (document.activeElement === this.field) this.show(extra);
       return;
     }
     if (this.request) this.request.abort();
@@ -91,6 +119,7 @@ export class PeopleCombobox {
       const params = new URLSearchParams({ q: query, limit: String(LIMIT) });
       // A picker for one group's members (transfer) asks for those only.
       if (this.field.dataset.peopleGroup) params.set("group", this.field.dataset.peopleGroup);
+      if (this.field.dataset.peopleConversation) params.set("conversation", this.field.dataset.peopleConversation);
       const response = await fetch(`${this.url}?${params}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
@@ -103,7 +132,7 @@ export class PeopleCombobox {
       people = []; // throttled or offline: the plain field still works
     }
     if (request !== this.request || document.activeElement !== this.field) return;
-    this.show(people);
+    this.show([...extra, ...people]);
   }
 
   show(people) {
@@ -164,6 +193,7 @@ export class PeopleCombobox {
 
   onKey(event) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!this.isOpen() && this.mention) return; // the caret moves between lines as usual
       if (!this.isOpen()) {
         if (event.key === "ArrowDown") {
           event.preventDefault();
@@ -173,15 +203,18 @@ export class PeopleCombobox {
       }
       event.preventDefault();
       this.move(event.key === "ArrowDown" ? 1 : -1);
-    } else if (event.key === "Enter") {
-      if (this.isOpen() && this.active >= 0) {
-        event.preventDefault(); // pick, do not submit the form
+    } else if (event.key === "Enter" || (this.mention && event.key === "Tab")) {
+      if (this.isOpen() && this.active >= 0 && !event.shiftKey) {
+        event.preventDefault(); // pick, do not submit the form (nor send the message)
+        event.stopImmediatePropagation();
         this.pick(this.active);
+      } else if (event.key === "Tab") {
+        this.close();
       }
     } else if (event.key === "Escape") {
       if (this.isOpen()) {
         event.preventDefault();
-        event.stopPropagation();
+        event.stopImmediatePropagation();
         this.close();
       }
     } else if (event.key === "Tab") {
@@ -192,7 +225,17 @@ export class PeopleCombobox {
   pick(index) {
     const person = this.options[index];
     if (!person) return;
-    if (this.multiple) {
+    const entry = this.mention ? this.currentEntry() : null;
+    if (entry) {
+      const value = this.field.value;
+      const inserted = `@${person.username} `;
+      const after = value.slice(entry.end).replace(/^[A-Za-z0-9_.\-]*\s?/, "");
+      this.field.value = value.slice(0, entry.start) + inserted + after;
+      const caret = entry.start + inserted.length;
+      this.field.setSelectionRange(caret, caret);
+    } else if (this.mention) {
+      return;
+    } else if (this.multiple) {
       const { start, end } = this.currentEntry();
       const value = this.field.value;
       const before = value.slice(0, start);

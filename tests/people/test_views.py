@@ -241,3 +241,27 @@ def test_the_transfer_picker_asks_for_the_groups_members(viewer_client, viewer, 
     body = viewer_client.get(f"/groups/{group.pk}/").content.decode()
     assert f'data-people-group="{group.pk}"' in body
     assert body.count("data-people-group=") == 1  # the add-member picker searches everyone
+
+
+def test_search_for_a_conversation_suggests_only_the_people_who_can_see_it(viewer_client, viewer, make_user):
+    """The composer's @-mention suggestions: a group conversation's members, a direct one's two people."""
+    from messaging import services as messaging_services
+
+    gina, gus, gail = make_user("gina"), make_user("gus"), make_user("gail")
+    group = group_services.group_create(actor=viewer, name="Garden", member_usernames=["gina"])
+    conversation = default_conversation(group)
+
+    def names(conversation_id, q="g"):
+        response = viewer_client.get("/people/search/", {"q": q, "conversation": conversation_id})
+        assert response.status_code == 200
+        return [person["username"] for person in response.json()["people"]]
+
+    assert names(conversation.pk) == ["gina"]
+    direct, _ = messaging_services.direct_open(actor=viewer, username="gus")
+    assert names(direct.pk) == ["gus"]
+    assert names(direct.pk, q="v") == ["viewer"]
+    # Someone else's conversation, a missing one, garbage: the same 404, nobody listed.
+    other = default_conversation(group_services.group_create(actor=gail, name="Private", member_usernames=[]))
+    for bad in (other.pk, 999999, "x", "9" * 40):
+        response = viewer_client.get("/people/search/", {"q": "g", "conversation": bad})
+        assert response.status_code == 404 and response.json()["error"] == "not_found"
