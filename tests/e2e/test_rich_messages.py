@@ -201,7 +201,11 @@ STUB_PERMISSION_PROMPT = """
 window.__asked = 0;
 window.Notification = class {
   static permission = "default";
-  static requestPermission() { window.__asked += 1; Notification.permission = "granted"; return Promise.resolve("granted"); }
+  static requestPermission() {
+    window.__asked += 1;
+    Notification.permission = "granted";
+    return Promise.resolve("granted");
+  }
   constructor() {}
   close() {}
 };

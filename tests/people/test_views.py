@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.services import user_deactivate, user_update_profile
 from groups import services as group_services
+from messaging import services as messaging_services
 from messaging.selectors import default_conversation
 
 
@@ -245,9 +246,8 @@ def test_the_transfer_picker_asks_for_the_groups_members(viewer_client, viewer, 
 
 def test_search_for_a_conversation_suggests_only_the_people_who_can_see_it(viewer_client, viewer, make_user):
     """The composer's @-mention suggestions: a group conversation's members, a direct one's two people."""
-    from messaging import services as messaging_services
-
-    gina, gus, gail = make_user("gina"), make_user("gus"), make_user("gail")
+    make_user("gina"), make_user("gus")
+    gail = make_user("gail")
     group = group_services.group_create(actor=viewer, name="Garden", member_usernames=["gina"])
     conversation = default_conversation(group)
 
