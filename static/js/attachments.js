@@ -4,7 +4,8 @@
 // into the text box upload each file at once to the form's data-upload-url, one request per
 // file, with a progress bar and a cancel button; a refusal says why and keeps the text.
 // The message then names the uploaded ids (`attachments`): over the socket, or as hidden
-// `attachments` fields when the form posts. Without JavaScript the same input posts the
+// `attachments` fields when the form posts. A send the server refuses gives its files back to
+// the tray (`take` / `restore`), with its text, and the composer says why. Without JavaScript the same input posts the
 // files with the form (multipart/form-data).
 //
 // Messages: `attachmentsNode(message)` builds ul.attachments the way
@@ -211,6 +212,25 @@ export function initComposerFiles(form, { dropTarget, textarea, showError }) {
     /** After a send: the tray empties (the files now belong to the message). */
     clear() {
       for (const upload of [...uploads]) remove(upload);
+    },
+    /** On a send: the ready files leave the tray with the message, kept for `restore`. */
+    take() {
+      const taken = uploads.filter((u) => u.state === "done");
+      for (const upload of taken) {
+        uploads.splice(uploads.indexOf(upload), 1);
+        upload.item.remove();
+      }
+      refreshTray();
+      return taken;
+    },
+    /** A send that failed: its files come back to the tray, ready to send again. */
+    restore(taken) {
+      for (const upload of taken) {
+        if (uploads.length >= maxFiles) break;
+        uploads.push(upload);
+        tray.append(upload.item);
+      }
+      refreshTray();
     },
     /** For the form's own post (socket down): the ids as hidden `attachments` fields. */
     addHiddenFields() {

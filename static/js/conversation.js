@@ -41,6 +41,7 @@ export function initConversation(socket, root) {
   const olderLink = qs("#older-link");
   const newerLink = qs("#newer-link");
   let composerFiles = null; // static/js/attachments.js: the files picked, dropped or pasted
+  const sentFiles = new Map(); // client id -> the files of a send not yet acknowledged
   const state = {
     me: toInt(root.dataset.userId, null),
     canModerate: root.dataset.canModerate === "true",
@@ -201,6 +202,7 @@ export function initConversation(socket, root) {
   }
 
   function onAck({ client_id: clientId, message }) {
+    sentFiles.delete(clientId);
     const pending = pendingFor(clientId);
     if (!pending || !message || message.conversation !== conversationId) return;
     const existing = findMessage(message.seq);
@@ -214,6 +216,17 @@ export function initConversation(socket, root) {
 
   function onSendError({ client_id: clientId, detail }) {
     const pending = pendingFor(clientId);
+    const files = sentFiles.get(clientId) || [];
+    sentFiles.delete(clientId);
+    if (files.length && composerFiles) composerFiles.restore(files); // the files are still uploaded
+    if (pending && files.length && textarea && !textarea.value.trim()) {
+      // A message with files goes back to the composer whole (text and tray), with the reason.
+      textarea.value = pending.dataset.body || "";
+      pending.remove();
+      listChanged();
+      showComposerError(`Not sent: ${detail || "the server refused it."}`);
+      return;
+    }
     if (!pending) return;
     pending.classList.add("failed");
     const status = qs(".message-status", pending);
@@ -291,7 +304,10 @@ export function initConversation(socket, root) {
     showComposerError("");
     const clientId = socket.sendMessage(conversationId, body, toInt(replyInput?.value, 0) || null, fileIds);
     setReply(null);
-    if (composerFiles) composerFiles.clear();
+    if (composerFiles) {
+      sentFiles.set(clientId, composerFiles.take()); // back to the tray if the send fails
+      composerFiles.clear();
+    }
     const item = pendingMessage(clientId, body, socket.user);
     if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
     list.append(item);

@@ -7,12 +7,15 @@ cannot fetch either.
 """
 
 import base64
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from groups.services import group_create
-from messaging.models import Attachment
+from messaging.attachments import cleanup_unattached
+from messaging.models import Attachment, Message
 from messaging.selectors import default_conversation
 from tests.e2e.conftest import TIMEOUT_MS, login
 from tests.messaging.files import PDF, image_bytes
@@ -132,3 +135,50 @@ def test_without_javascript_the_form_posts_the_files(server, browser, chat):
         expect(item.locator("li.attachment.file .file-name")).to_have_text("plan.pdf")
     finally:
         context.close()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_uploading_and_says_why(server, new_context, chat):
+    alice = login(new_context(), server, "alice", f"/chats/{chat.pk}/")
+    connected(alice)
+    alice.fill("#composer textarea", "the raw footage")
+    # A file one byte over ATTACHMENT_MAX_BYTES, made in the page (25 MiB through the test would be slow).
+    alice.evaluate(
+        """() => {
+            const form = document.getElementById("composer");
+            const size = Number(form.dataset.maxFileBytes) + 1;
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(size)], "raw.mov", { type: "video/quicktime" }));
+            const target = document.querySelector(".conversation-main");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+            }
+        }"""
+    )
+    status = alice.locator(".upload-tray .upload.failed .upload-status")
+    expect(status).to_contain_text("too large")
+    expect(status).to_contain_text("at most 25.0 MiB")
+    expect(alice.locator("#composer-error")).to_contain_text("raw.mov")
+    expect(alice.locator("#composer textarea")).to_have_value("the raw footage")
+    assert Attachment.objects.count() == 0
+
+
+def test_a_send_refused_by_the_server_keeps_the_text_and_the_files_and_says_why(server, new_context, chat):
+    alice = login(new_context(), server, "alice", f"/chats/{chat.pk}/")
+    connected(alice)
+    alice.set_input_files(
+        "#composer-files", files=[{"name": "tickets.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(alice.locator(".upload-tray .upload.done")).to_have_count(1)
+    # The upload is gone from the server before the message names it (as after the unsent-upload cleanup).
+    assert cleanup_unattached(now=timezone.now() + timedelta(days=2)) == 1
+    alice.fill("#composer textarea", "our tickets")
+    alice.press("#composer textarea", "Enter")
+
+    expect(alice.locator("#composer-error")).to_have_text(
+        "Not sent: Those files are not uploaded (or were already sent)."
+    )
+    expect(alice.locator("#composer textarea")).to_have_value("our tickets")
+    expect(alice.locator(".upload-tray")).to_be_visible()
+    expect(alice.locator(".upload-tray .upload.done .upload-name")).to_have_text("tickets.pdf")
+    expect(alice.locator("#messages li.message")).to_have_count(0)
+    assert not Message.objects.exists()
