@@ -182,3 +182,34 @@ def test_a_send_refused_by_the_server_keeps_the_text_and_the_files_and_says_why(
     expect(alice.locator(".upload-tray .upload.done .upload-name")).to_have_text("tickets.pdf")
     expect(alice.locator("#messages li.message")).to_have_count(0)
     assert not Message.objects.exists()
+
+
+def test_a_pasted_image_is_sent_and_a_cancelled_file_is_not(server, new_context, chat):
+    alice = login(new_context(), server, "alice", f"/chats/{chat.pk}/")
+    connected(alice)
+    alice.evaluate(
+        """([b64]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "screenshot.png", { type: "image/png" }));
+            const box = document.querySelector("#composer textarea");
+            const paste = new ClipboardEvent("paste", { bubbles: true, cancelable: true, clipboardData: transfer });
+            box.dispatchEvent(paste);
+        }""",
+        [base64.b64encode(image_bytes(size=(300, 200))).decode()],
+    )
+    alice.set_input_files(
+        "#composer-files", files=[{"name": "draft.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(alice.locator(".upload-tray .upload.done")).to_have_count(2)
+    alice.locator(".upload-tray .upload", has_text="draft.pdf").locator("button.upload-cancel").click()
+    expect(alice.locator(".upload-tray .upload")).to_have_count(1)
+    expect(alice.locator(".upload-tray .upload-name")).to_have_text("screenshot.png")
+    alice.fill("#composer textarea", "look")
+    alice.press("#composer textarea", "Enter")
+
+    item = alice.locator("#messages li.message", has_text="look")
+    expect(item.locator("li.attachment.image img")).to_have_attribute("alt", "screenshot.png")
+    expect(item.locator("li.attachment")).to_have_count(1)
+    sent = Attachment.objects.filter(message__isnull=False)
+    assert [a.name for a in sent] == ["screenshot.png"]
