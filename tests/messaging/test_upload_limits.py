@@ -4,6 +4,8 @@ dropped at that point of the stream, never stored whole; under ASGI the refusal 
 Django spools the body, while the client is still sending."""
 
 import asyncio
+import http.client
+import json
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -12,6 +14,7 @@ from django.core.asgi import get_asgi_application
 from chatsite.uploads import MULTIPART_OVERHEAD, UploadLimitASGI
 from messaging.models import Attachment, Message
 from tests.messaging.files import form_send, post_upload
+from tests.servers import AppServer, server_env
 
 pytestmark = [pytest.mark.django_db]
 
@@ -115,3 +118,23 @@ def test_the_production_app_has_the_limit_in_front_of_django():
     from chatsite.asgi import application
 
     assert isinstance(application.application_mapping["http"], UploadLimitASGI)
+
+
+@pytest.mark.multiprocess
+@pytest.mark.django_db(transaction=True)
+def test_the_production_server_answers_413_before_the_body_is_sent(alice, tmp_path):
+    """A 30 MiB upload announced by its Content-Length: the answer comes after a few bytes of body."""
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=0))
+    server.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.putrequest("POST", "/chats/1/attachments/")
+        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+        connection.putheader("Content-Length", str(30 * 1024 * 1024))
+        connection.endheaders(b"--x\r\n")  # and nothing more
+        response = connection.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read())["error"] == "too_large"
+        connection.close()
+    finally:
+        server.close()
