@@ -106,7 +106,8 @@ export class PeopleCombobox {
       this.close();
       return;
     }
-    const extra = this.mention && this.field.dataset.peopleAll === "true" && ALL.username.startsWith(query.toLowerCase()) ? [ALL] : [];
+    const offerAll = this.mention && this.field.dataset.peopleAll === "true";
+    const extra = offerAll && ALL.username.startsWith(query.toLowerCase()) ? [ALL] : [];
     if (!query) {
       if (document.activeElement === this.field) this.show(extra);
       return;
