@@ -236,6 +236,16 @@ def delete_for_messages(messages: QuerySet[Message]) -> int:
     return delete_attachments(Attachment.objects.filter(message__in=messages.values("pk")))
 
 
+def attachment_discard(*, actor: User, attachment_id: str) -> None:
+    """The uploader takes back an upload not yet sent (the composer's remove button): the row and
+    its bytes go now, and its size leaves the quota at once. Anything else, someone else's upload
+    or one already sent with a message included, is NotFound, as a missing id."""
+    with transaction.atomic():
+        found = Attachment.objects.filter(pk=str(attachment_id)[:32], uploader=actor, message__isnull=True)
+        if not delete_attachments(found):
+            raise NotFound("That upload does not exist, or it was already sent.")
+
+
 def cleanup_unattached(*, now=None) -> int:
     """Delete uploads never sent with a message within ATTACHMENT_UNATTACHED_TTL."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.ATTACHMENT_UNATTACHED_TTL)

@@ -63,6 +63,18 @@ def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonRespons
     return JsonResponse({"attachment": attachments.attachment_json(attachment)}, status=201)
 
 
+@require_POST
+def attachment_discard(request: HttpRequest, attachment_id: str) -> HttpResponse:
+    """The uploader removes an upload not yet sent: 204, and it no longer counts in the quota."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
+    try:
+        attachments.attachment_discard(actor=request.user, attachment_id=attachment_id)
+    except DomainError as error:
+        return JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
+    return HttpResponse(status=204)
+
+
 def check_upload_stopped(request: HttpRequest) -> None:
     """`too_large` when a file of this request passed ATTACHMENT_MAX_BYTES while it streamed in
     and was dropped there (chatsite/uploads.py): it is not in request.FILES."""

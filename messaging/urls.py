@@ -19,6 +19,7 @@ urlpatterns = [
     path("chats/<id:conversation_id>/attachments/", file_views.attachment_upload, name="attachment_upload"),
     path("files/<str:attachment_id>/", file_views.attachment_download, name="attachment"),
     path("files/<str:attachment_id>/thumbnail/", file_views.attachment_thumbnail, name="attachment_thumbnail"),
+    path("files/<str:attachment_id>/discard/", file_views.attachment_discard, name="attachment_discard"),
     path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
     path("dm/<str:username>/", views.direct_open, name="direct_open"),

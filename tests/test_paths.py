@@ -85,6 +85,7 @@ def test_scripts_get_every_path_from_the_page(alice_client):
         "data-message-edit-url-template": reverse("messaging:message_edit", args=[PLACEHOLDER] * 2),
         "data-message-delete-url-template": reverse("messaging:message_delete", args=[PLACEHOLDER] * 2),
         "data-reactions-url-template": reverse("messaging:reaction_toggle", args=[PLACEHOLDER] * 2),
+        "data-attachment-discard-url-template": reverse("messaging:attachment_discard", args=[PLACEHOLDER]),
     }
     for attribute, value in expected.items():
         assert f'{attribute}="{value}"' in body

@@ -12,6 +12,7 @@
 // messaging/attachment_markup.py renders it.
 
 import { csrfToken, el, toInt } from "./dom.js";
+import { paths } from "./urls.js";
 
 const THUMBNAIL_WIDTH = 320; // settings.ATTACHMENT_THUMBNAIL_WIDTH
 
@@ -86,12 +87,24 @@ export function initComposerFiles(form, { dropTarget, textarea, showError }) {
     tray.hidden = uploads.length === 0;
   }
 
-  function remove(upload) {
+  // `byUser`: the remove button, not a send emptying the tray (whose files now belong to the message).
+  function remove(upload, { byUser = false } = {}) {
     if (upload.xhr && upload.state === "uploading") upload.xhr.abort();
+    if (byUser && upload.state === "done" && upload.id) discard(upload.id);
     const index = uploads.indexOf(upload);
     if (index >= 0) uploads.splice(index, 1);
     upload.item.remove();
     refreshTray();
+  }
+
+  // A finished upload the user removes is deleted on the server at once, so it stops counting
+  // in their quota (left alone, cleanup_attachments would delete it after a day).
+  function discard(id) {
+    fetch(paths.attachmentDiscard(id), {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      credentials: "same-origin",
+    }).catch(() => {});
   }
 
   function fail(upload, text) {
@@ -116,7 +129,7 @@ export function initComposerFiles(form, { dropTarget, textarea, showError }) {
       "aria-label": `Remove ${file.name}`,
       title: "Remove",
       text: "×",
-      on: { click: () => remove(upload) },
+      on: { click: () => remove(upload, { byUser: true }) },
     });
     upload.item = el(
       "li",

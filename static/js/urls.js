@@ -34,4 +34,5 @@ export const paths = {
   messageEdit: (conversationId, seq) => fill(data("messageEditUrlTemplate"), conversationId, seq),
   messageDelete: (conversationId, seq) => fill(data("messageDeleteUrlTemplate"), conversationId, seq),
   reactions: (conversationId, seq) => fill(data("reactionsUrlTemplate"), conversationId, seq),
+  attachmentDiscard: (attachmentId) => fill(data("attachmentDiscardUrlTemplate"), attachmentId),
 };

@@ -202,7 +202,10 @@ def test_a_pasted_image_is_sent_and_a_cancelled_file_is_not(server, new_context,
         "#composer-files", files=[{"name": "draft.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
     expect(alice.locator(".upload-tray .upload.done")).to_have_count(2)
-    alice.locator(".upload-tray .upload", has_text="draft.pdf").locator("button.upload-cancel").click()
+    with alice.expect_response(lambda response: "/discard/" in response.url) as discarded:
+        alice.locator(".upload-tray .upload", has_text="draft.pdf").locator("button.upload-cancel").click()
+    assert discarded.value.status == 204  # removed on the server at once, out of the quota
+    assert not Attachment.objects.filter(name="draft.pdf").exists()
     expect(alice.locator(".upload-tray .upload")).to_have_count(1)
     expect(alice.locator(".upload-tray .upload-name")).to_have_text("screenshot.png")
     alice.fill("#composer textarea", "look")
