@@ -22,8 +22,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.html import escape
 
 MULTIPART_OVERHEAD = 64 * 1024  # bytes of fields and framing allowed beside the files themselves
 _STOPPED = "_upload_stopped"
@@ -64,8 +65,24 @@ def too_large_detail(file_bytes: int) -> str:
     return f"That upload is too large: files can be at most {format_size(file_bytes)}."
 
 
-def too_large_body(file_bytes: int) -> bytes:
-    return json.dumps({"error": "too_large", "detail": too_large_detail(file_bytes)}).encode()
+def wants_page(accept: str) -> bool:
+    """A browser posting a form without JavaScript asks for HTML; the page's script asks for JSON."""
+    return "text/html" in accept and "application/json" not in accept
+
+
+def too_large_answer(file_bytes: int, *, accept: str, back: str) -> tuple[bytes, bytes]:
+    """(content type, body) of the 413: JSON `{"error": "too_large", "detail"}`, or for a form posted
+    without JavaScript a short page with the reason and a way back (the browser's Back keeps the text)."""
+    detail = too_large_detail(file_bytes)
+    if not wants_page(accept):
+        return b"application/json", json.dumps({"error": "too_large", "detail": detail}).encode()
+    page = (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not sent: too large</title>'
+        f"<main><h1>Not sent: the files are too large</h1><p>{escape(detail)}</p>"
+        "<p>Nothing was stored. Go back to keep your text and choose smaller files, or "
+        f'<a href="{escape(back)}">return to the conversation</a>.</p></main></html>'
+    )
+    return b"text/html; charset=utf-8", page.encode()
 
 
 def upload_stopped(request: HttpRequest) -> bool:
@@ -125,7 +142,10 @@ class UploadLimitMiddleware:
         file_bytes, body_bytes = limits
         length = _content_length(request.META.get("CONTENT_LENGTH"))
         if length is not None and length > body_bytes:
-            return JsonResponse({"error": "too_large", "detail": too_large_detail(file_bytes)}, status=413)
+            content_type, body = too_large_answer(
+                file_bytes, accept=request.headers.get("Accept", ""), back=request.path
+            )
+            return HttpResponse(body, status=413, content_type=content_type.decode())
         request.upload_handlers.insert(0, FileSizeLimit(request, file_bytes))
         return None
 
@@ -144,8 +164,11 @@ class UploadLimitASGI:
         file_bytes, body_bytes = limits
         headers = dict(scope.get("headers") or [])
         length = _content_length(headers.get(b"content-length", b"").decode("latin-1") or None)
+        answer = too_large_answer(
+            file_bytes, accept=headers.get(b"accept", b"").decode("latin-1"), back=scope.get("path", "/")
+        )
         if length is not None and length > body_bytes:
-            return await self._refuse(send, file_bytes)
+            return await self._refuse(send, answer)
 
         read = 0
         over = False
@@ -169,7 +192,7 @@ class UploadLimitASGI:
 
         await self.app(scope, counted_receive, tracked_send)
         if over and not started:
-            await self._refuse(send, file_bytes)
+            await self._refuse(send, answer)
 
     @staticmethod
     def _limits(scope) -> tuple[int, int] | None:
@@ -180,14 +203,14 @@ class UploadLimitASGI:
         return limits_for(match.func)
 
     @staticmethod
-    async def _refuse(send, file_bytes: int) -> None:
-        body = too_large_body(file_bytes)
+    async def _refuse(send, answer: tuple[bytes, bytes]) -> None:
+        content_type, body = answer
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

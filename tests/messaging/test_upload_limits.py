@@ -104,6 +104,41 @@ async def test_under_asgi_a_chunked_body_is_cut_off_once_it_passes_the_limit():
     await communicator.wait(5)
 
 
+@pytest.mark.usefixtures("small_limit")
+async def test_under_asgi_a_form_posted_without_javascript_gets_a_page_not_json(settings):
+    """The composer form over its whole-body limit (10 files): a browser asked for HTML, so the 413
+    is a page saying why, with a way back to the conversation (the browser's Back keeps the text)."""
+    app = UploadLimitASGI(get_asgi_application())
+    headers = [
+        (b"content-type", b"multipart/form-data; boundary=x"),
+        (b"content-length", b"999999999"),
+        (b"accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    ]
+    communicator = ApplicationCommunicator(app, http_scope("/chats/7/", headers))
+    start = await communicator.receive_output(5)
+    body = (await communicator.receive_output(5))["body"].decode()
+    assert start["status"] == 413
+    assert dict(start["headers"])[b"content-type"] == b"text/html; charset=utf-8"
+    assert "files can be at most 1000 bytes" in body and 'href="/chats/7/"' in body
+    await communicator.wait(5)
+
+
+@pytest.mark.usefixtures("small_limit")
+def test_behind_wsgi_a_form_posted_without_javascript_gets_a_page_not_json(login, team, settings):
+    """The middleware's wall (WSGI, the test client) answers the same way."""
+    body = b"x" * (settings.ATTACHMENT_MAX_PER_MESSAGE * LIMIT + MULTIPART_OVERHEAD + 1)
+    response = login(team.member).generic(
+        "POST",
+        f"/chats/{team.general.pk}/",
+        body,
+        content_type="multipart/form-data; boundary=x",
+        HTTP_ACCEPT="text/html",
+    )
+    assert response.status_code == 413 and response["Content-Type"].startswith("text/html")
+    assert "files can be at most 1000 bytes" in response.content.decode()
+    assert Message.objects.count() == 0
+
+
 async def test_under_asgi_other_posts_are_not_limited():
     app = UploadLimitASGI(get_asgi_application())
     headers = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"5")]
