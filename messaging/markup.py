@@ -232,9 +232,70 @@ def _message_head(author_id: int | None, author) -> tuple[str, str]:
     )
 
 
+SECTION_STARRED = "starred"
+SECTION_DIRECT = "direct"
+# The cookie the sidebar script writes: the keys of the sections this browser keeps collapsed.
+SIDEBAR_COLLAPSED_COOKIE = "sidebar_collapsed"
+
+
+def section_key(conversation) -> str:
+    """Which sidebar section a conversation sits in: `starred`, `group-<id>` or `direct`."""
+    if getattr(conversation, "starred", False):
+        return SECTION_STARRED
+    if conversation.is_direct:
+        return SECTION_DIRECT
+    return f"group-{conversation.group_id}"
+
+
+def collapsed_sections(cookie: str | None) -> set[str]:
+    """The section keys named in the `sidebar_collapsed` cookie (anything else in it is ignored)."""
+    keys = set()
+    for key in (cookie or "").split(",")[:200]:
+        key = key.strip()
+        if key in (SECTION_STARRED, SECTION_DIRECT) or (key.startswith("group-") and key[6:].isdigit()):
+            keys.add(key)
+    return keys
+
+
+def conversation_sections(conversations, *, viewer, active_id: int | None, collapsed: set[str]) -> SafeString:
+    """The sidebar: "Starred" first, then one section per group (by name), then "Direct messages".
+
+    Each is a `<details>` (collapsible without JavaScript) holding a `ul.conversation-list` of rows
+    in the order given (newest activity first, muted last). A section the browser collapsed
+    (`collapsed`, from the cookie) is rendered closed, so nothing jumps once scripts run.
+    """
+    sections: dict[str, list] = {}
+    names: dict[str, str] = {SECTION_STARRED: "Starred", SECTION_DIRECT: "Direct messages"}
+    for conversation in conversations:
+        key = section_key(conversation)
+        sections.setdefault(key, []).append(conversation)
+        if key.startswith("group-"):
+            names[key] = conversation.group.name
+    groups = sorted((k for k in sections if k.startswith("group-")), key=lambda k: (names[k].casefold(), k))
+    order = [k for k in (SECTION_STARRED, *groups, SECTION_DIRECT) if k in sections]
+    html = []
+    for key in order:
+        rows = sections[key]
+        unread = sum(c.unread for c in rows if not getattr(c, "muted", False))
+        kind = "group" if key.startswith("group-") else key
+        group_id = f' data-group-id="{key[6:]}"' if kind == "group" else ""
+        html.append(
+            f'<details class="sidebar-section" data-section="{key}" data-kind="{kind}"{group_id}'
+            f'{"" if key in collapsed else " open"}><summary class="section-summary">'
+            f'<span class="section-name">{escape(names[key])}</span>'
+            f'<span class="section-badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span>'
+            f'</summary><ul class="conversation-list">'
+            f"{conversation_rows(rows, viewer=viewer, active_id=active_id)}</ul></details>"
+        )
+    return mark_safe("\n".join(html))  # noqa: S308 (user text escaped above and in conversation_rows)
+
+
 def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeString:
     """The `<li class="conversation-row">` items of the sidebar, in the order given
-    (selectors.conversations_for_user)."""
+    (selectors.conversations_for_user).
+
+    A topic's name is "group / topic"; the group part is its own span, hidden by the stylesheet
+    inside its group's section. The whole name is also the link's `title` (shown on hover)."""
     zone = timezone.get_current_timezone()
     today = timezone.localdate()
     current = ' aria-current="page"'
@@ -245,15 +306,22 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         active = pk == active_id
         unread = conversation.unread
         mentions = getattr(conversation, "mentions", 0)
-        title = escape(conversation_title(conversation, viewer))
+        full_title = escape(conversation_title(conversation, viewer))
         if conversation.is_direct:
             other_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
             avatar = (
                 f'<span class="chat-avatar avatar-{avatar_color(other_id)}" aria-hidden="true">'
                 f"{escape(initial(conversation_title(conversation, viewer)))}</span>"
             )
+            title = full_title
+            person = f' data-other-user-id="{other_id}"' if other_id else ""
         else:
             avatar = '<span class="chat-avatar avatar-topic" aria-hidden="true">#</span>'
+            title = (
+                f'<span class="conversation-group">{escape(conversation.group.name)} / </span>'
+                f"{escape(conversation.name)}"
+            )
+            person = ""
         if conversation.last_message_at:
             at = conversation.last_message_at.astimezone(zone)
             time = f'<time class="conversation-time" datetime="{at.isoformat()}">{short_time(at, today)}</time>'
@@ -268,8 +336,9 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         rows.append(
             f'<li class="conversation-row{" active" if active else ""}{" has-unread" if unread else ""}'
             f'{" muted" if getattr(conversation, "muted", False) else ""}" '
-            f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}">'
-            f'<a href="{conversation_url(pk)}"{current if active else ""}>{avatar}'
+            f'data-conversation-id="{pk}" data-last-seq="{conversation.last_seq}" data-kind="{conversation.kind}"'
+            f"{person}>"
+            f'<a href="{conversation_url(pk)}" title="{full_title}"{current if active else ""}>{avatar}'
             f'<span class="conversation-name">{title}</span>{time}'
             f'<span class="conversation-preview">{preview}</span>'
             f'<span class="badge" aria-label="{unread} unread"{"" if unread else " hidden"}>{unread}</span>'

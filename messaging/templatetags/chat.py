@@ -52,9 +52,14 @@ def message_items(context, messages) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
-def conversation_rows(context, conversations, active_id=None) -> SafeString:
-    """`{% conversation_rows conversations active_id %}`: the sidebar's rows."""
-    return markup.conversation_rows(conversations, viewer=context["user"], active_id=active_id)
+def conversation_sections(context, conversations, active_id=None) -> SafeString:
+    """`{% conversation_sections conversations active_id %}`: the sidebar's sections and rows, those this
+    browser collapsed (its `sidebar_collapsed` cookie) rendered closed."""
+    request = context.get("request")
+    cookie = request.COOKIES.get(markup.SIDEBAR_COLLAPSED_COOKIE) if request is not None else None
+    return markup.conversation_sections(
+        conversations, viewer=context["user"], active_id=active_id, collapsed=markup.collapsed_sections(cookie)
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,7 @@
-// The conversation list: unread badges, newest activity first, rows added and
-// removed as access changes, presence dots, and the unread total in the title.
+// The conversation list: sections (Starred, one per group, Direct messages) that collapse and
+// stay so in this browser (the `sidebar_collapsed` cookie the server reads), unread badges,
+// newest activity first within a section, rows added and removed as access changes (taken
+// from the server-rendered list: one renderer), presence dots, and the unread total in the title.
 
 import { el, qs, qsa, toInt } from "./dom.js";
 import { conversationRow, localizeTimes, mentionsMe, setRowPreview } from "./render.js";
@@ -20,8 +22,12 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     if (!Number.isNaN(at)) state.activity.set(toInt(row.dataset.conversationId), at);
   }
 
-  function rows() {
-    return qsa("li[data-conversation-id]", list);
+  function rows(root = list) {
+    return qsa("li[data-conversation-id]", root);
+  }
+
+  function sections() {
+    return qsa("details.sidebar-section", list);
   }
 
   function rowFor(id) {
@@ -85,32 +91,42 @@ export function initSidebar(socket, list, { openId = null } = {}) {
 
   /** The tab title: the unread total of the conversations that are not muted. */
   function updateTitle() {
-    const total = rows()
-      .filter((row) => !row.classList.contains("muted"))
-      .reduce((sum, row) => sum + unreadOf(toInt(row.dataset.conversationId)), 0);
+    const unmuted = (root) => rows(root).filter((row) => !row.classList.contains("muted"));
+    const sum = (root) => unmuted(root).reduce((n, row) => n + unreadOf(toInt(row.dataset.conversationId)), 0);
+    const total = sum(list);
     document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+    for (const section of sections()) {
+      const badge = qs(".section-badge", section);
+      if (!badge) continue;
+      const n = sum(section);
+      badge.textContent = n > 99 ? "99+" : String(n);
+      badge.hidden = n === 0;
+      badge.setAttribute("aria-label", `${n} unread`);
+    }
   }
 
-  /** Move a row to where its newest activity puts it (newest first; muted ones after the others). */
+  /** Move a row to where its newest activity puts it in its section (newest first; muted ones last). */
   function reorder(row, at) {
     const id = toInt(row.dataset.conversationId);
     state.activity.set(id, at);
     const muted = row.classList.contains("muted");
-    for (const other of rows()) {
+    const container = row.parentElement;
+    if (!container) return;
+    for (const other of qsa(":scope > li[data-conversation-id]", container)) {
       if (other === row) continue;
       if (!muted && other.classList.contains("muted")) {
-        if (other.previousElementSibling !== row) list.insertBefore(row, other);
+        if (other.previousElementSibling !== row) container.insertBefore(row, other);
         return;
       }
       if (muted && !other.classList.contains("muted")) continue;
       const otherAt = state.activity.get(toInt(other.dataset.conversationId));
       // Rows without a known time were ordered before anything live happened: older.
       if (otherAt === undefined || otherAt <= at) {
-        if (other.previousElementSibling !== row) list.insertBefore(row, other);
+        if (other.previousElementSibling !== row) container.insertBefore(row, other);
         return;
       }
     }
-    list.append(row);
+    container.append(row);
   }
 
   function onMessage(message) {
@@ -140,56 +156,155 @@ export function initSidebar(socket, list, { openId = null } = {}) {
       setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
       setMentions(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.mentions);
     }
-    if (missing.length) addMissingRows(missing);
+    if (missing.length) addRows(missing);
   }
 
   /**
-   * Conversations gained while the socket was down (their `conversation.added` was
-   * missed): take their rows from the server-rendered list. The page is parsed into an
-   * inert document (no scripts run) and only the wanted rows are adopted.
+   * Rows for conversations gained live (`conversation.added`) or while the socket was down
+   * (`hello` names them): taken from the server-rendered list, with their preview, time and
+   * section, so they look like the others. The page is parsed into an inert document (no
+   * scripts run) and only the wanted rows (and a section new to this page) are adopted.
+   * Requests made while one is under way wait for it and go as one.
    */
-  async function addMissingRows(ids) {
-    let doc;
+  const pending = new Map(); // id -> the conversation.added payload (or null), for the fallback
+  let fetching = null;
+
+  function addRows(ids, frames = {}) {
+    for (const id of ids) pending.set(id, frames[id] ?? pending.get(id) ?? null);
+    if (!fetching) fetching = fetchRows().finally(() => {
+      fetching = null;
+      if (pending.size) addRows([]);
+    });
+    return fetching;
+  }
+
+  async function fetchRows() {
+    const wanted = new Map(pending);
+    pending.clear();
+    let doc = null;
     try {
-      const response = await fetch(paths.chats(), { headers: { Accept: "text/html" }, credentials: "same-origin" });
-      if (!response.ok) return;
-      doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const response = await fetch(paths.chats(), {
+        headers: { Accept: "text/html" },
+        credentials: "same-origin",
+      });
+      if (response.ok) doc = new DOMParser().parseFromString(await response.text(), "text/html");
     } catch (error) {
       console.error("chat: fetching the conversation list failed", error);
-      return;
     }
-    for (const id of ids) {
-      const fresh = doc.querySelector(`#conversation-list li[data-conversation-id="${id}"]`);
-      if (!fresh || rowFor(id)) continue;
-      const row = document.importNode(fresh, true);
-      for (const node of qsa(".conversation-empty", list)) node.remove();
-      list.prepend(row);
-      localizeTimes(row);
-      const at = Date.parse(qs("time.conversation-time", row)?.getAttribute("datetime") || "");
-      reorder(row, Number.isNaN(at) ? 0 : at);
+    for (const [id, conversation] of wanted) {
+      if (!state.counted.has(id)) continue; // removed meanwhile
+      const fresh = doc?.querySelector(`#conversation-list li[data-conversation-id="${id}"]`);
+      if (fresh) adoptRow(fresh);
+      else if (conversation && !rowFor(id)) fallbackRow(conversation);
     }
     updateTitle();
+  }
+
+  /** Put a row from the server's list into the matching section here, creating that section if needed. */
+  function adoptRow(fresh) {
+    const id = toInt(fresh.dataset.conversationId);
+    const freshSection = fresh.closest("details.sidebar-section");
+    const section = freshSection ? sectionFor(freshSection) : null;
+    if (!section) return;
+    const row = document.importNode(fresh, true);
+    row.classList.remove("active");
+    qs("a", row)?.removeAttribute("aria-current");
+    localizeTimes(row);
+    const old = rowFor(id);
+    if (old) {
+      // Keep what this page learnt live since the server rendered it.
+      if (toInt(old.dataset.lastSeq) > toInt(row.dataset.lastSeq)) return;
+      removeRow(old);
+    }
+    for (const node of qsa(".conversation-empty", list)) node.remove();
+    qs("ul.conversation-list", section).prepend(row);
+    const at = Date.parse(qs("time.conversation-time", row)?.getAttribute("datetime") || "");
+    reorder(row, Number.isNaN(at) ? 0 : at);
+  }
+
+  /** This page's section with the key of `fresh` (a section of the server's list), adopted empty if missing. */
+  function sectionFor(fresh) {
+    const key = fresh.dataset.section;
+    const existing = qs(`details.sidebar-section[data-section="${key}"]`, list);
+    if (existing) return existing;
+    const section = document.importNode(fresh, true);
+    qs("ul.conversation-list", section)?.replaceChildren();
+    section.open = !collapsedKeys().has(key);
+    // The server's order of sections: before the first one that follows it there and exists here.
+    let next = fresh.nextElementSibling;
+    while (next && !qs(`details.sidebar-section[data-section="${next.dataset.section}"]`, list)) {
+      next = next.nextElementSibling;
+    }
+    const anchor = next ? qs(`details.sidebar-section[data-section="${next.dataset.section}"]`, list) : null;
+    if (anchor) list.insertBefore(section, anchor);
+    else {
+      const empty = qs(".conversation-empty", list);
+      list.insertBefore(section, empty);
+    }
+    return section;
+  }
+
+  /** The server's list could not be read: a plain row in the section it belongs to, if it is on the page. */
+  function fallbackRow(conversation) {
+    const key = conversation.kind === "direct" ? "direct" : `group-${conversation.group?.id}`;
+    const section = qs(`details.sidebar-section[data-section="${key}"]`, list);
+    if (!section) return;
+    const row = conversationRow(conversation);
+    qs("ul.conversation-list", section).prepend(row);
+    state.activity.set(conversation.id, Date.now());
+  }
+
+  /** Take a row out; its section goes with its last row. */
+  function removeRow(row) {
+    const section = row.closest("details.sidebar-section");
+    row.remove();
+    if (section && !rows(section).length) section.remove();
   }
 
   function onAdded({ conversation }) {
     if (!conversation) return;
     state.counted.set(conversation.id, conversation.last_seq);
-    let row = rowFor(conversation.id);
-    if (!row) {
-      row = conversationRow(conversation);
-      for (const node of qsa(".conversation-empty", list)) node.remove();
-      list.prepend(row);
-      state.activity.set(conversation.id, Date.now());
-    }
-    setUnread(conversation.id, conversation.unread || 0);
+    if (rowFor(conversation.id)) setUnread(conversation.id, conversation.unread || 0);
+    else addRows([conversation.id], { [conversation.id]: conversation });
   }
 
   function onRemoved({ conversation }) {
-    rowFor(conversation)?.remove();
+    const row = rowFor(conversation);
+    if (row) removeRow(row);
+    pending.delete(conversation);
     state.activity.delete(conversation);
     state.counted.delete(conversation);
     updateTitle();
   }
+
+  // Collapsed sections, remembered by this browser in a cookie the server reads (no jump on load).
+  const COOKIE = "sidebar_collapsed";
+
+  function collapsedKeys() {
+    const entry = document.cookie.split("; ").find((part) => part.startsWith(`${COOKIE}=`));
+    const value = entry ? decodeURIComponent(entry.slice(COOKIE.length + 1)) : "";
+    return new Set(value.split(",").filter(Boolean));
+  }
+
+  function rememberCollapsed(key, collapsed) {
+    const keys = collapsedKeys();
+    if (collapsed) keys.add(key);
+    else keys.delete(key);
+    const value = encodeURIComponent([...keys].join(","));
+    document.cookie = `${COOKIE}=${value}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+
+  // `toggle` does not bubble: listen while it passes down (capture).
+  list.addEventListener(
+    "toggle",
+    (event) => {
+      const section = event.target;
+      if (section instanceof HTMLDetailsElement && section.matches("details.sidebar-section")) {
+        rememberCollapsed(section.dataset.section, !section.open);
+      }
+    },
+    true,
+  );
 
   function setPresence(userId, online) {
     const user = toInt(userId);

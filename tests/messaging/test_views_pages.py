@@ -25,7 +25,7 @@ def send(user, conversation, body="hello"):
 
 
 def sidebar_ids(html: str) -> list[int]:
-    sidebar = html.split('id="conversation-list"', 1)[1].split("</ul>", 1)[0]
+    sidebar = html.split('id="conversation-list"', 1)[1].split("</nav>", 1)[0]
     return [int(i) for i in re.findall(r'class="conversation-row[^"]*" data-conversation-id="(\d+)"', sidebar)]
 
 
@@ -66,7 +66,8 @@ def test_list_orders_by_activity_with_names_previews_and_unread(login, team):
     response = login(team.member).get("/chats/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert sidebar_ids(html) == [direct.pk, random.pk, team.general.pk]
+    # The group's section, newest first, then the direct messages' section.
+    assert sidebar_ids(html) == [random.pk, team.general.pk, direct.pk]
     rows = {c.pk: c for c in response.context["conversations"]}
     assert (rows[direct.pk].unread, rows[random.pk].unread, rows[team.general.pk].unread) == (1, 1, 2)
     assert "Team / general" in html and "Team / random" in html and "Nora" in html
@@ -162,7 +163,7 @@ def test_page_hooks_for_scripts(login, team):
         in html
     )
     assert 'data-live="true"' in html and f'data-history-url="/chats/{team.general.pk}/messages/"' in html
-    assert '<ol id="messages"' in html and '<ul id="conversation-list"' in html
+    assert '<ol id="messages"' in html and '<div id="conversation-list"' in html
     assert (
         f'id="m{message.seq}" data-seq="{message.seq}" data-id="{message.pk}" data-author-id="{team.owner.pk}"' in html
     )
