@@ -172,6 +172,20 @@ class Mute(models.Model):
         return f"{self.user_id} muted {self.conversation_id}"
 
 
+class Star(models.Model):
+    """A user starred a conversation: it sits in the "Starred" section at the top of their sidebar."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="messaging_star_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} starred {self.conversation_id}"
+
+
 class MissedMessageNotice(models.Model):
     """Per user: the missed-message email's schedule and what it already covered (messaging/missed.py)."""
 

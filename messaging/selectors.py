@@ -19,13 +19,14 @@ from groups.models import Group, Membership
 from messaging import rawsql, rendering
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.attachments import load_for_messages
-from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
+from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
 from messaging.serializers import reactions_json
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
 _MENTION = Mention._meta.db_table
 _MUTE = Mute._meta.db_table
+_STAR = Star._meta.db_table
 _READ_STATE = ReadState._meta.db_table
 _USER = User._meta.db_table
 _GROUP = Group._meta.db_table
@@ -85,7 +86,7 @@ _SIDEBAR_SQL = f"""
         lm.body, lm.deleted,
         (SELECT COUNT(*) FROM {_MENTION} mn
             WHERE mn.user_id = %s AND mn.conversation_id = c.id AND mn.seq > COALESCE(rs.last_read_seq, 0)),
-        mu.id
+        mu.id, st.id
     FROM {_CONVERSATION} c
     LEFT JOIN {_GROUP} g ON g.id = c.group_id
     LEFT JOIN {_USER} ul ON ul.id = c.user_low_id
@@ -93,6 +94,7 @@ _SIDEBAR_SQL = f"""
     LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
     LEFT JOIN {_MESSAGE} lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
     LEFT JOIN {_MUTE} mu ON mu.conversation_id = c.id AND mu.user_id = %s
+    LEFT JOIN {_STAR} st ON st.conversation_id = c.id AND st.user_id = %s
     WHERE {VISIBLE_SQL}
     ORDER BY CASE WHEN mu.id IS NULL THEN 0 ELSE 1 END, c.last_message_at DESC NULLS LAST, c.created_at DESC, c.id DESC
 """  # noqa: S608 (table and column names come from the models, values are parameters)
@@ -103,6 +105,7 @@ _SIDEBAR_COLUMNS = (
     _field(Message, "deleted"),
     None,  # unread mentions
     None,  # the mute's id (muted when not null)
+    None,  # the star's id (starred when not null)
 )
 
 
@@ -111,9 +114,10 @@ def conversations_for_user(user) -> list[Conversation]:
 
     Each has its group (name only) and direct participants (names only) loaded, and
     `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`), and
-    `mentions` (the user's mentions after their read marker) and `muted`; muted ones last.
+    `mentions` (the user's mentions after their read marker), `muted` and `starred`; muted ones last.
     """
-    rows = rawsql.fetch(_SIDEBAR_SQL, [user.pk, user.pk, user.pk, user.pk, *visible_params(user)], _SIDEBAR_COLUMNS)
+    params = [user.pk, user.pk, user.pk, user.pk, user.pk, *visible_params(user)]
+    rows = rawsql.fetch(_SIDEBAR_SQL, params, _SIDEBAR_COLUMNS)
     split = len(_CONVERSATION_FIELDS)
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
@@ -139,8 +143,10 @@ def conversations_for_user(user) -> list[Conversation]:
             conversation.last_deleted,
             conversation.mentions,
             mute_id,
+            star_id,
         ) = row[split + 7 :]
         conversation.muted = mute_id is not None
+        conversation.starred = star_id is not None
         conversations.append(conversation)
     return conversations
 

@@ -17,7 +17,7 @@ from messaging import attachments as attachments_
 from messaging import events, protocol, rendering
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.missed import missed_message_schedule
-from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState
+from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
 from messaging.selectors import (
     attach_reactions,
     conversation_member_ids,
@@ -346,6 +346,20 @@ def conversation_mute_toggle(*, actor: User, conversation_id) -> bool:
     # The user's other tabs re-sort their sidebar and stop notifying at once.
     events.to_users([actor.pk], {"type": protocol.CONVERSATION_MUTED, "conversation": conversation.pk, "muted": muted})
     return muted
+
+
+@transaction.atomic
+def conversation_star_toggle(*, actor: User, conversation_id) -> bool:
+    """Star the conversation for the actor, or unstar it. Returns whether it is starred now.
+
+    The actor's other tabs move it in or out of their "Starred" section (`conversation.starred`)."""
+    conversation, _membership = access_conversation(actor, conversation_id)
+    starred = not Star.objects.filter(user=actor, conversation=conversation).delete()[0]
+    if starred:
+        Star.objects.get_or_create(user=actor, conversation=conversation)
+    frame = {"type": protocol.CONVERSATION_STARRED, "conversation": conversation.pk, "starred": starred}
+    events.to_users([actor.pk], frame)
+    return starred
 
 
 # Move a read marker forward in one statement: insert it, or raise it if it is behind.

@@ -12,6 +12,7 @@ urlpatterns = [
     path("chats/<id:conversation_id>/", views.conversation_detail, name="conversation"),
     path("chats/<id:conversation_id>/messages/", views.message_history, name="history"),
     path("chats/<id:conversation_id>/mute/", views.conversation_mute, name="mute"),
+    path("chats/<id:conversation_id>/star/", views.conversation_star, name="star"),
     path("chats/<id:conversation_id>/rename/", views.topic_rename, name="topic_rename"),
     path("chats/<id:conversation_id>/messages/<id:seq>/edit/", views.message_edit, name="message_edit"),
     path("chats/<id:conversation_id>/messages/<id:seq>/delete/", views.message_delete, name="message_delete"),

@@ -193,6 +193,7 @@ def _conversation_context(
         "max_length": settings.MESSAGE_MAX_LENGTH,
         "replying_to": _replying_to(conversation, reply_to),
         "muted": any(c.muted for c in conversations if c.pk == conversation.pk),
+        "starred": any(c.starred for c in conversations if c.pk == conversation.pk),
         "max_files": settings.ATTACHMENT_MAX_PER_MESSAGE,
         "max_file_bytes": settings.ATTACHMENT_MAX_BYTES,
     }
@@ -381,6 +382,16 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
     muted = services.conversation_mute_toggle(actor=request.user, conversation_id=conversation_id)
     if _wants_json(request):
         return JsonResponse({"conversation": conversation_id, "muted": muted})
+    return redirect(_conversation_url(conversation_id))
+
+
+@require_POST
+@_page_or_json_errors
+def conversation_star(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Toggle starring the conversation: back to its page (no-JS), or JSON `{"conversation", "starred"}`."""
+    starred = services.conversation_star_toggle(actor=request.user, conversation_id=conversation_id)
+    if _wants_json(request):
+        return JsonResponse({"conversation": conversation_id, "starred": starred})
     return redirect(_conversation_url(conversation_id))
 
 

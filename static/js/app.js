@@ -12,6 +12,7 @@ import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
+import { initStarButton } from "./star.js";
 import { initTimeZoneDefault } from "./timezone.js";
 import { paths } from "./urls.js";
 
@@ -71,6 +72,8 @@ function start() {
   if (root) initConversation(socket, root);
   const muteForm = document.getElementById("mute-form");
   if (root && muteForm) initMuteButton(socket, muteForm, toInt(root.dataset.conversationId));
+  const starForm = document.getElementById("star-form");
+  if (root && starForm) initStarButton(socket, starForm, toInt(root.dataset.conversationId));
   socket.connect();
 }
 

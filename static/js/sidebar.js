@@ -206,18 +206,21 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     const freshSection = fresh.closest("details.sidebar-section");
     const section = freshSection ? sectionFor(freshSection) : null;
     if (!section) return;
-    const row = document.importNode(fresh, true);
-    row.classList.remove("active");
-    qs("a", row)?.removeAttribute("aria-current");
-    localizeTimes(row);
     const old = rowFor(id);
+    let row = document.importNode(fresh, true);
+    localizeTimes(row);
+    const active = old ? old.classList.contains("active") : false;
+    row.classList.toggle("active", active);
+    if (active) qs("a", row)?.setAttribute("aria-current", "page");
+    else qs("a", row)?.removeAttribute("aria-current");
     if (old) {
-      // Keep what this page learnt live since the server rendered it.
-      if (toInt(old.dataset.lastSeq) > toInt(row.dataset.lastSeq)) return;
-      removeRow(old);
+      // Keep what this page learnt live since the server rendered it; only its section changes.
+      if (toInt(old.dataset.lastSeq) > toInt(row.dataset.lastSeq)) row = old;
+      if (row.parentElement !== qs("ul.conversation-list", section)) removeRow(old);
+      else if (row !== old) old.replaceWith(row);
     }
     for (const node of qsa(".conversation-empty", list)) node.remove();
-    qs("ul.conversation-list", section).prepend(row);
+    if (row.parentElement !== qs("ul.conversation-list", section)) qs("ul.conversation-list", section).prepend(row);
     const at = Date.parse(qs("time.conversation-time", row)?.getAttribute("datetime") || "");
     reorder(row, Number.isNaN(at) ? 0 : at);
   }
@@ -345,6 +348,10 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     updateTitle();
   });
   socket.on("conversation.added", onAdded);
+  // Starred or unstarred on any tab: the row moves to "Starred" or back to its group's section.
+  socket.on("conversation.starred", ({ conversation }) => {
+    if (rowFor(conversation)) addRows([conversation]);
+  });
   socket.on("conversation.removed", onRemoved);
   socket.on("presence", onPresence);
   socket.on("status", (status) => {
