@@ -11,6 +11,8 @@ they register here, in their AppConfig.ready(), and accounts composes:
   operator's default groups).
 - `settings_panel(template, read)`: a section of the settings page, `template` rendered with
   `panel` = `read(user)` (the storage a user's files take).
+- `on_profile_change(func)`: `func(user)` runs in the transaction that changed what other
+  people see of the user (the display name): messaging tells open pages (`user.updated`).
 - `on_delete(func)`: `func(user, delete_messages=...)` runs inside the deletion's
   transaction, before the account row goes, in registration order (INSTALLED_APPS
   order: groups hand over ownership before messaging removes conversations).
@@ -24,6 +26,7 @@ _stream: tuple[str, Callable[[Any], Iterator[list[Any]]]] | None = None
 _deleters: list[Callable[..., None]] = []
 _creators: list[Callable[..., None]] = []
 _panels: list[tuple[str, Callable[[Any], dict]]] = []
+_profile_listeners: list[Callable[[Any], None]] = []
 
 
 def export_section(name: str, read: Callable[[Any], Any]) -> None:
@@ -70,3 +73,12 @@ def settings_panel(template: str, read: Callable[[Any], dict]) -> None:
 
 def settings_panels() -> list[tuple[str, Callable[[Any], dict]]]:
     return list(_panels)
+
+
+def on_profile_change(func: Callable[[Any], None]) -> None:
+    if func not in _profile_listeners:
+        _profile_listeners.append(func)
+
+
+def profile_listeners() -> list[Callable[[Any], None]]:
+    return list(_profile_listeners)

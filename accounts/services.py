@@ -38,10 +38,15 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
 @transaction.atomic
 def user_update_profile(*, user: User, display_name: str, time_zone: str = "") -> User:
     """Save the display name and time zone (an IANA name or empty; the form checks it is a known zone).
-    A new email address goes through `email_change_request`."""
+    A new email address goes through `email_change_request`. A new display name reaches the pages
+    open on it (accounts/registry.py `on_profile_change`)."""
+    renamed = user.display_name != display_name
     user.display_name = display_name
     user.time_zone = time_zone or ""
     user.save(update_fields=["display_name", "time_zone"])
+    if renamed:
+        for changed in registry.profile_listeners():
+            changed(user)
     return user
 
 

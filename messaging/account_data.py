@@ -11,6 +11,8 @@ from django.db.models import Q
 
 from messaging import attachments, events, services
 from messaging.models import Conversation, Message
+from messaging.realtime.selectors import conversation_ids_for_user
+from messaging.serializers import user_json
 
 EXPORT_PAGE_SIZE = 1000  # messages fetched and written per chunk of the data export
 
@@ -61,6 +63,11 @@ def remove_account(user, *, delete_messages: bool = False, **kwargs) -> None:
         events.conversations_removed([user.pk], conversation_ids)
 
 
+def profile_changed(user) -> None:
+    """A new display name: every page showing the user's name updates live (`user.updated`)."""
+    events.user_updated(user_json(user), sorted(conversation_ids_for_user(user)))
+
+
 def storage_panel(user) -> dict[str, Any]:
     """The settings page's line on the storage the user's files take of their quota."""
     used = attachments.storage_used(user)
@@ -79,3 +86,4 @@ def register() -> None:
     registry.settings_panel("messaging/_storage_usage.html", storage_panel)
     registry.export_stream("messages", message_pages)
     registry.on_delete(remove_account)
+    registry.on_profile_change(profile_changed)

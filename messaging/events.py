@@ -15,6 +15,7 @@ that apps below this one can close sockets too.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -81,6 +82,20 @@ def conversations_removed(user_ids: Iterable[int], conversation_ids: Iterable[in
     conversation_ids = list(conversation_ids)
     for user_id in set(user_ids):
         after_commit(user_group(user_id), {"type": "access.removed", "conversations": conversation_ids}, None)
+
+
+def user_updated(user: dict[str, Any], conversation_ids: Iterable[int]) -> None:
+    """A user's profile changed: `user.updated` for everyone sharing a conversation with them, and their own tabs.
+
+    One publish per conversation (as for presence) plus one to the user's own sockets; a socket
+    that hears it through several shared conversations forwards the first copy only (`version`).
+    """
+    version = time.time_ns()
+    text = encode({"type": protocol.USER_UPDATED, "user": user})
+    event = {"type": "user.updated", "user": user["id"], "version": version, "frame": text, "conversation": None}
+    after_commit(user_group(user["id"]), event, None)
+    for conversation_id in conversation_ids:
+        after_commit(conversation_group(conversation_id), {**event, "conversation": conversation_id}, None)
 
 
 async def presence_changed(user: dict[str, Any], conversation_ids: Iterable[int], *, online: bool) -> None:

@@ -101,6 +101,7 @@ class ChatConsumer(LeanConsumer):
         self.socket_id = uuid.uuid4().hex
         self.counters = UnreadCounters()
         self.presence_seen: dict[int, bool] = {}
+        self.profile_versions: dict[int, int] = {}  # user id -> the newest `user.updated` forwarded
         self.frames = limits.frame_bucket()
         self.abuse = limits.AbuseMeter()
         if limits.sockets_open(self.user_id) >= settings.WS_MAX_SOCKETS_PER_USER:
@@ -342,6 +343,18 @@ class ChatConsumer(LeanConsumer):
                 return
             self.counters.read(conversation_id, frame.get("count", 0), frame.get("mentions", 0))
         await self.send_text(text)
+
+    async def user_updated(self, event: dict) -> None:
+        """`user.updated`: through each conversation shared with that user (checked against this socket's
+        access) and the user's own group; forwarded once per change (`version`)."""
+        conversation_id = event.get("conversation")
+        if conversation_id is not None and conversation_id not in self.counters:
+            return
+        user_id, version = event["user"], event["version"]
+        if self.profile_versions.get(user_id, 0) >= version:
+            return
+        self.profile_versions[user_id] = version
+        await self.send_text(event["frame"])
 
     async def access_added(self, event: dict) -> None:
         """The user gained a conversation: join its group, then read its cursor (the `counters` rule)."""

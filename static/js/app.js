@@ -8,6 +8,7 @@ import { initConversation } from "./conversation.js";
 import { initKeyboard } from "./keyboard.js";
 import { initMuteButton } from "./mute.js";
 import { initNotificationSettings, initNotifications } from "./notify.js";
+import { initUserUpdates } from "./people.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
@@ -67,6 +68,7 @@ function start() {
   const socket = new ChatSocket({ cursors });
   initBanner(socket);
   initNotifications(socket);
+  initUserUpdates(socket);
   if (list) initSidebar(socket, list, { openId });
   if (root) initMentionSuggestions(root); // before the conversation's keys: Enter picks a suggestion
   if (root) initConversation(socket, root);

@@ -19,6 +19,10 @@ const REFRESH_LIMIT = 100; // newest messages re-read after a reconnect (the end
 const SENDING_TEXT = "sending…";
 const WAITING_TEXT = "waiting for the connection…";
 
+function seenReader(node) {
+  return { id: toInt(node.dataset.userName), name: node.textContent };
+}
+
 export function initConversation(socket, root) {
   const conversationId = toInt(root.dataset.conversationId);
   // data-live="false": the page shows older history, so new messages are not appended
@@ -58,7 +62,8 @@ export function initConversation(socket, root) {
   // The names the page rendered under the newest message, valid until a newer one arrives.
   const initialSeen = {
     seq: newestSeqOf(list),
-    names: seenLine && !seenLine.hidden ? seenLine.textContent.replace(/^\s*Seen by\s*/, "").split(/,\s*/).filter(Boolean) : [],
+    // [{id, name}] from the page's span[data-user-name] (user.updated renames them).
+    readers: seenLine && !seenLine.hidden ? qsa("[data-user-name]", seenLine).map(seenReader) : [],
   };
 
   // ---- message list -----------------------------------------------------------
@@ -568,14 +573,28 @@ export function initConversation(socket, root) {
     const newest = items[items.length - 1];
     const seq = newest ? toInt(newest.dataset.seq) : 0;
     const authorId = newest ? toInt(newest.dataset.authorId, null) : null;
-    const names = seq === initialSeen.seq ? [...initialSeen.names] : [];
+    const readers = seq === initialSeen.seq ? [...initialSeen.readers] : [];
     for (const { user, seq: read } of state.seen.values()) {
-      const name = displayName(user);
-      if (seq && read >= seq && user.id !== authorId && !names.includes(name)) names.push(name);
+      if (seq && read >= seq && user.id !== authorId && !readers.some((r) => r.id === user.id)) {
+        readers.push({ id: user.id, name: displayName(user) });
+      }
     }
-    seenLine.textContent = names.length ? `Seen by ${names.join(", ")}` : "";
-    seenLine.hidden = names.length === 0;
+    const parts = readers.flatMap((reader, i) => [
+      i ? ", " : "",
+      el("span", { dataset: { userName: String(reader.id) }, text: reader.name }),
+    ]);
+    seenLine.replaceChildren(...(readers.length ? ["Seen by ", ...parts] : []));
+    seenLine.hidden = readers.length === 0;
   }
+
+  /** A reader's new display name (`user.updated`): "Seen by" says it from now on. */
+  socket.on("user.updated", ({ user }) => {
+    if (!user) return;
+    for (const reader of initialSeen.readers) if (reader.id === user.id) reader.name = displayName(user);
+    const known = state.seen.get(user.id);
+    if (known) known.user = { ...known.user, ...user };
+    renderSeen();
+  });
 
   // ---- load older ------------------------------------------------------------
 

@@ -1,0 +1,49 @@
+"""Pages stay true while things change: a new display name shows everywhere at once, and a page cut
+off from the server says so and stops claiming what it cannot know."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from groups.services import group_create
+from messaging.selectors import default_conversation
+from messaging.services import direct_open, message_send, read_mark
+from tests.e2e.conftest import TIMEOUT_MS, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def connected(page: Page) -> None:
+    page.wait_for_selector("html[data-socket=connected]")
+
+
+def test_a_new_display_name_shows_at_once_in_messages_members_sidebar_and_seen_by(server, new_context, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    bob = make_user("bob")
+    general = default_conversation(group_create(actor=alice, name="Hikers", member_usernames=["bob"]))
+    direct, _ = direct_open(actor=alice, username="bob")
+    message_send(actor=alice, conversation_id=direct.pk, body="psst")
+    message_send(actor=alice, conversation_id=general.pk, body="from alice")
+    last, _ = message_send(actor=bob, conversation_id=general.pk, body="from bob")
+    read_mark(actor=alice, conversation_id=general.pk, seq=last.seq)
+
+    page = login(new_context(), server, "bob", f"/chats/{general.pk}/")
+    connected(page)
+    page.evaluate("window.__sameDocument = true")
+    expect(page.locator("#seen-by")).to_have_text("Seen by Alice A.")
+
+    settings = login(new_context(), server, "alice", "/accounts/settings/")
+    settings.fill("input[name=display_name]", "Alice Liddell")
+    settings.click("form:has(input[value=profile]) button[type=submit]")
+    settings.wait_for_url(f"{server.url}/accounts/settings/")
+
+    expect(page.locator("#messages li.message[data-seq='1'] .message-author")).to_have_text("Alice Liddell")
+    expect(page.locator(f"#members li[data-user-id='{alice.pk}'] a.person-name")).to_have_text("Alice Liddell")
+    direct_row = page.locator(f"#conversation-list li[data-conversation-id='{direct.pk}']")
+    expect(direct_row.locator(".conversation-name")).to_have_text("Alice Liddell")
+    expect(direct_row.locator("a")).to_have_attribute("title", "Alice Liddell")
+    expect(page.locator("#seen-by")).to_have_text("Seen by Alice Liddell")
+    # Her own name in the header of her pages.
+    expect(settings.locator(f"header [data-user-name='{alice.pk}']")).to_have_text("Alice Liddell")
+    assert page.evaluate("window.__sameDocument === true")
