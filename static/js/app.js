@@ -18,7 +18,7 @@ import { initTimeZoneDefault } from "./timezone.js";
 import { paths } from "./urls.js";
 
 const BANNER_TEXT = {
-  reconnecting: "Reconnecting…",
+  reconnecting: "Reconnecting… Until then, who is online is unknown and messages you send wait here.",
   closed: "You were signed out. Log in again to keep chatting.",
 };
 

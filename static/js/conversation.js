@@ -584,7 +584,8 @@ export function initConversation(socket, root) {
       el("span", { dataset: { userName: String(reader.id) }, text: reader.name }),
     ]);
     seenLine.replaceChildren(...(readers.length ? ["Seen by ", ...parts] : []));
-    seenLine.hidden = readers.length === 0;
+    // Under a message still waiting to be sent (or that failed), "Seen by" would claim it was read.
+    seenLine.hidden = readers.length === 0 || qs("li.message.pending", list) !== null;
   }
 
   /** A reader's new display name (`user.updated`): "Seen by" says it from now on. */

@@ -356,6 +356,11 @@ export function initSidebar(socket, list, { openId = null } = {}) {
   socket.on("presence", onPresence);
   socket.on("status", (status) => {
     if (status !== "connected" && state.me !== null) setPresence(state.me, false);
+    // Cut off, the page cannot know who is online: the dots grey out (app.css, html[data-socket])
+    // and say so; `hello` then the `presence` frames set them again once connected.
+    if (status === "reconnecting" || status === "closed") {
+      for (const dot of qsa(".presence")) dot.title = "unknown while disconnected";
+    }
   });
   socket.on("message.deleted", ({ message }) => {
     // A deleted message that was the preview: say so, without moving the row.

@@ -47,3 +47,38 @@ def test_a_new_display_name_shows_at_once_in_messages_members_sidebar_and_seen_b
     # Her own name in the header of her pages.
     expect(settings.locator(f"header [data-user-name='{alice.pk}']")).to_have_text("Alice Liddell")
     assert page.evaluate("window.__sameDocument === true")
+
+
+def test_while_disconnected_presence_greys_out_and_seen_by_leaves_unsent_messages(server, new_context, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob")
+    general = default_conversation(group_create(actor=alice, name="Hikers", member_usernames=["bob"]))
+    message_send(actor=alice, conversation_id=general.pk, body="anyone there?")
+
+    alice_page = login(new_context(), server, "alice", f"/chats/{general.pk}/")
+    page = login(new_context(), server, "bob", f"/chats/{general.pk}/")
+    connected(alice_page)
+    connected(page)
+    dot = page.locator(f"#members li[data-user-id='{alice.pk}'] .presence")
+    expect(dot).to_have_class("presence online")
+    online_colour = dot.evaluate("node => getComputedStyle(node).backgroundColor")
+    page.fill("#composer textarea", "here!")
+    page.press("#composer textarea", "Enter")
+    expect(page.locator("#seen-by")).to_have_text("Seen by Alice A.")  # her visible tab read it
+
+    server.stop()
+    expect(page.locator("#connection-banner")).to_contain_text("who is online is unknown")
+    expect(dot).to_have_attribute("title", "unknown while disconnected")
+    assert dot.evaluate("node => getComputedStyle(node).backgroundColor") != online_colour
+    # A message typed now waits; "Seen by" would claim it was read: it is not shown under it.
+    page.fill("#composer textarea", "still here?")
+    page.press("#composer textarea", "Enter")
+    expect(page.locator("#messages li.message.pending")).to_have_count(1)
+    expect(page.locator("#seen-by")).to_be_hidden()
+
+    server.start()
+    expect(page.locator("#connection-banner")).to_be_hidden(timeout=45_000)
+    expect(page.locator("#messages li.message.pending")).to_have_count(0)
+    expect(dot).to_have_class("presence online", timeout=45_000)  # Alice's tab is back too
+    expect(dot).to_have_attribute("title", "online")
+    expect(page.locator("#seen-by")).to_have_text("Seen by Alice A.", timeout=45_000)
