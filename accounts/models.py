@@ -17,6 +17,11 @@ username_validator = RegexValidator(
 class User(AbstractUser):
     """A person who chats. Username and email are unique ignoring letter case."""
 
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Follow the system"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
     username = models.CharField(
         "username",
         max_length=30,
@@ -35,6 +40,8 @@ class User(AbstractUser):
     email_verified = models.BooleanField(default=False)
     # Missed-message email (a direct message unread for MISSED_MESSAGE_DELAY while no socket is open).
     missed_message_email = models.BooleanField(default=True)
+    # Light, dark, or what the device prefers: set on <html data-theme> by the server, so pages never flash.
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
 
     objects = UserManager()
 

@@ -286,3 +286,12 @@ def missed_message_email_set(*, user: User, enabled: bool) -> User:
     user.missed_message_email = enabled
     user.save(update_fields=["missed_message_email"])
     return user
+
+
+def user_set_theme(*, user: User, theme: str) -> User:
+    """Light, dark or follow the system (`User.Theme`); anything else is Invalid."""
+    if theme not in User.Theme.values:
+        raise Invalid("Choose light, dark or follow the system.", code="invalid")
+    user.theme = theme
+    user.save(update_fields=["theme"])
+    return user

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 import audit
 from accounts import registry, services, throttle, two_factor, two_factor_views
 from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
+from accounts.models import User
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid, RateLimited
@@ -160,6 +161,7 @@ def _settings_page(
         "sessions": sessions_for_user(user, current_key=request.session.session_key),
         "two_factor_enabled": two_factor.is_enabled(user),
         "missed_message_minutes": settings.MISSED_MESSAGE_DELAY // 60,
+        "themes": User.Theme.choices,
         # What the apps above show here (accounts/registry.py): e.g. the storage files take.
         "panels": [(template, read(user)) for template, read in registry.settings_panels()],
     }
@@ -201,6 +203,14 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         enabled = request.POST.get("missed_message_email") == "on"
         services.missed_message_email_set(user=user, enabled=enabled)
         messages.success(request, "Email about missed messages is " + ("on." if enabled else "off."))
+        return redirect("accounts:settings")
+    if action == "theme":
+        try:
+            services.user_set_theme(user=user, theme=request.POST.get("theme", ""))
+        except Invalid as error:
+            messages.error(request, error.detail)
+            return _settings_page(request, status=400)
+        messages.success(request, "Theme saved.")
         return redirect("accounts:settings")
     if action == "password":
         form = ChangePasswordForm(user, request.POST, address=client_address(request))
