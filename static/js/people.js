@@ -11,6 +11,8 @@ export function initUserUpdates(socket) {
     if (!user || typeof user.id !== "number") return;
     const id = String(user.id);
     const name = displayName(user);
+    // Our own new name: messages typed from now on show it while they wait to be sent.
+    if (socket.user && socket.user.id === user.id) socket.user = { ...socket.user, ...user };
     for (const node of qsa(`[data-user-name="${id}"]`)) node.textContent = name;
     for (const item of qsa(`#messages li.message[data-author-id="${id}"]`)) {
       for (const author of qsa(":scope .message-author", item)) author.textContent = name;
