@@ -1,7 +1,7 @@
 // Names on the page follow `user.updated` (docs/protocol.md): a person's new display name shows
 // at once in their messages (author and avatar letter), the member list, the sidebar's direct
-// row with them, and anything marked [data-user-name="<id>"] (the header's own name, "Seen by":
-// conversation.js keeps that one).
+// row with them, and anything marked [data-user-name="<id>"] (the header's own name, a direct
+// conversation's title; "Seen by": conversation.js keeps that one) or [data-user-initial="<id>"].
 
 import { qsa } from "./dom.js";
 import { displayName, initial } from "./render.js";
@@ -14,6 +14,7 @@ export function initUserUpdates(socket) {
     // Our own new name: messages typed from now on show it while they wait to be sent.
     if (socket.user && socket.user.id === user.id) socket.user = { ...socket.user, ...user };
     for (const node of qsa(`[data-user-name="${id}"]`)) node.textContent = name;
+    for (const node of qsa(`[data-user-initial="${id}"]`)) node.textContent = initial(name);
     for (const item of qsa(`#messages li.message[data-author-id="${id}"]`)) {
       for (const author of qsa(":scope .message-author", item)) author.textContent = name;
       for (const avatar of qsa(":scope > .chat-avatar", item)) avatar.textContent = initial(name);

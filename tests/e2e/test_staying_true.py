@@ -44,9 +44,18 @@ def test_a_new_display_name_shows_at_once_in_messages_members_sidebar_and_seen_b
     expect(direct_row.locator(".conversation-name")).to_have_text("Alice Liddell")
     expect(direct_row.locator("a")).to_have_attribute("title", "Alice Liddell")
     expect(page.locator("#seen-by")).to_have_text("Seen by Alice Liddell")
-    # Her own name in the header of her pages.
-    expect(settings.locator(f"header [data-user-name='{alice.pk}']")).to_have_text("Alice Liddell")
     assert page.evaluate("window.__sameDocument === true")
+    # The direct conversation's own page titles it with her new name.
+    direct_row.locator("a").click()
+    page.wait_for_url(f"{server.url}/chats/{direct.pk}/")
+    connected(page)
+    settings.fill("input[name=display_name]", "Lady Alice")
+    settings.click("form:has(input[value=profile]) button[type=submit]")
+    expect(page.locator("#conversation-title")).to_have_text("Lady Alice")
+    expect(page.locator(f"header.conversation-head [data-user-initial='{alice.pk}']")).to_have_text("L")
+    # Her own name in the header of her pages.
+    settings.wait_for_url(f"{server.url}/accounts/settings/")
+    expect(settings.locator(f"header [data-user-name='{alice.pk}']")).to_have_text("Lady Alice")
 
 
 def test_while_disconnected_presence_greys_out_and_seen_by_leaves_unsent_messages(server, new_context, make_user):
