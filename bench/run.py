@@ -66,6 +66,7 @@ HTTP_TARGETS = {"chatsite", "chatsite_daphne"}
 DEFAULT_TARGETS = [
     "chatsite",
     "node_ws",
+    "node_ws_pg",
     "py_websockets",
 ]  # chatsite_2proc on request (--targets)  # the peers serve no pages
 
@@ -156,7 +157,8 @@ def spawn_server(name: str, argv: list[str], port: int, ctx: RunContext, cwd: Pa
 
 
 def ensure_node_deps() -> None:
-    if not (NODE_PEER_DIR / "node_modules" / "ws" / "package.json").exists():
+    modules = NODE_PEER_DIR / "node_modules"
+    if not all((modules / dep / "package.json").exists() for dep in ("ws", "pg")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_PEER_DIR, check=True)
 
 
@@ -167,6 +169,48 @@ def start_node_ws(scenario: Scenario, ctx: RunContext) -> RunningTarget:
     proc = spawn_server("node_ws", ["node", "server.js", str(port)], port, ctx, cwd=NODE_PEER_DIR)
     plan = loadgen.build_peer_plan(f"ws://{HOST}:{port}/ws/", scenario.rooms, scenario.members, name="node_ws")
     return RunningTarget("node_ws", plan, [proc.pid], [proc])
+
+
+BENCH_NODE_PG_URL = os.environ.get("BENCH_NODE_PG_URL", "postgres://postgres@127.0.0.1:5432/chat_bench_node_pg")
+
+
+def recreate_bench_database(url: str) -> None:
+    """Drop and re-create the database named by ``url``; refused unless its name contains 'bench'."""
+    import psycopg  # the project's own driver; imported here so peer-only runs do not need it
+
+    base, _, name = url.rpartition("/")
+    if not name.replace("_", "").isalnum() or "bench" not in name:
+        raise RuntimeError(f"refusing to re-create database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@target("node_ws_pg")
+def start_node_ws_pg(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """The Node peer with storage (`server.js --pg`): one transaction per message on a pool of 10, the seq from
+    the room's row, synchronous commit on; its own database, re-created for every run so each starts empty."""
+    ensure_node_deps()
+    recreate_bench_database(BENCH_NODE_PG_URL)
+    port = free_port()
+    log = (ctx.workdir / "node_ws_pg.log").open("ab")
+    proc = subprocess.Popen(
+        [*ctx.server_prefix, "node", "server.js", str(port), "--pg"],
+        cwd=NODE_PEER_DIR,
+        env={**os.environ, "PG_URL": BENCH_NODE_PG_URL},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    log.close()
+    try:
+        wait_for_port(port, proc)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    plan = loadgen.build_peer_plan(f"ws://{HOST}:{port}/ws/", scenario.rooms, scenario.members, name="node_ws_pg")
+    return RunningTarget("node_ws_pg", plan, [proc.pid], [proc])
 
 
 @target("py_websockets")
@@ -212,14 +256,7 @@ def chatsite_prepare_db(ctx: RunContext) -> None:
     global _chatsite_db_ready
     if _chatsite_db_ready:
         return
-    import psycopg  # the project's own driver; imported here so peer-only runs do not need it
-
-    base, _, name = BENCH_DATABASE_URL.rpartition("/")
-    if not name.replace("_", "").isalnum() or "bench" not in name:
-        raise RuntimeError(f"refusing to re-create database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_bench_database(BENCH_DATABASE_URL)
     for command in (["migrate"], ["collectstatic", "--clear"]):
         argv = [ctx.python, "manage.py", *command, "--noinput", "-v", "0"]
         subprocess.run(argv, cwd=PROJECT_DIR, env=chatsite_env(), check=True)
