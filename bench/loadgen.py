@@ -6,6 +6,8 @@ Every target speaks the chat server's public frames (``hello``, ``message.send``
     python bench/loadgen.py fanout   --peer ws://127.0.0.1:8765/ws/ --server-pid 1234
     python bench/loadgen.py rooms    --plan plan.json --duration 10 --out result.json
     python bench/loadgen.py capacity --peer ws://127.0.0.1:8765/ws/ --steps 500,1000,2000,5000
+    python bench/loadgen.py ramp     --peer ws://127.0.0.1:8765/ws/ --rates 100,200,400,700,1000
+    python bench/loadgen.py storm    --peer ws://127.0.0.1:8765/ws/ --sockets 5000
     python bench/loadgen.py peer-plan --url ws://127.0.0.1:8765/ws/ --rooms 1 --members 100
 
 Traffic runs are open loop: message ``k`` is sent at ``start + k / rate`` whatever the server does, and each
@@ -48,6 +50,8 @@ PRESETS: dict[str, dict] = {
     "rooms": {"rooms": 100, "members": 10, "rate": 100.0, "duration": 30.0},
     "traffic": {"rooms": 1, "members": 10, "rate": 10.0, "duration": 10.0},
     "capacity": {"rooms": 100, "members": 10},
+    "ramp": {"rooms": 100, "members": 10},
+    "storm": {"rooms": 100, "members": 10},
 }
 
 
@@ -935,6 +939,333 @@ async def run_capacity(
     }
 
 
+# -------------------------------------------------------------------------------------------- ramp
+
+DEFAULT_RAMP_RATES = (100, 200, 400, 700, 1000)
+RAMP_P99_LIMIT_MS = 25.0
+
+
+def ramp_step_verdict(result: dict, p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> str | None:
+    """Why a ramp step did not hold (``None`` when it held): anything lost, duplicated, out of order or refused,
+    or a delivery p99 above the limit."""
+    if result.get("error"):
+        return f"error: {result['error']}"
+    for key in ("lost", "duplicated", "out_of_order", "misrouted", "send_failed"):
+        if result.get(key):
+            return f"{key} {result[key]}"
+    if result.get("errors"):
+        return f"error frames {result['errors']}"
+    p99 = (result.get("latency_ms") or {}).get("p99")
+    if p99 is None:
+        return "no deliveries"
+    if p99 > p99_limit_ms:
+        return f"p99 {p99} ms > {p99_limit_ms:g} ms"
+    return None
+
+
+def ramp_summary(steps: list[dict], p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> dict:
+    """The highest rate that held, counting from the first step up to the first that did not."""
+    held = None
+    stopped_by = None
+    for step in steps:
+        reason = ramp_step_verdict(step["result"], p99_limit_ms)
+        if reason is not None:
+            stopped_by = {"rate": step["rate"], "reason": reason}
+            break
+        held = step["rate"]
+    return {"max_rate_held": held, "stopped_by": stopped_by}
+
+
+def ramp_row(rate: float, result: dict) -> dict:
+    """The figures of one ramp step kept in the ramp's result (the full traffic result is large)."""
+    if result.get("error"):
+        return {"rate": rate, "result": result}
+    keep = ("sent", "delivered", "lost", "duplicated", "out_of_order", "misrouted", "send_failed", "errors", "ok")
+    row = {key: result.get(key) for key in keep}
+    row["latency_ms"] = result["latency_ms"]
+    row["ack_latency_ms"] = result["ack"]["latency_ms"]
+    row["server"] = result["server"]
+    row["generator"] = {k: result["generator"][k] for k in ("cpu_util", "saturated", "reasons")}
+    row["host_disturbed"] = result["host"]["disturbed"]
+    row["offered_msgs_per_s"] = result["throughput"]["offered_msgs_per_s"]
+    return {"rate": rate, "result": row}
+
+
+async def run_ramp(
+    plan: dict,
+    *,
+    rates=DEFAULT_RAMP_RATES,
+    duration: float = 10.0,
+    p99_limit_ms: float = RAMP_P99_LIMIT_MS,
+    drain: float = 5.0,
+    server_pids=(),
+    connect_concurrency: int = 100,
+    connect_timeout: float = 10.0,
+    label: str | None = None,
+) -> dict:
+    """Many-rooms traffic at rising rates (each step a full traffic run against the same server) until a step
+    loses anything or its delivery p99 passes ``p99_limit_ms``; reports the highest rate that held."""
+    wall_start = time.time()
+    steps = []
+    for rate in rates:
+        try:
+            result = await run_traffic(
+                plan,
+                rate=rate,
+                duration=duration,
+                drain=drain,
+                server_pids=server_pids,
+                connect_concurrency=connect_concurrency,
+                connect_timeout=connect_timeout,
+                label=label,
+            )
+        except (RuntimeError, OSError) as exc:
+            result = {"ok": False, "error": str(exc)}
+        steps.append(ramp_row(rate, result))
+        if ramp_step_verdict(result, p99_limit_ms) is not None:
+            break
+    summary = ramp_summary(steps, p99_limit_ms)
+    return {
+        "scenario": "ramp",
+        "label": label,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_start)),
+        "plan": describe_plan(plan),
+        "params": {"rates": list(rates), "duration": duration, "drain": drain, "p99_limit_ms": p99_limit_ms},
+        "steps": steps,
+        **summary,
+        "env": env_block(),
+        # The ramp measures a limit, so a step that did not hold is its finding, not a failure; only a ramp
+        # where not even the first step held (or a step broke) is not ok.
+        "ok": summary["max_rate_held"] is not None,
+    }
+
+
+# ------------------------------------------------------------------------------------------- storm
+
+DEFAULT_STORM_SOCKETS = 5000
+
+
+def storm_failure_kind(exc: BaseException) -> str:
+    """``refused`` (TCP refused, or the handshake answered with an HTTP status), ``timeout`` or ``error``."""
+    if isinstance(exc, ConnectionRefusedError | InvalidStatus):
+        return "refused"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "error"
+
+
+def storm_summary(sockets: int, back_s: list[float], failure_kinds: list[str]) -> dict:
+    """Reconnect figures from the seconds after the drop at which each socket had its ``hello`` again."""
+    kinds = Counter(failure_kinds)
+    all_back = len(back_s) == sockets and not failure_kinds
+    last = max(back_s, default=None)
+    return {
+        "sockets": sockets,
+        "reconnected": len(back_s),
+        "all_back": all_back,
+        "all_back_s": round(last, 3) if all_back and last is not None else None,
+        "last_hello_s": None if last is None else round(last, 3),
+        "connects_per_s": round(len(back_s) / last, 1) if last else None,
+        "refused": kinds["refused"],
+        "timed_out": kinds["timeout"],
+        "failed_other": kinds["error"],
+        "back_s": pct(back_s),
+    }
+
+
+async def discard_frames(ws: ClientConnection) -> None:
+    """Read and drop a storm socket's frames so the server never sees a stalled reader."""
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
+
+
+async def run_storm(
+    plan: dict,
+    *,
+    sockets: int = DEFAULT_STORM_SOCKETS,
+    probe_conversations: int = 10,
+    probe_rate: float = 20.0,
+    server_pids=(),
+    connect_concurrency: int = 100,
+    reconnect_concurrency: int | None = None,
+    hello_timeout: float = 60.0,
+    drain: float = 5.0,
+    label: str | None = None,
+) -> dict:
+    """Open ``sockets`` authenticated sockets (cycling through the plan), drop them all at once (abort, as a crashed
+    server or a lost network would), then reconnect them all at once. Meanwhile probe sockets (one more per plan
+    client of the first ``probe_conversations`` conversations, never dropped) exchange ``probe_rate`` messages/s:
+    their delivery latency tells whether the server kept serving messages during the storm."""
+    validate_plan(plan)
+    server_pids = list(server_pids)
+    nofile = raise_nofile_limit()
+    wall_start = time.time()
+    headroom = fd_headroom_check(sockets * 2, nofile[0], server_pids)
+    if headroom:
+        raise RuntimeError(f"not enough open files for {sockets} sockets: {headroom['detail']}")
+
+    # Probes first, so the storm sockets' sessions are the same ones the probes use.
+    probe_convs = sorted({c for spec in plan["clients"] for c in spec.get("conversations") or []})[:probe_conversations]
+    probe_specs = [
+        i for i, spec in enumerate(plan["clients"]) if set(spec.get("conversations") or []) & set(probe_convs)
+    ]
+    probes, failures = await open_many(plan, probe_specs, connect_concurrency, 10.0)
+    if failures:
+        await close_all(probes)
+        raise RuntimeError(f"{len(failures)} probe sockets failed to connect; first: {describe_exc(failures[0])}")
+
+    t0 = time.perf_counter()
+    storm, failures = await open_many(plan, range(sockets), connect_concurrency, hello_timeout)
+    initial_s = time.perf_counter() - t0
+    if failures:
+        await close_all(probes + storm)
+        raise RuntimeError(f"{len(failures)} of {sockets} sockets failed to open; first: {describe_exc(failures[0])}")
+    initial_hello = pct([c.hello_ms for c in storm])
+    drainers = [asyncio.create_task(discard_frames(c.ws)) for c in storm]
+
+    members: dict[int, list[Client]] = {}
+    for c in probes:
+        for conv in c.conversations:
+            if conv in probe_convs:
+                members.setdefault(conv, []).append(c)
+    convs = sorted(members)
+    st = TrafficState(nonce=secrets.token_hex(4), msg_conv=[])
+    readers = [asyncio.create_task(read_loop(c, st)) for c in probes]
+    sent_per_conv: Counter[int] = Counter()
+    storm_over = asyncio.Event()
+
+    async def probe_traffic() -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        k = 0
+        while not storm_over.is_set():
+            delay = start + k / probe_rate - loop.time()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(storm_over.wait(), delay)
+                continue
+            conv = convs[k % len(convs)]
+            group = members[conv]
+            sender = group[(k // len(convs)) % len(group)]
+            st.msg_conv.append(conv)
+            sent_ns = time.monotonic_ns()
+            client_id = str(uuid.uuid4())
+            body = f"{st.nonce}:{k}:{sender.idx}:{sent_ns}"
+            st.expected += len(group)
+            st.ack_pending[client_id] = sent_ns
+            sent_per_conv[conv] += 1
+            k += 1
+            frame = {"type": "message.send", "conversation": conv, "body": body, "client_id": client_id}
+            with contextlib.suppress(ConnectionClosed):
+                await sender.ws.send(json.dumps(frame))
+
+    srv_cpu0 = proc_cpu_seconds(server_pids) if server_pids else None
+    gen_cpu0 = self_cpu_seconds()
+    host0, load0 = cpu_times(), loadavg()
+    sender_task = asyncio.create_task(probe_traffic())
+    await asyncio.sleep(0.5)  # a little traffic before the drop, as on a live server
+
+    # The drop: every storm socket's TCP connection aborted in the same loop iteration.
+    dropped_at = time.perf_counter()
+    for c in storm:
+        c.ws.transport.abort()
+    await asyncio.gather(*drainers, return_exceptions=True)
+
+    back_s: list[float] = []
+    kinds: list[str] = []
+    details: Counter[str] = Counter()
+    sem = asyncio.Semaphore(reconnect_concurrency or sockets)
+    reopened: list[Client] = []
+
+    async def reconnect(i: int) -> None:
+        async with sem:
+            try:
+                client = await open_client(plan, i, plan["clients"][i % len(plan["clients"])], hello_timeout)
+            except Exception as exc:
+                kinds.append(storm_failure_kind(exc))
+                details[describe_exc(exc)] += 1
+                return
+            back_s.append(time.perf_counter() - dropped_at)
+            reopened.append(client)
+
+    await asyncio.gather(*(reconnect(i) for i in range(sockets)))
+    storm_s = time.perf_counter() - dropped_at
+    storm_over.set()
+    await sender_task
+    st.sending_done = True
+    st.check_done()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(st.done.wait(), timeout=drain)
+    gen_cpu = self_cpu_seconds() - gen_cpu0
+    srv_cpu1 = proc_cpu_seconds(server_pids) if server_pids else None
+    window_s = time.perf_counter() - dropped_at + 0.5
+    srv_cpu = None if srv_cpu0 is None or srv_cpu1 is None else srv_cpu1 - srv_cpu0
+    host = host_block(host0, load0, server_pids, None if srv_cpu is None else srv_cpu / window_s, gen_cpu / window_s)
+    rss = proc_rss_bytes(server_pids) if server_pids else None
+
+    st.closing = True
+    await close_all(probes + reopened)
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+
+    lost = sum(sent_per_conv[conv] * len(group) for conv, group in members.items()) - st.delivered
+    summary = storm_summary(sockets, back_s, kinds)
+    messages = {
+        "sent": sum(sent_per_conv.values()),
+        "rate": probe_rate,
+        "probe_sockets": len(probes),
+        "expected_deliveries": st.expected,
+        "delivered": st.delivered,
+        "lost": lost,
+        "duplicated": st.duplicated,
+        "out_of_order": st.out_of_order,
+        "errors": dict(st.errors),
+        "latency_ms": pct(st.latencies_ns, 1e-6),
+        "ack_latency_ms": pct(st.ack_latencies_ns, 1e-6),
+        "ack_missing": len(st.ack_pending),
+    }
+    gen_util = gen_cpu / window_s if window_s else 0.0
+    return {
+        "scenario": "storm",
+        "label": label,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_start)),
+        "plan": describe_plan(plan),
+        "params": {
+            "sockets": sockets,
+            "probe_conversations": len(convs),
+            "probe_rate": probe_rate,
+            "connect_concurrency": connect_concurrency,
+            "reconnect_concurrency": reconnect_concurrency or sockets,
+            "hello_timeout": hello_timeout,
+        },
+        "initial": {
+            "open_s": round(initial_s, 3),
+            "sockets_per_s": round(sockets / initial_s, 1),
+            "hello_ms": initial_hello,
+        },
+        "storm": {**summary, "storm_s": round(storm_s, 3), "failure_kinds": dict(details.most_common(5))},
+        "messages": messages,
+        "server": {
+            "pids": server_pids,
+            "cpu_s": None if srv_cpu is None else round(srv_cpu, 3),
+            "cpu_util": None if srv_cpu is None else round(srv_cpu / window_s, 3),
+            "rss_mb": mb(rss),
+        },
+        "generator": {
+            "cpu_s": round(gen_cpu, 3),
+            "cpu_util": round(gen_util, 3),
+            # One Python process opens every socket: near a full core, connects/s is the generator's rate.
+            "saturated": gen_util > 0.8,
+            "rlimit_nofile": list(nofile),
+        },
+        "host": host,
+        "env": env_block(),
+        "ok": summary["all_back"] and lost == 0 and not st.duplicated and not st.out_of_order and not st.errors,
+    }
+
+
 # --------------------------------------------------------------------------------------------- CLI
 
 
@@ -999,6 +1330,23 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--max-rss-mb", type=float, help="stop when the server RSS exceeds this")
     cap.add_argument("--min-mem-available-mb", type=float, default=1024.0, help="stop below this MemAvailable")
 
+    ramp = sub.add_parser(
+        "ramp", parents=[target], help="many-rooms traffic at rising rates until p99 passes a limit or anything is lost"
+    )
+    ramp.add_argument("--rates", type=int_list, default=list(DEFAULT_RAMP_RATES), help="messages/s per step")
+    ramp.add_argument("--duration", type=float, default=10.0, help="seconds of sending per step")
+    ramp.add_argument("--p99-limit-ms", type=float, default=RAMP_P99_LIMIT_MS, help="a step holds up to this p99")
+    ramp.add_argument("--drain", type=float, default=5.0, help="max seconds to wait after each step's last send")
+    ramp.add_argument("--connect-timeout", type=float, default=10.0)
+
+    storm = sub.add_parser("storm", parents=[target], help="drop every socket at once and reconnect them at once")
+    storm.add_argument("--sockets", type=int, default=DEFAULT_STORM_SOCKETS, help="sockets dropped and reconnected")
+    storm.add_argument("--probe-conversations", type=int, default=10, help="conversations the probe sockets join")
+    storm.add_argument("--probe-rate", type=float, default=20.0, help="probe messages/s during the storm")
+    storm.add_argument("--reconnect-concurrency", type=int, help="handshakes in flight after the drop (default all)")
+    storm.add_argument("--hello-timeout", type=float, default=60.0, help="connect-to-hello timeout per socket")
+    storm.add_argument("--drain", type=float, default=5.0, help="max seconds to wait for the probes' deliveries")
+
     pp = sub.add_parser("peer-plan", help="print a peer plan")
     pp.add_argument("--url", required=True)
     pp.add_argument("--rooms", type=int, required=True)
@@ -1035,6 +1383,35 @@ def main(argv=None) -> int:
                     max_hello_ms=args.max_hello_ms,
                     max_rss_mb=args.max_rss_mb,
                     min_mem_available_mb=args.min_mem_available_mb,
+                    label=args.label,
+                )
+            )
+        elif args.command == "ramp":
+            result = asyncio.run(
+                run_ramp(
+                    plan,
+                    rates=args.rates,
+                    duration=args.duration,
+                    p99_limit_ms=args.p99_limit_ms,
+                    drain=args.drain,
+                    server_pids=args.server_pid,
+                    connect_concurrency=args.connect_concurrency or 100,
+                    connect_timeout=args.connect_timeout,
+                    label=args.label,
+                )
+            )
+        elif args.command == "storm":
+            result = asyncio.run(
+                run_storm(
+                    plan,
+                    sockets=args.sockets,
+                    probe_conversations=args.probe_conversations,
+                    probe_rate=args.probe_rate,
+                    server_pids=args.server_pid,
+                    connect_concurrency=args.connect_concurrency or 100,
+                    reconnect_concurrency=args.reconnect_concurrency,
+                    hello_timeout=args.hello_timeout,
+                    drain=args.drain,
                     label=args.label,
                 )
             )

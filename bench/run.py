@@ -47,12 +47,18 @@ class Scenario:
     duration: float = 0.0
     steps: tuple[int, ...] = ()
     messages: int = 0  # "pages": messages stored in the conversation before the load
+    rates: tuple[int, ...] = ()  # "ramp": messages/s per step (duration is per step)
+    sockets: int = 0  # "storm": sockets dropped and reconnected at once
 
 
 SCENARIOS: dict[str, Scenario] = {
     "fanout": Scenario("fanout", "traffic", rooms=1, members=100, rate=20.0, duration=30.0),
     "rooms": Scenario("rooms", "traffic", rooms=100, members=10, rate=100.0, duration=30.0),
     "capacity": Scenario("capacity", "capacity", rooms=100, members=10, steps=loadgen.DEFAULT_STEPS),
+    # Many rooms at rising rates, 10 s per step, until p99 passes 25 ms or anything is lost.
+    "ramp": Scenario("ramp", "ramp", rooms=100, members=10, duration=10.0, rates=loadgen.DEFAULT_RAMP_RATES),
+    # 5,000 sockets (the 100 x 10 plan cycled) dropped at once and reconnected at once, probes sending meanwhile.
+    "storm": Scenario("storm", "storm", rooms=100, members=10, sockets=loadgen.DEFAULT_STORM_SOCKETS),
     # HTTP: 20 concurrent clients (members) on the conversation page and the history endpoint, 10 s each.
     "pages": Scenario("pages", "pages", rooms=1, members=20, duration=10.0, messages=50),
     # Message search over 1,000,000 stored messages, 10 concurrent clients, 10 s per query kind
@@ -364,6 +370,10 @@ def loadgen_argv(scenario: Scenario, plan_path: Path, pids: list[int], out: Path
         return argv + (["--server-pid", ",".join(map(str, pids))] if pids else [])
     if scenario.kind == "capacity":
         argv += ["capacity", "--steps", ",".join(map(str, scenario.steps))]
+    elif scenario.kind == "ramp":
+        argv += ["ramp", "--rates", ",".join(map(str, scenario.rates)), "--duration", str(scenario.duration)]
+    elif scenario.kind == "storm":
+        argv += ["storm", "--sockets", str(scenario.sockets)]
     else:
         command = scenario.name if scenario.name in loadgen.PRESETS else "traffic"
         argv += [command, "--rate", str(scenario.rate), "--duration", str(scenario.duration)]
@@ -413,6 +423,10 @@ def run_one(target_name: str, scenario: Scenario, ctx: RunContext, loadgen_prefi
         plan_path.write_text(json.dumps(running.plan))
         argv = [*loadgen_prefix, ctx.python, *loadgen_argv(scenario, plan_path, running.pids, out, label)]
         timeout = scenario.duration * 2 + 180
+        if scenario.kind == "ramp":  # each step reconnects, sends and drains
+            timeout = len(scenario.rates) * (scenario.duration + 60) + 180
+        elif scenario.kind == "storm":  # the initial open and the reconnect, each at the server's connect rate
+            timeout = 600
         env = chatsite_env() if scenario.kind == "pages" else None  # its query count opens the bench database
         with (ctx.workdir / f"loadgen-{target_name}-{scenario.name}.log").open("wb") as log:
             proc = subprocess.run(
@@ -494,6 +508,34 @@ def summarise(result: dict) -> dict:
         row["index"] = result.get("index")
         row["extra_cpu_ms_per_message"] = result.get("extra_cpu", {}).get("extra_ms_per_message")
         return row
+    if result.get("scenario") == "ramp":
+        row.update(max_rate_held=result.get("max_rate_held"), stopped_by=result.get("stopped_by"))
+        row["steps"] = [
+            {
+                "rate": step["rate"],
+                "p99_ms": step["result"].get("latency_ms", {}).get("p99"),
+                "lost": step["result"].get("lost"),
+                "server_cpu_util": step["result"].get("server", {}).get("cpu_util"),
+                "generator_saturated": step["result"].get("generator", {}).get("saturated"),
+                "host_disturbed": step["result"].get("host_disturbed"),
+            }
+            for step in result.get("steps", [])
+        ]
+        return row
+    if result.get("scenario") == "storm":
+        storm, messages = result.get("storm", {}), result.get("messages", {})
+        row.update(
+            sockets=storm.get("sockets"),
+            all_back_s=storm.get("all_back_s"),
+            connects_per_s=storm.get("connects_per_s"),
+            refused=storm.get("refused"),
+            timed_out=storm.get("timed_out"),
+            messages_p99_ms=messages.get("latency_ms", {}).get("p99"),
+            messages_lost=messages.get("lost"),
+            generator_saturated=result.get("generator", {}).get("saturated"),
+            host_disturbed=result.get("host", {}).get("disturbed"),
+        )
+        return row
     if result.get("scenario") == "capacity":
         last = result["steps"][-1] if result.get("steps") else {}
         row.update(
@@ -532,7 +574,9 @@ def summarise(result: dict) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     traffic = [
-        r for r in rows if r.get("scenario") not in ("capacity", "pages", "search", "files") and "error" not in r
+        r
+        for r in rows
+        if r.get("scenario") not in ("capacity", "pages", "search", "files", "ramp", "storm") and "error" not in r
     ]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
@@ -551,6 +595,15 @@ def print_table(rows: list[dict]) -> None:
                 f"{r['target']:<15}capacity  open={r['max_open']} hello p50/p99={r['hello_p50_ms']}/"
                 f"{r['hello_p99_ms']} ms, server RSS {r['server_rss_mb']} MB "
                 f"({r['server_rss_per_socket_kb']} KB/socket), stopped_by={r['stopped_by']}"
+            )
+        elif r.get("scenario") == "ramp" and "error" not in r:
+            steps = ", ".join(f"{s['rate']}/s p99 {s['p99_ms']} ms" for s in r["steps"])
+            print(f"{r['target']:<15}ramp      held {r['max_rate_held']}/s ({steps}); stopped_by={r['stopped_by']}")
+        elif r.get("scenario") == "storm" and "error" not in r:
+            print(
+                f"{r['target']:<15}storm     {r['sockets']} sockets back in {r['all_back_s']} s "
+                f"({r['connects_per_s']}/s), refused {r['refused']}, timed out {r['timed_out']}, "
+                f"messages meanwhile p99 {r['messages_p99_ms']} ms, lost {r['messages_lost']}"
             )
         elif r.get("scenario") == "files" and "error" not in r:
             print(
@@ -613,6 +666,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", type=csv, default=list(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
     parser.add_argument("--duration", type=float, help="override the traffic scenarios' sending time (seconds)")
     parser.add_argument("--steps", type=loadgen.int_list, help="override the capacity steps, e.g. 200,500")
+    parser.add_argument("--ramp-rates", type=loadgen.int_list, help="override the ramp's rates, e.g. 20,40")
+    parser.add_argument("--storm-sockets", type=int, help="override the storm's socket count, e.g. 200")
     parser.add_argument("--out-dir", type=Path, help="default bench/results, or bench/results/tmp with overrides")
     parser.add_argument("--server-cpu", default="0", help="CPU list for the server (taskset -c)")
     parser.add_argument("--loadgen-cpu", default="1", help="CPU list for the load generator (taskset -c)")
@@ -635,7 +690,7 @@ def main(argv=None) -> int:
     unknown = [t for t in args.targets if t not in TARGETS] + [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown target or scenario: {', '.join(unknown)}")
-    overridden = args.duration is not None or args.steps is not None
+    overridden = any(v is not None for v in (args.duration, args.steps, args.ramp_rates, args.storm_sockets))
     out_dir = args.out_dir or (RESULTS_DIR / "tmp" if overridden else RESULTS_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
     workdir = RESULTS_DIR / "tmp" / "logs"  # server and load generator logs, plans (not committed)
@@ -682,8 +737,12 @@ def main(argv=None) -> int:
                 results.append(result)
                 print(json.dumps(summarise(result)), flush=True)
                 continue
-            if args.duration is not None and scenario.kind in ("traffic", "pages"):
+            if args.duration is not None and scenario.kind in ("traffic", "pages", "ramp"):
                 scenario = replace(scenario, duration=args.duration)
+            if args.ramp_rates is not None and scenario.kind == "ramp":
+                scenario = replace(scenario, rates=tuple(args.ramp_rates))
+            if args.storm_sockets is not None and scenario.kind == "storm":
+                scenario = replace(scenario, sockets=args.storm_sockets)
             if args.steps is not None and scenario.kind == "capacity":
                 scenario = replace(scenario, steps=tuple(args.steps))
             print(f"== {target_name} / {scenario_name}", flush=True)
@@ -700,7 +759,13 @@ def main(argv=None) -> int:
     summary = {
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "elapsed_s": round(time.monotonic() - started, 1),
-        "overrides": {"duration": args.duration, "steps": args.steps, "server_env": server_env},
+        "overrides": {
+            "duration": args.duration,
+            "steps": args.steps,
+            "ramp_rates": args.ramp_rates,
+            "storm_sockets": args.storm_sockets,
+            "server_env": server_env,
+        },
         "environment": {**environment(pinned, args.server_cpu, args.loadgen_cpu), "nice": args.nice},
         "runs": rows,
     }
