@@ -47,7 +47,7 @@ seed: install
 screenshots: install-dev
 	$(PY) scripts/screenshots.py
 
-# All benchmark scenarios, chat server vs the Node and Python peers (PostgreSQL and Redis on 127.0.0.1; see BENCHMARKS.md).
+# All benchmark scenarios (ramp and storm included), chat server vs the Node (bare and PostgreSQL) and Python peers (PostgreSQL and Redis on 127.0.0.1; see BENCHMARKS.md).
 bench: install-dev
 	$(PY) bench/run.py
 
