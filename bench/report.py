@@ -67,6 +67,29 @@ CAPACITY_METRICS = [
     ("RSS per socket (KiB)", lambda r: r.get("server_rss_per_socket_kb")),
 ]
 
+RAMP_METRICS = [
+    ("highest rate held (msg/s)", lambda r: r.get("max_rate_held")),
+    ("stopped at (msg/s)", lambda r: (r.get("stopped_by") or {}).get("rate")),
+    ("stopped because", lambda r: (r.get("stopped_by") or {}).get("reason") or "every step held"),
+    *[
+        (
+            f"p99 at {rate}/s (ms)",
+            lambda r, rate=rate: next((s["p99_ms"] for s in r.get("steps", []) if s["rate"] == rate), None),
+        )
+        for rate in (100, 200, 400, 700, 1000)
+    ],
+]
+
+STORM_METRICS = [
+    ("sockets", lambda r: r.get("sockets")),
+    ("all back with hello after (s)", lambda r: r.get("all_back_s")),
+    ("connects/s", lambda r: r.get("connects_per_s")),
+    ("refused", lambda r: r.get("refused")),
+    ("timed out", lambda r: r.get("timed_out")),
+    ("messages meanwhile p99 (ms)", lambda r: r.get("messages_p99_ms")),
+    ("messages meanwhile lost", lambda r: r.get("messages_lost")),
+]
+
 
 def table(title: str, metrics, ours: dict, peers: list[dict]) -> list[str]:
     head = ["metric", ours["target"]]
@@ -105,6 +128,8 @@ def render(summary: dict, ours_name: str) -> str:
         ("fanout", "1. fan-out: 1 group x 100 members, 20 msg/s, 30 s", TRAFFIC_METRICS),
         ("rooms", "2. many rooms: 100 groups x 10 members, 100 msg/s, 30 s", TRAFFIC_METRICS),
         ("capacity", "3. capacity: idle authenticated sockets", CAPACITY_METRICS),
+        ("ramp", "4. ramp: many rooms at rising rates until p99 > 25 ms or a loss", RAMP_METRICS),
+        ("storm", "5. reconnect storm: every socket dropped and reconnected at once", STORM_METRICS),
     ):
         rows = [r for r in runs if r.get("scenario") == scenario and "error" not in r]
         ours = next((r for r in rows if r["target"] == ours_name), None)
