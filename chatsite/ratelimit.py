@@ -1,9 +1,9 @@
 """Fixed-window counters in Django's cache, shared by every process when the cache is Redis.
 
 One counter per key and window: `hit` adds one and says whether the count is
-still within `limit`. On Redis it is a single round trip (SET NX with expiry,
-then INCR, pipelined in one MULTI); on the local-memory cache it is `add` then
-`incr`, under that cache's lock. A fixed window lets up to twice `limit` through
+still within `limit`. On Redis it is a single command (a small script: INCR,
+and EXPIRE on the window's first hit, atomic as every script); on the
+local-memory cache it is `add` then `incr`, under that cache's lock. A fixed window lets up to twice `limit` through
 across a window boundary; that is the price of one round trip instead of a
 sliding log.
 
@@ -24,13 +24,24 @@ from chatsite.outage import log_outage
 logger = logging.getLogger(__name__)
 
 
+# One command and one reply per hit: a MULTI pipeline (SET NX EX, INCR) cost twice the client CPU
+# (bench/message_cpu.py, BENCHMARKS.md "Round two"). A script runs atomically, so the key never
+# exists without its expiry.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_count_script = None
+
+
 def _count_redis(cache: RedisCache, key: str, window: int) -> int:
+    global _count_script
     full_key = cache.make_and_validate_key(key)
     client = cache._cache.get_client(full_key, write=True)  # Django's own connection pool for this cache
-    pipe = client.pipeline(transaction=True)
-    pipe.set(full_key, 0, ex=window, nx=True)
-    pipe.incr(full_key)
-    return pipe.execute()[1]
+    if _count_script is None:
+        _count_script = client.register_script(COUNT_SCRIPT)  # EVALSHA, loading the script when Redis lacks it
+    return _count_script(keys=[full_key], args=[window], client=client)
 
 
 def _count_generic(cache, key: str, window: int) -> int:

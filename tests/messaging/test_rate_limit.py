@@ -103,3 +103,29 @@ def test_a_cache_that_is_down_lets_messages_through_and_is_reported_once(login, 
     assert bodies(team.general) == ["0", "1", "2"]
     warnings = [r for r in caplog.records if r.name == "chatsite.ratelimit"]
     assert len(warnings) == 1
+
+
+def test_on_redis_the_window_counter_counts_every_write_and_expires_with_its_window(team, limit, settings):
+    """One script per hit: INCR, and the expiry set on the window's first hit, so no counter outlives it."""
+    import time
+
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("the counter's expiry is Redis's (REDIS_URL)")
+    window = 10**6
+    limit(2)
+    settings.MESSAGE_RATE_WINDOW = window
+    key = cache.make_and_validate_key(f"rate:message:{team.member.pk}:{int(time.time() // window)}")
+    client = cache._cache.get_client(key, write=True)
+    client.delete(key)
+    for n in range(2):
+        services.message_send(actor=team.member, conversation_id=team.general.pk, body=f"{n}")
+    with pytest.raises(RateLimited):
+        services.message_send(actor=team.member, conversation_id=team.general.pk, body="over")
+    assert bodies(team.general) == ["0", "1"]
+    assert int(client.get(key)) == 3
+    assert 0 < client.ttl(key) <= window + 1
+    client.delete(key)
