@@ -91,10 +91,17 @@ def _csrf_input(csrf_token) -> str:
     return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
 
 
-def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token) -> SafeString:
+# Before the first unread message of a page opened at it (static/js/reading.js scrolls to it).
+UNREAD_DIVIDER = '<li id="unread-divider" class="unread-divider"><span>New messages</span></li>'
+
+
+def message_items(
+    messages, *, viewer_id: int, conversation_id: int, csrf_token, unread_from: int | None = None
+) -> SafeString:
     """The `<li class="message">` items of a conversation page, oldest first, with a day divider
     before each day's first message and "continued" on a message grouped under the one before it
-    (same author, same day, within MESSAGE_GROUP_SECONDS), in the current time zone.
+    (same author, same day, within MESSAGE_GROUP_SECONDS), in the current time zone; the "New
+    messages" divider before the message whose seq is `unread_from` (which starts a group).
 
     Each message carries `can_edit` and `can_delete`, set by the view from messaging.access.
     """
@@ -118,11 +125,15 @@ def message_items(messages, *, viewer_id: int, conversation_id: int, csrf_token)
         if head is None:
             head = heads[author_id] = _message_head(author_id, message.author)
         created = message.created_at.astimezone(zone)
+        unread_starts = seq == unread_from
+        if unread_starts:  # above the day's heading, if the day starts here too
+            items.append(UNREAD_DIVIDER)
         new_day = previous is None or previous[1].date() != created.date()
         if new_day:
             items.append(day_divider(created.date(), today))
         continued = (
             not new_day
+            and not unread_starts
             and author_id is not None
             and previous[0] == author_id
             and timedelta(0) <= created - previous[1] <= group_gap

@@ -17,8 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -26,8 +25,9 @@ from django_tasks import task
 from accounts.models import User
 from accounts.unsubscribe import unsubscribe_token
 from chatsite.mail import email_send, site_url
+from messaging import unread
 from messaging.access import visible_to
-from messaging.models import Conversation, Message, MissedMessageNotice, Mute, ReadState
+from messaging.models import Conversation, Message, MissedMessageNotice, Mute
 from messaging.realtime.presence import store as presence_store
 
 logger = logging.getLogger(__name__)
@@ -66,19 +66,15 @@ def _unread_direct_messages(user: User, *, after, until):
     """What the user missed in (after, until]: direct messages to them and messages mentioning them, from
     someone else, not deleted, past their read marker, in conversations they can still see and have not
     muted."""
-    read = ReadState.objects.filter(user=user, conversation=OuterRef("conversation")).values("last_read_seq")[:1]
     return (
-        Message.objects.filter(
+        unread.unread_messages(user)
+        .filter(
             Q(conversation__kind=Conversation.Kind.DIRECT) | Q(mentions__user=user),
             conversation__in=Conversation.objects.filter(visible_to(user)),
             created_at__gt=after,
             created_at__lte=until,
-            deleted=False,
         )
-        .exclude(author=user)
         .exclude(conversation__in=Mute.objects.filter(user=user).values("conversation"))
-        .annotate(read_seq=Coalesce(Subquery(read), 0))
-        .filter(seq__gt=F("read_seq"))
         .select_related("author", "conversation")
         .distinct()
         .order_by("conversation_id", "seq")

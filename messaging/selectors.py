@@ -5,18 +5,18 @@ with their read markers) are written out as SQL: the ORM compiled them anew on e
 view. Measured with bench/page_cpu.py (CPU per call, PostgreSQL): the sidebar 4.2 ms, of it
 2.6 ms compiling, against 0.6 ms written out; the page of 50 messages 1.5 ms against 0.65;
 the members and then their read markers 1.6 ms in two queries against 0.2 ms in one.
-The sidebar takes the visibility rule from `messaging.access.VISIBLE_SQL` and repeats the unread
-rule of `unread_count`; tests/messaging/test_selectors.py checks that they agree.
+The sidebar takes the visibility rule from `messaging.access.VISIBLE_SQL` and the unread rule
+from `messaging.unread`; tests/messaging/test_selectors.py and test_unread.py hold them to the ORM.
 """
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from groups.models import Group, Membership
-from messaging import rawsql, rendering
+from messaging import rawsql, rendering, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.attachments import load_for_messages
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
@@ -24,7 +24,6 @@ from messaging.serializers import reactions_json
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
-_MENTION = Mention._meta.db_table
 _MUTE = Mute._meta.db_table
 _STAR = Star._meta.db_table
 _READ_STATE = ReadState._meta.db_table
@@ -57,41 +56,20 @@ class _Users(dict):
         return user
 
 
-def _read_seq(user) -> Subquery:
-    state = ReadState.objects.filter(user=user, conversation=OuterRef("pk")).values("last_read_seq")[:1]
-    return Coalesce(Subquery(state, output_field=IntegerField()), Value(0))
-
-
-def _unread_count(user) -> Subquery:
-    """Messages after the user's read marker, not deleted and not their own."""
-    unread = (
-        Message.objects.filter(conversation=OuterRef("pk"), seq__gt=OuterRef("read_seq"), deleted=False)
-        .exclude(author=user)
-        .order_by()
-        .values("conversation")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
-
-
 _CONVERSATION_FIELDS = [f.attname for f in Conversation._meta.concrete_fields]
 _SIDEBAR_SQL = f"""
     SELECT {", ".join(f"c.{f.column}" for f in Conversation._meta.concrete_fields)},
         g.name, ul.id, ul.username, ul.display_name, uh.id, uh.username, uh.display_name,
-        COALESCE(rs.last_read_seq, 0),
-        (SELECT COUNT(*) FROM {_MESSAGE} u
-            WHERE u.conversation_id = c.id AND u.seq > COALESCE(rs.last_read_seq, 0) AND NOT u.deleted
-            AND (u.author_id IS NULL OR u.author_id <> %s)),
+        {unread.READ_SEQ},
+        {unread.unread_count_sql(conversation="c.id", read_seq=unread.READ_SEQ)},
         lm.body, lm.deleted,
-        (SELECT COUNT(*) FROM {_MENTION} mn
-            WHERE mn.user_id = %s AND mn.conversation_id = c.id AND mn.seq > COALESCE(rs.last_read_seq, 0)),
+        {unread.mention_count_sql(conversation="c.id", read_seq=unread.READ_SEQ)},
         mu.id, st.id
     FROM {_CONVERSATION} c
     LEFT JOIN {_GROUP} g ON g.id = c.group_id
     LEFT JOIN {_USER} ul ON ul.id = c.user_low_id
     LEFT JOIN {_USER} uh ON uh.id = c.user_high_id
-    LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
+    {unread.READ_STATE_JOIN}
     LEFT JOIN {_MESSAGE} lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
     LEFT JOIN {_MUTE} mu ON mu.conversation_id = c.id AND mu.user_id = %s
     LEFT JOIN {_STAR} st ON st.conversation_id = c.id AND st.user_id = %s
@@ -151,28 +129,16 @@ def conversations_for_user(user) -> list[Conversation]:
     return conversations
 
 
-def _mention_count(user) -> Subquery:
-    """The user's mentions after their read marker (deleting a message deletes its mentions)."""
-    mentions = (
-        Mention.objects.filter(user=user, conversation=OuterRef("pk"), seq__gt=OuterRef("read_seq"))
-        .order_by()
-        .values("conversation")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(mentions, output_field=IntegerField()), Value(0))
-
-
-def conversation_cursors_for_user(user) -> list[dict]:
-    """`[{"id", "last_seq", "unread", "mentions"}]` for the socket's `hello` frame. One query."""
-    rows = (
-        Conversation.objects.filter(visible_to(user))
-        .annotate(read_seq=_read_seq(user))
-        .annotate(unread=_unread_count(user), mentions=_mention_count(user))
+def conversations_read_behind(user) -> list[tuple[int, int]]:
+    """`(id, last_seq)` of the conversations the user can see whose newest message is past their
+    read marker (or that they never read), by id. One query."""
+    read_up = ReadState.objects.filter(user=user, conversation=OuterRef("pk"), last_read_seq__gte=OuterRef("last_seq"))
+    return list(
+        Conversation.objects.filter(visible_to(user), last_seq__gt=0)
+        .exclude(Exists(read_up))
         .order_by("pk")
-        .values("pk", "last_seq", "unread", "mentions")
+        .values_list("pk", "last_seq")
     )
-    return [{"id": r["pk"], "last_seq": r["last_seq"], "unread": r["unread"], "mentions": r["mentions"]} for r in rows]
 
 
 def read_marker(user, conversation_id: int) -> int:
@@ -182,22 +148,6 @@ def read_marker(user, conversation_id: int) -> int:
         .values_list("last_read_seq", flat=True)
         .first()
         or 0
-    )
-
-
-def mention_count(user, conversation_id: int, *, read_seq: int) -> int:
-    """The user's mentions in the conversation after `read_seq`."""
-    return Mention.objects.filter(user=user, conversation_id=conversation_id, seq__gt=read_seq).count()
-
-
-def unread_count(user, conversation_id: int, *, read_seq: int | None = None) -> int:
-    """Messages after the user's read marker (`read_seq` when the caller knows it), not deleted, not theirs."""
-    if read_seq is None:
-        read_seq = read_marker(user, conversation_id)
-    return (
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=read_seq, deleted=False)
-        .exclude(author=user)
-        .count()
     )
 
 

@@ -14,19 +14,19 @@ from chatsite.numbers import row_id
 from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
 from messaging import attachments as attachments_
-from messaging import events, protocol, rendering
+from messaging import events, protocol, rendering, unread
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.missed import missed_message_schedule
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
 from messaging.selectors import (
     attach_reactions,
     conversation_member_ids,
-    mention_count,
+    conversations_read_behind,
+    group_conversations,
     mention_targets,
     mentioned_user_ids,
     reactors_by_message,
     read_marker,
-    unread_count,
 )
 from messaging.serializers import conversation_json, message_json, reactions_json, user_json
 
@@ -374,6 +374,31 @@ _READ_MARK_SQL = f"""
 """  # noqa: S608 (the table name comes from the model, values are parameters)
 
 
+def _read_marker_raise(actor: User, conversation_id: int, seq: int) -> bool:
+    """Raise the marker to `seq` if it is behind (creating it if need be). Whether it moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_MARK_SQL, [actor.pk, conversation_id, seq, timezone.now()])
+        return cursor.fetchone() is not None
+
+
+def _publish_read(actor: User, moved: dict[int, int], outbox: Outbox | None) -> None:
+    """`read` to the other members of each conversation, `unread` (counted now) to the reader's sockets."""
+    counts = unread.counts(actor, moved)
+    for conversation_id, seq in moved.items():
+        events.to_conversation(
+            conversation_id,
+            {"type": protocol.READ, "conversation": conversation_id, "user": user_json(actor), "seq": seq},
+            author_id=actor.pk,
+            outbox=outbox,
+        )
+        count, mentions = counts.get(conversation_id, (0, 0))
+        events.to_users(
+            [actor.pk],
+            {"type": protocol.UNREAD, "conversation": conversation_id, "count": count, "mentions": mentions},
+            outbox=outbox,
+        )
+
+
 def read_mark(*, actor: User, conversation_id, seq, outbox: Outbox | None = None) -> int:
     """Move the user's read marker forward (never back). Returns the marker."""
     conversation, _membership = access_conversation(actor, conversation_id)
@@ -381,28 +406,37 @@ def read_mark(*, actor: User, conversation_id, seq, outbox: Outbox | None = None
         raise Invalid("seq must be a whole number of zero or more.")
     seq = min(seq, conversation.last_seq)
     # One statement, so no transaction of its own: the events go out once it is committed.
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_MARK_SQL, [actor.pk, conversation.pk, seq, timezone.now()])
-        moved = cursor.fetchone()
-    if moved is None or seq == 0:  # already that far (or further), or a new marker at 0
+    if not _read_marker_raise(actor, conversation.pk, seq) or seq == 0:
+        # already that far (or further), or a new marker at 0
         return max(seq, read_marker(actor, conversation.pk))
-    events.to_conversation(
-        conversation.pk,
-        {"type": protocol.READ, "conversation": conversation.pk, "user": user_json(actor), "seq": seq},
-        author_id=actor.pk,
-        outbox=outbox,
-    )
-    events.to_users(
-        [actor.pk],
-        {
-            "type": protocol.UNREAD,
-            "conversation": conversation.pk,
-            "count": unread_count(actor, conversation.pk, read_seq=seq),
-            "mentions": mention_count(actor, conversation.pk, read_seq=seq),
-        },
-        outbox=outbox,
-    )
+    _publish_read(actor, {conversation.pk: seq}, outbox)
     return seq
+
+
+@transaction.atomic
+def read_mark_all(*, actor: User, outbox: Outbox | None = None) -> dict[int, int]:
+    """ "Mark all as read": every conversation the user can see, read up to its last seq.
+    Returns `{conversation id: seq}` of the markers that moved; their events go out after commit."""
+    moved = {
+        conversation_id: last_seq
+        for conversation_id, last_seq in conversations_read_behind(actor)
+        if _read_marker_raise(actor, conversation_id, last_seq)
+    }
+    _publish_read(actor, moved, outbox)
+    return moved
+
+
+def read_marks_start(*, group_id: int, user_ids) -> None:
+    """New members of a group start with its history read: their marker in each of its
+    conversations at the conversation's last seq (called wherever memberships are created,
+    through groups.registry `joined`). Nothing is published: their sockets count from the
+    marker when they gain the conversation."""
+    now = timezone.now()
+    conversations = list(group_conversations(group_id).filter(last_seq__gt=0).values_list("pk", "last_seq"))
+    for user_id in user_ids:
+        for conversation_id, last_seq in conversations:
+            with connection.cursor() as cursor:
+                cursor.execute(_READ_MARK_SQL, [user_id, conversation_id, last_seq, now])
 
 
 def typing_notify(*, actor: User, conversation_id, outbox: Outbox | None = None) -> None:

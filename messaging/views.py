@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import user_time_zone
@@ -28,12 +29,17 @@ from chatsite.numbers import MAX_DIGITS, whole_number
 from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
 from groups.access import require_manager as check_manager
-from messaging import file_views, markup, selectors, services
+from messaging import file_views, markup, selectors, services, unread
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
 from messaging.serializers import conversation_title, message_json, reply_json, snippet
 
+# Opened with unread messages, the page shows this many read ones above the first unread (context).
+UNREAD_CONTEXT = 3
+# Set by static/js/scripts_on.js: this browser runs the page's scripts, which move the read marker as messages
+# scroll into view; without it, rendering a page marks read up to its last message.
+SCRIPTS_READ_COOKIE = "chat_js"
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
 SEEN_BY_MAX_MEMBERS = 50
@@ -140,11 +146,23 @@ def _conversation_context(
     before: int | None = None,
     after: int | None = None,
     around: int | None = None,
+    opened: bool = False,
     mark_read: bool = False,
     reply_to=None,
 ) -> dict[str, Any]:
-    """Everything the conversation page shows, in a fixed number of queries."""
+    """Everything the conversation page shows, in a fixed number of queries.
+
+    Opened plainly (`opened`: no paging parameter) with unread messages, the page is the window that
+    starts UNREAD_CONTEXT messages before the first unread one, with a "New messages" divider there.
+    `mark_read` moves the read marker to the last message rendered, never further (`_mark_read`)."""
     user = request.user
+    conversations = _sidebar(user)
+    row = next((c for c in conversations if c.pk == conversation.pk), None)
+    first_unread = None
+    if opened and row is not None and row.unread:
+        first_unread = unread.first_unread_seq(user, conversation.pk, read_seq=row.read_seq)
+        if first_unread is not None:
+            after = max(first_unread - 1 - UNREAD_CONTEXT, 0)
     if around is not None:  # opened at a message (a search result): it and its neighbours
         messages, has_older, has_newer = selectors.messages_around(conversation, around)
     elif after is not None:
@@ -156,11 +174,11 @@ def _conversation_context(
         messages, has_more = selectors.messages_page(conversation, before=before)
         has_older = has_more
         has_newer = bool(messages) and messages[-1].seq < conversation.last_seq
-    is_latest = not has_newer and before is None and after is None
+    is_latest = not has_newer and before is None and (after is None or first_unread is not None)
     last_seq = messages[-1].seq if messages else 0
-    conversations = _sidebar(user)
-    if mark_read:
-        _mark_read(user, conversation, conversations)
+    if mark_read and messages:
+        _mark_read(user, conversation, row, messages[-1].seq)
+    shown_unread = first_unread is not None and any(m.seq == first_unread for m in messages)
     selectors.attach_replies(messages)
     selectors.attach_reactions(messages, user.pk)
     for message in messages:
@@ -173,6 +191,9 @@ def _conversation_context(
         "membership": membership,
         "can_moderate": can_moderate(membership),
         "page_messages": messages,  # not "messages": that name belongs to django.contrib.messages
+        # The first unread message, where the "New messages" divider goes (None: no divider).
+        "unread_from": first_unread if shown_unread else None,
+        "unread_divider": shown_unread,
         "reaction_choices": " ".join(markup.REACTION_CHOICES),
         "has_older": has_older,
         "has_newer": has_newer,
@@ -226,13 +247,15 @@ def _group_conversations(conversation: Conversation, conversations: list[Convers
     return sorted(topics, key=lambda c: (c.created_at, c.pk))
 
 
-def _mark_read(user, conversation: Conversation, conversations: list[Conversation]) -> None:
-    """Viewing a conversation reads it up to its last seq; the sidebar row already says how far it was read."""
-    row = next((c for c in conversations if c.pk == conversation.pk), None)
-    if conversation.last_seq and (row is None or row.read_seq < conversation.last_seq):
-        services.read_mark(actor=user, conversation_id=conversation.pk, seq=conversation.last_seq)
+def _mark_read(user, conversation: Conversation, row: Conversation | None, seq: int) -> None:
+    """Rendering a page reads the conversation up to its last message rendered (never back, never
+    beyond: the reader has not seen what the page does not show). The sidebar row follows."""
+    if row is not None and row.read_seq >= seq:
+        return
+    services.read_mark(actor=user, conversation_id=conversation.pk, seq=seq)
     if row is not None:
-        row.read_seq, row.unread = max(row.read_seq, conversation.last_seq), 0
+        row.read_seq = seq
+        row.unread, row.mentions = unread.counts(user, [conversation.pk]).get(conversation.pk, (0, 0))
 
 
 def _seen_by(viewer, latest: Message | None, members: list) -> list:
@@ -304,7 +327,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         before=params["before"],
         after=params["after"],
         around=around,
-        mark_read=True,
+        opened=params["before"] is None and params["after"] is None and around is None,
+        # With scripts the page reports what scrolls into view (static/js/reading.js) instead.
+        mark_read=request.COOKIES.get(SCRIPTS_READ_COOKIE) != "1",
         reply_to=request.GET.get("reply_to"),
     )
 
@@ -393,6 +418,34 @@ def conversation_star(request: HttpRequest, conversation_id: int) -> HttpRespons
     if _wants_json(request):
         return JsonResponse({"conversation": conversation_id, "starred": starred})
     return redirect(_conversation_url(conversation_id))
+
+
+@require_POST
+@_page_or_json_errors
+def conversation_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """ "Mark as read": the conversation read up to its last message. Back to the conversation
+    (no-JS), or JSON `{"conversation", "seq"}`; every tab of the user gets `unread`."""
+    conversation, _membership = access_conversation(request.user, conversation_id)
+    seq = services.read_mark(actor=request.user, conversation_id=conversation.pk, seq=conversation.last_seq)
+    if _wants_json(request):
+        return JsonResponse({"conversation": conversation.pk, "seq": seq})
+    return redirect(_conversation_url(conversation.pk))
+
+
+@require_POST
+@_page_or_json_errors
+def read_all(request: HttpRequest) -> HttpResponse:
+    """ "Mark all as read": every conversation of the user. Back to `next` (a page of this site,
+    else /chats/), or JSON `{"conversations": [ids whose marker moved]}`."""
+    moved = services.read_mark_all(actor=request.user)
+    if _wants_json(request):
+        return JsonResponse({"conversations": sorted(moved)})
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("messaging:list")
+    return redirect(target)
 
 
 @require_GET

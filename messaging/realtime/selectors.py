@@ -2,9 +2,9 @@
 
 Every conversation rule comes from messaging.access (`visible_to`, or `VISIBLE_SQL` in
 hand-written SQL), as for views. The reads every connect makes (ids, cursors, co-members)
-are written out as SQL: the ORM compiled them anew per connect. The cursors repeat the
-unread rule of `selectors.unread_count`; tests/messaging/test_realtime_selectors.py holds
-them to the ORM forms. Measured in-process (CPU per call, PostgreSQL, DEBUG off): see the
+are written out as SQL: the ORM compiled them anew per connect. The cursors take the unread
+rule from `messaging.unread`; tests/messaging/test_realtime_selectors.py holds them to the
+ORM forms. Measured in-process (CPU per call, PostgreSQL, DEBUG off): see the
 commit that added them.
 """
 
@@ -15,16 +15,13 @@ from django.db.models import Q
 
 from accounts.models import User
 from groups.models import Membership
-from messaging import rawsql
+from messaging import rawsql, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
 from messaging.attachments import load_for_messages
-from messaging.models import Conversation, Mention, Message, ReadState
+from messaging.models import Conversation, Message
 from messaging.serializers import conversation_json
 
 _CONVERSATION = Conversation._meta.db_table
-_MESSAGE = Message._meta.db_table
-_MENTION = Mention._meta.db_table
-_READ_STATE = ReadState._meta.db_table
 _MEMBERSHIP = Membership._meta.db_table
 _USER = User._meta.db_table
 
@@ -33,17 +30,11 @@ _INTS = ()  # ids, counts and names: no column needs converting, on any backend
 
 _IDS_SQL = f"SELECT c.id FROM {_CONVERSATION} c WHERE {VISIBLE_SQL}"  # noqa: S608
 
-# Unread as `selectors.unread_count` counts it: after the read marker, not deleted, not the
-# user's own (a message whose author was deleted is someone else's).
+# Each conversation's last seq and its `unread, mentions` by the rule of `messaging.unread`.
 _CURSORS_SQL = f"""
-    SELECT c.id, c.last_seq,
-        (SELECT COUNT(*) FROM {_MESSAGE} u
-            WHERE u.conversation_id = c.id AND u.seq > COALESCE(rs.last_read_seq, 0) AND NOT u.deleted
-            AND (u.author_id IS NULL OR u.author_id <> %s)),
-        (SELECT COUNT(*) FROM {_MENTION} mn
-            WHERE mn.user_id = %s AND mn.conversation_id = c.id AND mn.seq > COALESCE(rs.last_read_seq, 0))
+    SELECT c.id, c.last_seq, {unread.COUNTS_SQL}
     FROM {_CONVERSATION} c
-    LEFT JOIN {_READ_STATE} rs ON rs.conversation_id = c.id AND rs.user_id = %s
+    {unread.READ_STATE_JOIN}
     WHERE {VISIBLE_SQL}
     ORDER BY c.id
 """  # noqa: S608 (table names come from the models, values are parameters)
@@ -72,8 +63,7 @@ def conversation_ids_for_user(user) -> set[int]:
 
 
 def conversation_cursors(user) -> list[dict]:
-    """`[{"id", "last_seq", "unread", "mentions"}]` by id, for `hello`: `selectors.conversation_cursors_for_user`
-    as one hand-written statement. One query."""
+    """`[{"id", "last_seq", "unread", "mentions"}]` by id, for `hello`. One query."""
     return [
         {"id": cid, "last_seq": last_seq, "unread": unread, "mentions": mentions}
         for cid, last_seq, unread, mentions in rawsql.fetch(

@@ -48,6 +48,7 @@ def message_items(context, messages) -> SafeString:
         viewer_id=context["user"].pk,
         conversation_id=context["conversation"].pk,
         csrf_token=context.get("csrf_token"),
+        unread_from=context.get("unread_from"),
     )
 
 

@@ -9,6 +9,7 @@ import { initKeyboard } from "./keyboard.js";
 import { initMuteButton } from "./mute.js";
 import { initNotificationSettings, initNotifications } from "./notify.js";
 import { initUserUpdates } from "./people.js";
+import { initReading } from "./reading.js";
 import { el, qs, toInt } from "./dom.js";
 import { localizeTimes } from "./render.js";
 import { initSidebar } from "./sidebar.js";
@@ -60,18 +61,19 @@ function start() {
   const messages = document.getElementById("messages");
   const root = messages ? messages.closest("[data-conversation-id]") : null;
   if (!list && !root) return;
-  // A conversation page showing the newest messages keeps itself read; one showing older history does not.
+  // A conversation page showing the newest messages syncs from its newest message after a reconnect.
   const live = root !== null && root.dataset.live !== "false";
-  const openId = live ? toInt(root.dataset.conversationId) : null;
-  // The open conversation's cursor is the newest message on the page.
-  const cursors = live ? { [openId]: toInt(root.dataset.lastSeq) } : {};
+  const cursors = live ? { [toInt(root.dataset.conversationId)]: toInt(root.dataset.lastSeq) } : {};
   const socket = new ChatSocket({ cursors });
   initBanner(socket);
   initNotifications(socket);
   initUserUpdates(socket);
-  if (list) initSidebar(socket, list, { openId });
+  if (list) initSidebar(socket, list);
   if (root) initMentionSuggestions(root); // before the conversation's keys: Enter picks a suggestion
-  if (root) initConversation(socket, root);
+  if (root) {
+    initConversation(socket, root);
+    initReading(socket, root); // after: it may scroll to the first unread message
+  }
   const muteForm = document.getElementById("mute-form");
   if (root && muteForm) initMuteButton(socket, muteForm, toInt(root.dataset.conversationId));
   const starForm = document.getElementById("star-form");

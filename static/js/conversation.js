@@ -1,6 +1,7 @@
 // The open conversation: live message list, composer over the socket (the form
 // POST when the socket is down), typing indicator, inline edit and delete, load
-// older, seen-by, read markers, and the notice when the user loses access.
+// older, seen-by, and the notice when the user loses access. The reader's own read marker
+// follows what scrolls into view: static/js/reading.js.
 //
 // Hooks are the ones templates/messaging/conversation.html documents.
 
@@ -51,7 +52,6 @@ export function initConversation(socket, root) {
     canModerate: root.dataset.canModerate === "true",
     removed: false,
     missedLive: false, // a message arrived while older history was shown
-    readSent: 0, // the highest seq we told the server we read
     lastTypingSent: 0,
     typers: new Map(), // user id -> {user, until}
     seen: new Map(), // user id -> {user, seq}: read markers of the others, from `read` frames
@@ -546,21 +546,10 @@ export function initConversation(socket, root) {
     typingLine.textContent = text;
   }
 
-  // ---- read markers and seen-by ---------------------------------------------
-
-  function markRead() {
-    if (state.removed || !live || document.visibilityState !== "visible") return;
-    const seq = newestSeq();
-    if (seq <= state.readSent) return;
-    if (socket.send({ type: "read", conversation: conversationId, seq })) state.readSent = seq;
-  }
+  // ---- others' read markers: seen-by ------------------------------------------
 
   function onRead(frame) {
-    if (frame.conversation !== conversationId || !frame.user) return;
-    if (frame.user.id === state.me) {
-      state.readSent = Math.max(state.readSent, frame.seq);
-      return;
-    }
+    if (frame.conversation !== conversationId || !frame.user || frame.user.id === state.me) return;
     const known = state.seen.get(frame.user.id);
     if (!known || known.seq < frame.seq) state.seen.set(frame.user.id, { user: frame.user, seq: frame.seq });
     renderSeen();
@@ -674,7 +663,6 @@ export function initConversation(socket, root) {
     root.dataset.live = "true";
     newerLink?.closest(".history-nav")?.remove();
     qs("#newer-notice")?.remove();
-    markRead();
     if (state.missedLive) {
       state.missedLive = false;
       refreshNewest();
@@ -753,12 +741,10 @@ export function initConversation(socket, root) {
 
   socket.on("hello", (frame) => {
     state.me = frame.user.id;
-    markRead();
   });
   socket.on("message", (message) => {
     if (message.conversation !== conversationId) return;
     showMessage(message);
-    markRead();
   });
   socket.on("status", (status) => {
     const text = status === "connected" ? SENDING_TEXT : WAITING_TEXT;
@@ -784,7 +770,6 @@ export function initConversation(socket, root) {
   socket.on("reaction.changed", onReactionChanged);
   socket.on("read", onRead);
   socket.on("conversation.removed", onRemoved);
-  document.addEventListener("visibilitychange", markRead);
 
   list.addEventListener("click", onListClick);
   list.addEventListener("submit", onListSubmit);

@@ -172,7 +172,11 @@ export function decorateMessages(list, now = new Date()) {
       keep.add(divider);
     }
     const gap = previous ? at.getTime() - previous.at : -1;
-    item.classList.toggle("continued", !newDay && author !== "" && author === previous.author && gap >= 0 && gap <= groupMs);
+    const afterUnread = item.previousElementSibling?.id === "unread-divider"; // "New messages" starts a group
+    item.classList.toggle(
+      "continued",
+      !newDay && !afterUnread && author !== "" && author === previous.author && gap >= 0 && gap <= groupMs,
+    );
     previous = { key, author, at: at.getTime() };
   }
   for (const divider of list.querySelectorAll("li.day-divider")) if (!keep.has(divider)) divider.remove();

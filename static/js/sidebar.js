@@ -4,13 +4,13 @@
 // from the server-rendered list: one renderer), presence dots, and the unread total in the title.
 
 import { el, qs, qsa, toInt } from "./dom.js";
-import { conversationRow, localizeTimes, mentionsMe, setRowPreview } from "./render.js";
+import { conversationRow, localizeTimes, setRowPreview } from "./render.js";
 import { paths } from "./urls.js";
 
-export function initSidebar(socket, list, { openId = null } = {}) {
+export function initSidebar(socket, list) {
   const state = {
     me: null,
-    // Seq up to which each badge already counts: a message at or below it is not news.
+    // The newest seq seen per conversation: a deletion of that message changes the preview.
     counted: new Map(),
     // Time of the newest message seen live, per conversation (ms), for ordering.
     activity: new Map(),
@@ -32,10 +32,6 @@ export function initSidebar(socket, list, { openId = null } = {}) {
 
   function rowFor(id) {
     return qs(`li[data-conversation-id="${id}"]`, list);
-  }
-
-  function viewingOpen(id) {
-    return id === openId && document.visibilityState === "visible";
   }
 
   function badgeOf(row) {
@@ -74,11 +70,6 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     marker.dataset.count = String(n);
     marker.hidden = n === 0;
     marker.setAttribute("aria-label", `${n} mentions of you`);
-  }
-
-  function mentionsOf(id) {
-    const marker = qs(".mention-badge", rowFor(id) || document.createElement("li"));
-    return marker && !marker.hidden ? toInt(marker.dataset.count ?? marker.textContent.slice(1), 0) : 0;
   }
 
   function unreadOf(id) {
@@ -136,14 +127,8 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     const at = Date.parse(message.created_at);
     reorder(row, Number.isNaN(at) ? Date.now() : at);
     setRowPreview(row, message);
-    const counted = state.counted.get(id) || 0;
-    if (message.seq <= counted) return;
-    state.counted.set(id, message.seq);
-    const mine = message.author && message.author.id === state.me;
-    if (!mine && !message.deleted && !viewingOpen(id)) {
-      setUnread(id, unreadOf(id) + 1);
-      if (mentionsMe(message, state.me)) setMentions(id, mentionsOf(id) + 1);
-    }
+    // The badges are not counted here: the server's `unread` frame follows (messaging/unread.py).
+    state.counted.set(id, Math.max(state.counted.get(id) || 0, message.seq));
   }
 
   function onHello(frame) {
@@ -153,8 +138,9 @@ export function initSidebar(socket, list, { openId = null } = {}) {
     for (const conversation of frame.conversations || []) {
       state.counted.set(conversation.id, conversation.last_seq);
       if (!rowFor(conversation.id)) missing.push(conversation.id);
-      setUnread(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.unread);
-      setMentions(conversation.id, viewingOpen(conversation.id) ? 0 : conversation.mentions);
+      // The open conversation too: what has not scrolled into view yet is still unread (reading.js).
+      setUnread(conversation.id, conversation.unread);
+      setMentions(conversation.id, conversation.mentions);
     }
     if (missing.length) addRows(missing);
   }
@@ -334,8 +320,6 @@ export function initSidebar(socket, list, { openId = null } = {}) {
   socket.on("hello", onHello);
   socket.on("message", onMessage);
   socket.on("unread", (frame) => {
-    // The conversation on screen is being marked read: a count for it is about to be 0.
-    if (frame.count > 0 && viewingOpen(frame.conversation)) return;
     setUnread(frame.conversation, frame.count);
     setMentions(frame.conversation, frame.mentions);
   });

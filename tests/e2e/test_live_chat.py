@@ -15,7 +15,7 @@ from groups.models import Group
 from groups.services import group_create
 from messaging.models import Message
 from messaging.selectors import default_conversation
-from messaging.services import message_send
+from messaging.services import message_send, read_mark
 from tests.e2e.conftest import TIMEOUT_MS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -203,11 +203,12 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
 
 def test_history_edits_and_deletions_are_live(server, new_context, make_user):
     alice = make_user("alice", display_name="Alice A.")
-    make_user("bob")
+    bob_user = make_user("bob")
     group = group_create(actor=alice, name="Archive", member_usernames=["bob"])
     conversation = default_conversation(group)
     for n in range(1, 61):
         message_send(actor=alice, conversation_id=conversation.pk, body=f"old message {n}")
+    read_mark(actor=bob_user, conversation_id=conversation.pk, seq=60)  # read: the page opens at the newest
 
     bob = login(new_context(), server, "bob", f"/chats/{conversation.pk}/")
     alice_page = login(new_context(), server, "alice", f"/chats/{conversation.pk}/")

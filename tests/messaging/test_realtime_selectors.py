@@ -1,7 +1,8 @@
 """The socket's connect-time reads, written as SQL, agree with the ORM's rules.
 
-`conversation_ids_for_user` and `conversation_cursors` repeat `visible_to` and the
-unread rule of `selectors.unread_count`; `co_members` the membership and direct rules.
+`conversation_ids_for_user` and `conversation_cursors` repeat `visible_to` and take the
+unread rule from `messaging.unread` (its ORM form: tests/messaging/unread_rule.py);
+`co_members` the membership and direct rules.
 These tests hold them to the ORM for every kind of user, conversation and message.
 """
 
@@ -12,10 +13,11 @@ from accounts import services as account_services
 from accounts.models import User
 from groups import services as group_services
 from groups.models import Membership
-from messaging import selectors, services
+from messaging import services
 from messaging.access import visible_to
 from messaging.models import Conversation
 from messaging.realtime import selectors as realtime_selectors
+from tests.messaging import unread_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +70,9 @@ def test_cursors_agree_with_the_orm(world):
     team, users = world
     assert any(c["unread"] for c in realtime_selectors.conversation_cursors(team.member))
     for user in users:
-        assert realtime_selectors.conversation_cursors(user) == selectors.conversation_cursors_for_user(user)
+        assert realtime_selectors.conversation_cursors(user) == unread_rule.conversation_cursors(user)
         for cursor in realtime_selectors.conversation_cursors(user):
-            assert cursor["unread"] == selectors.unread_count(user, cursor["id"]), (user.username, cursor)
+            assert cursor["unread"] == unread_rule.unread_count(user, cursor["id"]), (user.username, cursor)
 
 
 def test_co_members_agree_with_the_orm(world):

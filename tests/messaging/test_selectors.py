@@ -1,7 +1,7 @@
 """The hand-written reads of the conversation page agree with the ORM's rules.
 
 `conversations_for_user` repeats `messaging.access.visible_to` and the unread rule of
-`unread_count` in SQL; these tests hold the two side by side for every kind of user.
+`messaging.unread` in SQL; these tests hold the two side by side for every kind of user.
 """
 
 import pytest
@@ -13,6 +13,7 @@ from messaging.access import visible_to
 from messaging.models import Conversation
 from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
+from tests.messaging import unread_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_sidebar_agrees_with_visible_to_and_unread_count(world, alice, bob):
         expected = Conversation.objects.filter(visible_to(user))
         assert sorted(c.pk for c in rows) == sorted(expected.values_list("pk", flat=True)), user
         for row in rows:
-            assert row.unread == selectors.unread_count(user, row.pk), (user, row)
+            assert row.unread == unread_rule.unread_count(user, row.pk), (user, row)
 
 
 def test_sidebar_order_titles_previews_and_read_seq(world):

@@ -5,6 +5,7 @@ from groups import services as group_services
 from messaging import selectors, services
 from messaging.models import ReadState
 from messaging.selectors import default_conversation
+from tests.messaging import unread_rule
 
 
 @pytest.mark.django_db
@@ -20,11 +21,9 @@ def test_group_flow_seq_unread_and_read(alice, bob, carol):
     assert m2.seq == 2
     rows = {c.pk: c for c in selectors.conversations_for_user(bob)}
     assert rows[general.pk].unread == 1 and rows[general.pk].last_body == "yo"
-    assert selectors.conversation_cursors_for_user(alice) == [
-        {"id": general.pk, "last_seq": 2, "unread": 1, "mentions": 0}
-    ]
+    assert unread_rule.conversation_cursors(alice) == [{"id": general.pk, "last_seq": 2, "unread": 1, "mentions": 0}]
     services.read_mark(actor=alice, conversation_id=general.pk, seq=2)
-    assert selectors.unread_count(alice, general.pk) == 0
+    assert unread_rule.unread_count(alice, general.pk) == 0
     with pytest.raises(NotFound):
         services.message_send(actor=carol, conversation_id=general.pk, body="hello")
     with pytest.raises(Invalid) as err:
@@ -56,13 +55,13 @@ def test_read_marker_only_moves_forward_and_is_capped(alice, bob, carol):
         return ReadState.objects.get(user=alice, conversation=general).last_read_seq
 
     assert services.read_mark(actor=alice, conversation_id=general.pk, seq=0) == 0
-    assert marker() == 0 and selectors.unread_count(alice, general.pk) == 3
+    assert marker() == 0 and unread_rule.unread_count(alice, general.pk) == 3
     assert services.read_mark(actor=alice, conversation_id=general.pk, seq=2) == 2
-    assert marker() == 2 and selectors.unread_count(alice, general.pk) == 1
+    assert marker() == 2 and unread_rule.unread_count(alice, general.pk) == 1
     assert services.read_mark(actor=alice, conversation_id=general.pk, seq=1) == 2  # never back
     assert marker() == 2
     assert services.read_mark(actor=alice, conversation_id=general.pk, seq=99) == 3  # capped at the last seq
-    assert marker() == 3 and selectors.unread_count(alice, general.pk) == 0
+    assert marker() == 3 and unread_rule.unread_count(alice, general.pk) == 0
     assert ReadState.objects.filter(user=alice, conversation=general).count() == 1
     with pytest.raises(Invalid):
         services.read_mark(actor=alice, conversation_id=general.pk, seq=-1)

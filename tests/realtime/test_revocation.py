@@ -53,19 +53,19 @@ async def test_added_to_a_group_delivers_its_conversations_from_then_on(connect,
     assert (await carol.expect("message.new"))["message"]["body"] == "welcome"
 
 
-async def test_a_conversation_gained_with_history_counts_it_as_unread_like_hello(connect, team):
+async def test_a_conversation_gained_with_history_starts_read_and_counts_what_comes_after(connect, team):
     for n in range(3):
         await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body=f"{n}")
     carol = await connect(team.carol)
     await call(group_services.member_add)(actor=team.alice, group_id=team.group.pk, username="carol")
     added = (await carol.expect("conversation.added"))["conversation"]
-    assert (added["last_seq"], added["unread"]) == (3, 3)  # counted in the frame itself: no `unread` of its own
+    assert (added["last_seq"], added["unread"]) == (3, 0)  # the history from before she was added is read
     assert (await connect(team.carol)).hello["conversations"] == [
-        {"id": team.general.pk, "last_seq": 3, "unread": 3, "mentions": 0}
+        {"id": team.general.pk, "last_seq": 3, "unread": 0, "mentions": 0}
     ]
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="then one more")
     await carol.expect("message.new")
-    assert (await carol.expect("unread"))["count"] == 4
+    assert (await carol.expect("unread"))["count"] == 1
 
 
 async def test_a_deleted_group_is_removed_from_every_member_socket(connect, team):
