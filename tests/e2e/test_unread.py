@@ -57,7 +57,7 @@ def test_opens_at_the_first_unread_and_reads_only_what_scrolls_into_view(server,
     page = login(new_context(), server, "bob", next_path=f"/chats/{conversation.pk}/")
     divider = page.locator("#messages #unread-divider")
     expect(divider).to_have_text("New messages")
-    after_divider = page.locator("#unread-divider + li.message")
+    after_divider = page.locator("#unread-divider ~ li.message").first
     expect(after_divider).to_have_attribute("data-seq", "11")
     expect(after_divider.locator(".message-body")).to_have_text("trail note 11")
     page.wait_for_selector("html[data-socket=connected]")

@@ -40,7 +40,10 @@ def shown_seqs(html: str) -> list[int]:
 def divider_before(html: str) -> int | None:
     """The seq of the message right after the "New messages" divider, None without a divider."""
     found = re.search(
-        r'<li id="unread-divider" class="unread-divider">.*?</li>\s*<li class="message[^"]*" id="m(\d+)"', html
+        r'<li id="unread-divider" class="unread-divider">.*?</li>\s*'
+        r'(?:<li class="day-divider"[^>]*>.*?</li>\s*)?'  # when the day starts there too
+        r'<li class="message[^"]*" id="m(\d+)"',
+        html,
     )
     return int(found.group(1)) if found else None
 
@@ -99,6 +102,8 @@ def test_opening_with_90_unread_shows_the_window_from_the_first_unread_and_marks
     start = 11 - UNREAD_CONTEXT
     assert shown_seqs(html) == list(range(start, start + 50))
     assert divider_before(html) == 11 and html.count(">New messages<") == 1
+    assert '<li class="message" id="m11"' in html  # "New messages" starts a run of the author's messages
+    assert '<li class="message continued" id="m12"' in html
     assert 'data-live="false"' in html
     assert f'href="?before={start}"' in html and f'href="?after={start + 49}"' in html
     # Read up to the last message rendered, never beyond: the 90 are not all read.
