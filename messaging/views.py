@@ -327,7 +327,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         before=params["before"],
         after=params["after"],
         around=around,
-        opened=params["before"] is None and params["after"] is None and around is None,
+        # `latest`: the newest messages whatever is unread ("Jump to the latest").
+        opened=params["before"] is None and params["after"] is None and around is None and "latest" not in request.GET,
         # With scripts the page reports what scrolls into view (static/js/reading.js) instead.
         mark_read=request.COOKIES.get(SCRIPTS_READ_COOKIE) != "1",
         reply_to=request.GET.get("reply_to"),

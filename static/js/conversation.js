@@ -195,7 +195,7 @@ export function initConversation(socket, root) {
       "p",
       { id: "newer-notice", class: "history-nav newer-notice", role: "status" },
       "New messages arrived. ",
-      el("a", { href: paths.conversation(conversationId), text: "Jump to the latest" }),
+      el("a", { href: `${paths.conversation(conversationId)}?latest=1`, text: "Jump to the latest" }),
     );
     list.after(notice);
   }

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from groups.services import group_create
 from messaging.models import Message
 from messaging.selectors import default_conversation
-from messaging.services import message_send
+from messaging.services import message_send, read_mark
 from tests.e2e.conftest import TIMEOUT_MS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,10 +20,11 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 def chat_with_history(make_user, count: int):
     alice = make_user("alice", display_name="Alice A.")
-    make_user("bob", display_name="Bob B.")
+    bob = make_user("bob", display_name="Bob B.")
     conversation = default_conversation(group_create(actor=alice, name="Long", member_usernames=["bob"]))
     for n in range(1, count + 1):
         message_send(actor=alice, conversation_id=conversation.pk, body=f"message {n}", check_rate=False)
+    read_mark(actor=bob, conversation_id=conversation.pk, seq=count)  # read: both open at the newest
     return conversation
 
 

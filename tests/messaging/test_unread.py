@@ -120,6 +120,16 @@ def test_opening_with_90_unread_shows_the_window_from_the_first_unread_and_marks
     assert 'data-live="true"' in latest
 
 
+def test_jump_to_the_latest_skips_the_unread_window(login, team):
+    fill(team, 100, read=10)
+    client = login(team.member)
+    window = client.get(f"/chats/{team.general.pk}/").content.decode()
+    assert f'href="/chats/{team.general.pk}/?latest=1">Jump to the latest</a>' in window
+    latest = client.get(f"/chats/{team.general.pk}/?latest=1").content.decode()
+    assert shown_seqs(latest) == list(range(51, 101)) and divider_before(latest) is None
+    assert 'data-live="true"' in latest
+
+
 def test_a_few_unread_open_at_the_divider_on_a_page_that_is_live(login, team):
     fill(team, 60, read=55)
     html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
