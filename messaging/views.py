@@ -313,7 +313,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             form.add_error("body", error.detail)
             status = 429 if isinstance(error, RateLimited) else file_views.upload_status(error)
             return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
-        return redirect(_conversation_url(conversation.pk))
+        # The newest messages, the one just sent among them (not back to the first unread one).
+        return redirect(f"{_conversation_url(conversation.pk)}?latest=1")
     try:
         params = _history_params(request.GET)
         around = _whole_number(request.GET, "around")

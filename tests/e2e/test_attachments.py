@@ -129,7 +129,7 @@ def test_without_javascript_the_form_posts_the_files(server, browser, chat):
             ],
         )
         page.click("#composer button[type=submit]")
-        page.wait_for_url(f"{server.url}/chats/{chat.pk}/")
+        page.wait_for_url(f"{server.url}/chats/{chat.pk}/?latest=1")
         item = page.locator("#messages li.message").last
         expect(item.locator("li.attachment.image img")).to_have_attribute("alt", "sunset.jpg")
         expect(item.locator("li.attachment.file .file-name")).to_have_text("plan.pdf")

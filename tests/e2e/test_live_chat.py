@@ -263,7 +263,7 @@ def test_without_a_socket_the_composer_posts_the_form(server, new_context, make_
     mark_loaded(page)
 
     send(page, "sent the old way")
-    page.wait_for_url(f"{server.url}/chats/{conversation.pk}/")
+    page.wait_for_url(f"{server.url}/chats/{conversation.pk}/?latest=1")
     expect(page.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text("sent the old way")
     assert not not_reloaded(page)  # a full page load, as without JavaScript
     assert Message.objects.get(conversation=conversation, seq=1).body == "sent the old way"

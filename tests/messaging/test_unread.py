@@ -130,6 +130,15 @@ def test_jump_to_the_latest_skips_the_unread_window(login, team):
     assert 'data-live="true"' in latest
 
 
+def test_a_reply_from_the_unread_window_lands_on_the_latest_page_with_it(login, team):
+    fill(team, 100, read=10)
+    client = login(team.member)
+    client.get(f"/chats/{team.general.pk}/")
+    response = client.post(f"/chats/{team.general.pk}/", {"body": "catching up"})
+    assert response.status_code == 302 and response["Location"] == f"/chats/{team.general.pk}/?latest=1"
+    assert shown_seqs(client.get(response["Location"]).content.decode())[-1] == 101
+
+
 def test_a_few_unread_open_at_the_divider_on_a_page_that_is_live(login, team):
     fill(team, 60, read=55)
     html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()

@@ -274,7 +274,7 @@ def test_post_stores_and_redirects(login, team, role):
     author = getattr(team, role)
     response = login(author).post(f"/chats/{team.general.pk}/", {"body": "  hello there  "})
     assert response.status_code == 302
-    assert response["Location"] == f"/chats/{team.general.pk}/"
+    assert response["Location"] == f"/chats/{team.general.pk}/?latest=1"
     message = Message.objects.get(conversation=team.general)
     assert (message.seq, message.body, message.author_id) == (1, "hello there", author.pk)
 
