@@ -113,6 +113,7 @@ class ChatConsumer(LeanConsumer):
         self.holds_limits = True
         try:
             cursors = await self._load()
+            muted, starred = await in_db_thread(selectors.muted_and_starred)(self.user)
         except DATABASE_DOWN:
             log_outage("database unreachable: socket handshakes refused")
             await self.base_send({"type": "websocket.close"})
@@ -120,7 +121,16 @@ class ChatConsumer(LeanConsumer):
             return
         await self.base_send({"type": "websocket.accept"})
         self.accepted = True
-        await self.send_frame({"type": protocol.HELLO, "user": user_json(self.user), "conversations": cursors})
+        await self.send_frame(
+            {
+                "type": protocol.HELLO,
+                "user": user_json(self.user),
+                "conversations": cursors,
+                # A tab that was closed or cut off when they changed catches up here.
+                "muted": sorted(muted & self.counters.ids()),
+                "starred": sorted(starred & self.counters.ids()),
+            }
+        )
         await self._announce_presence()
         if not self.closed:
             heartbeat.add(self)

@@ -18,7 +18,7 @@ from groups.models import Membership
 from messaging import rawsql, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
 from messaging.attachments import load_for_messages
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, Mute, Star
 from messaging.serializers import conversation_json
 
 _CONVERSATION = Conversation._meta.db_table
@@ -55,6 +55,23 @@ _CO_MEMBERS_SQL = f"""
 
 # Presence is announced to at most this many co-members when a socket opens.
 PRESENCE_SNAPSHOT_MAX = 1000
+
+
+_FLAGS_SQL = f"""
+    SELECT conversation_id, 0 FROM {Mute._meta.db_table} WHERE user_id = %s
+    UNION ALL
+    SELECT conversation_id, 1 FROM {Star._meta.db_table} WHERE user_id = %s
+"""  # noqa: S608 (table names come from the models, values are parameters)
+
+
+def muted_and_starred(user) -> tuple[set[int], set[int]]:
+    """The ids of the conversations the user muted, and of those they starred. One query
+    (the caller keeps those it may see)."""
+    muted: set[int] = set()
+    starred: set[int] = set()
+    for conversation_id, kind in rawsql.fetch(_FLAGS_SQL, [user.pk, user.pk], _INTS):
+        (starred if kind else muted).add(conversation_id)
+    return muted, starred
 
 
 def conversation_ids_for_user(user) -> set[int]:

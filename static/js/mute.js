@@ -32,6 +32,10 @@ export function initMuteButton(socket, form, conversationId) {
     }
   });
 
+  // Changed on another tab while this one was cut off: `hello` lists the muted conversations.
+  socket.on("hello", (frame) => {
+    if (Array.isArray(frame.muted)) show(frame.muted.includes(conversationId));
+  });
   socket.on("conversation.muted", (frame) => {
     if (frame.conversation === conversationId) show(Boolean(frame.muted));
   });

@@ -142,6 +142,25 @@ export function initSidebar(socket, list) {
       setUnread(conversation.id, conversation.unread);
       setMentions(conversation.id, conversation.mentions);
     }
+    // Mutes and stars changed on another tab while this one was cut off: `hello` lists them.
+    if (Array.isArray(frame.muted)) {
+      const muted = new Set(frame.muted);
+      for (const row of rows(list)) {
+        const id = toInt(row.dataset.conversationId);
+        if (row.classList.contains("muted") === muted.has(id)) continue;
+        row.classList.toggle("muted", muted.has(id));
+        reorder(row, state.activity.get(id) ?? 0);
+      }
+      updateTitle();
+    }
+    if (Array.isArray(frame.starred)) {
+      const starred = new Set(frame.starred);
+      for (const row of rows(list)) {
+        const id = toInt(row.dataset.conversationId);
+        const inStarred = Boolean(row.closest('[data-section="starred"]'));
+        if (inStarred !== starred.has(id) && !missing.includes(id)) missing.push(id);
+      }
+    }
     if (missing.length) addRows(missing);
   }
 

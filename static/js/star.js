@@ -35,6 +35,10 @@ export function initStarButton(socket, form, conversationId) {
     }
   });
 
+  // Changed on another tab while this one was cut off: `hello` lists the starred conversations.
+  socket.on("hello", (frame) => {
+    if (Array.isArray(frame.starred)) show(frame.starred.includes(conversationId));
+  });
   socket.on("conversation.starred", (frame) => {
     if (frame.conversation === conversationId) show(Boolean(frame.starred));
   });

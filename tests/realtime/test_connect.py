@@ -39,6 +39,8 @@ async def test_hello_names_the_user_and_every_conversation_with_cursors(connect,
             {"id": team.general.pk, "last_seq": 3, "unread": 2, "mentions": 0},
             {"id": direct.pk, "last_seq": 0, "unread": 0, "mentions": 0},
         ],
+        "muted": [],
+        "starred": [],
     }
     carol = await connect(team.carol)
     assert carol.hello["conversations"] == [{"id": direct.pk, "last_seq": 0, "unread": 0, "mentions": 0}]

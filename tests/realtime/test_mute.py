@@ -38,3 +38,25 @@ async def test_a_refused_mute_sends_nothing(connect, team):
     assert (await call(post_mute)(team.carol, team.general.pk)).status_code == 404
     assert await carol.nothing()
     assert await bob.nothing()
+
+
+async def test_a_tab_that_was_away_gets_its_mutes_and_stars_in_hello(connect, team):
+    """Changed while a tab was closed or cut off: `hello` lists what is muted and starred, of the
+    conversations the user can still see."""
+    from groups import services as group_services
+    from messaging import services
+
+    other = await call(group_services.group_create)(actor=team.alice, name="Other", member_usernames=["bob"])
+    other_general = await call(lambda: other.conversations.get().pk)()
+    assert (await connect(team.bob)).hello["muted"] == []
+
+    await call(services.conversation_mute_toggle)(actor=team.bob, conversation_id=team.general.pk)
+    await call(services.conversation_star_toggle)(actor=team.bob, conversation_id=team.general.pk)
+    await call(services.conversation_mute_toggle)(actor=team.bob, conversation_id=other_general)
+    await call(services.conversation_star_toggle)(actor=team.bob, conversation_id=other_general)
+    await call(group_services.member_remove)(actor=team.alice, group_id=other.pk, username="bob")
+
+    hello = (await connect(team.bob)).hello
+    assert hello["muted"] == [team.general.pk]  # not the group he left
+    assert hello["starred"] == [team.general.pk]
+    assert (await connect(team.alice)).hello["muted"] == []  # someone else's mutes are theirs
