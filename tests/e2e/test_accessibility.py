@@ -1,0 +1,244 @@
+"""axe-core (WCAG 2.1 A and AA) on every page a visitor or a member can reach, at desktop and
+phone widths, with the dialogs open where a page has them.
+
+One server, one browser and one page per user serve the whole module: the data is made once,
+committed, and flushed when the module ends, as a transactional test would leave it.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.management import call_command
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import Page, expect
+
+from accounts.unsubscribe import unsubscribe_token
+from groups.services import group_create, invite_create
+from messaging.selectors import default_conversation
+from messaging.services import direct_open, message_send, topic_create
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import TIMEOUT_MS, accessibility_violations, assert_accessible, describe_violations, login
+from tests.servers import AppServer, server_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db")]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@dataclass
+class Site:
+    server: AppServer
+    paths: dict[str, str]
+    pages: dict[str, Page] = field(default_factory=dict)
+
+
+def _populate() -> dict[str, str]:
+    """Alice owns a public group with a topic, a direct conversation and a mention; Newbie has nothing."""
+    from accounts.services import user_create
+
+    def user(username: str, display_name: str):
+        return user_create(
+            username=username, email=f"{username}@example.com", password=PASSWORD, display_name=display_name
+        )
+
+    alice = user("alice", "Alice A.")
+    bob = user("bob", "Bob B.")
+    user("ghopper", "Grace Hopper")
+    newbie = user("newbie", "New Person")
+    group = group_create(
+        actor=alice, name="Team", description="Where we plan", member_usernames=["bob", "ghopper"], is_public=True
+    )
+    general = default_conversation(group)
+    topic = topic_create(actor=alice, group_id=group.pk, name="release-planning")
+    for body in ("hello team", "the **release** is on Friday", "see https://example.com"):
+        message_send(actor=alice, conversation_id=general.pk, body=body, check_rate=False)
+    message_send(actor=bob, conversation_id=general.pk, body="@alice can you review?", check_rate=False)
+    message_send(actor=bob, conversation_id=topic.pk, body="planning starts", check_rate=False)
+    direct, _created = direct_open(actor=alice, username="bob")
+    message_send(actor=bob, conversation_id=direct.pk, body="hello in private", check_rate=False)
+    mine, _created = message_send(actor=alice, conversation_id=direct.pk, body="hi Bob", check_rate=False)
+    _invite, token = invite_create(actor=alice, group_id=group.pk, expires="7d")
+    uid = urlsafe_base64_encode(force_bytes(newbie.pk))
+    return {
+        "group": f"/groups/{group.pk}/",
+        "general": f"/chats/{general.pk}/",
+        "topic": f"/chats/{topic.pk}/",
+        "direct": f"/chats/{direct.pk}/",
+        "edit": f"/chats/{direct.pk}/messages/{mine.seq}/edit/",
+        "invite": f"/invite/{token}/",
+        "reset": f"/accounts/password-reset/{uid}/{default_token_generator.make_token(newbie)}/",
+        "unsubscribe": f"/accounts/unsubscribe/{unsubscribe_token(newbie)}/",
+    }
+
+
+@pytest.fixture
+def db():
+    """Tests naming `db` make pytest-django create the test database. This module's data is made
+    once, committed and flushed at the end (`site`), so this `db` opens no per-test transaction:
+    one would hold SQLite's write lock against the server."""
+
+
+@pytest.fixture(scope="module")
+def site_paths(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:
+    """The data, made before the browser starts (its event loop would stop messages being published)."""
+    with django_db_blocker.unblock():
+        paths = _populate()
+    yield paths
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def site(site_paths, browser, tmp_path_factory) -> Iterator[Site]:
+    paths = site_paths
+    server = AppServer(tmp_path_factory.mktemp("a11y") / "server.log", env=server_env(DEBUG=1))
+    server.start()
+    site = Site(server, paths)
+    contexts = {}
+    try:
+        for who in ("alice", "bob", "newbie", None):
+            context = browser.new_context(viewport=VIEWPORTS["desktop"])
+            context.set_default_timeout(TIMEOUT_MS)
+            contexts[who] = context
+            site.pages[who] = login(context, server, who) if who else context.new_page()
+        yield site
+    finally:
+        for context in contexts.values():
+            context.close()
+        server.close()
+
+
+def connected(page: Page) -> None:
+    page.wait_for_selector("html[data-socket=connected]")
+
+
+def open_shortcuts(page: Page) -> None:
+    connected(page)
+    page.locator("h1").first.click()  # out of the composer, where "?" is just text
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts-dialog")).to_be_visible()
+
+
+def open_switcher(page: Page) -> None:
+    connected(page)
+    page.keyboard.press("Control+k")
+    expect(page.locator("#quick-switcher-input")).to_be_focused()
+    page.keyboard.type("re")
+    expect(page.locator("#quick-switcher [role=option]").first).to_be_visible()
+
+
+def open_confirm(page: Page) -> None:
+    page.locator("a[data-confirm]", has_text="Remove").first.click()
+    expect(page.locator("dialog.confirm-dialog")).to_be_visible()
+
+
+def open_message_menu(page: Page) -> None:
+    connected(page)
+    page.locator("#messages li.message .message-actions summary").last.click()
+    expect(page.locator("#messages li.message .message-actions[open]")).to_have_count(1)
+
+
+def create_duplicate_topic(page: Page) -> None:
+    """The new-topic page shows the form again with its error."""
+    page.fill("#new-topic-name", "release-planning")
+    page.click("form:has(#new-topic-name) button[type=submit]")
+    expect(page.locator("main [role=alert]").first).to_be_visible()
+
+
+def request_reset(page: Page) -> None:
+    page.fill("input[name=email]", "newbie@example.com")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+def failed_login(page: Page) -> None:
+    page.fill("input[name=username]", "nobody")
+    page.fill("input[name=password]", "wrong password")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page as someone sees it: who (None: a visitor), where, and what they did there."""
+
+    who: str | None
+    path: str  # a key of Site.paths inside {}, e.g. "{group}edit/"
+    then: Callable[[Page], None] | None = None
+
+
+SCREENS = {
+    # A visitor
+    "login": Screen(None, "/accounts/login/"),
+    "login-failed": Screen(None, "/accounts/login/", failed_login),
+    "signup": Screen(None, "/accounts/signup/"),
+    "password-reset": Screen(None, "/accounts/password-reset/"),
+    "password-reset-sent": Screen(None, "/accounts/password-reset/", request_reset),
+    "password-reset-confirm": Screen(None, "{reset}"),
+    "password-reset-link-invalid": Screen(None, "/accounts/password-reset/x/y/"),
+    "unsubscribe": Screen(None, "{unsubscribe}"),
+    "email-link-invalid": Screen(None, "/accounts/verify-email/not-a-token/"),
+    # A new member
+    "chats-empty": Screen("newbie", "/chats/"),
+    "mentions-empty": Screen("newbie", "/mentions/"),
+    "invite": Screen("newbie", "{invite}"),
+    # A member with conversations
+    "chats": Screen("alice", "/chats/"),
+    "group-conversation": Screen("alice", "{general}", connected),
+    "topic-conversation": Screen("alice", "{topic}", connected),
+    "direct-conversation": Screen("alice", "{direct}", connected),
+    "shortcuts-dialog": Screen("alice", "{general}", open_shortcuts),
+    "quick-switcher": Screen("alice", "{general}", open_switcher),
+    "message-menu": Screen("alice", "{direct}", open_message_menu),
+    "message-edit": Screen("alice", "{edit}"),
+    "topic-rename": Screen("alice", "{topic}rename/"),
+    "direct-start": Screen("alice", "/dm/"),
+    "group-new": Screen("alice", "/groups/new/"),
+    "group-detail": Screen("alice", "{group}"),
+    "group-confirm-dialog": Screen("alice", "{group}", open_confirm),
+    "topic-new-errors": Screen("alice", "{group}", create_duplicate_topic),
+    "group-invites": Screen("alice", "{group}invites/"),
+    "group-member-remove": Screen("alice", "{group}members/ghopper/remove/"),
+    "group-delete": Screen("alice", "{group}delete/"),
+    "groups-directory": Screen("alice", "/groups/"),
+    "groups-directory-empty": Screen("alice", "/groups/?q=zzzz"),
+    "people": Screen("alice", "/people/"),
+    "people-search": Screen("alice", "/people/?q=gr"),
+    "profile": Screen("alice", "/people/ghopper/"),
+    "search": Screen("alice", "/search/?q=hello"),
+    "search-empty": Screen("alice", "/search/?q=zzzz"),
+    "mentions": Screen("alice", "/mentions/"),
+    "settings": Screen("alice", "/accounts/settings/"),
+    "two-factor": Screen("alice", "/accounts/settings/two-factor/"),
+    "verify-email": Screen("alice", "/accounts/verify-email/"),
+    "group-leave": Screen("bob", "{group}leave/"),
+}
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("name", SCREENS)
+def test_every_page_has_no_axe_violations(site, name, viewport):
+    screen = SCREENS[name]
+    page = site.pages[screen.who]
+    page.set_viewport_size(VIEWPORTS[viewport])
+    page.goto(site.server.url + screen.path.format(**site.paths))
+    page.wait_for_load_state("load")
+    if screen.then:
+        screen.then(page)
+    assert_accessible(page, f"{name} at {viewport} width ({page.url})")
+
+
+def test_the_check_reports_rule_impact_and_target(site):
+    page = site.pages[None]
+    page.set_content('<html><body><main><img src="x.png"><input id="field"></main></body></html>')
+    violations = accessibility_violations(page)
+    assert {"html-has-lang", "image-alt", "label"} <= {violation["id"] for violation in violations}
+    report = describe_violations(violations)
+    assert re.search(r"^image-alt \(critical\): ", report, re.M)
+    assert re.search(r"^    #field ", report, re.M)
