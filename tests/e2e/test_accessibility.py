@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import pyotp
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
@@ -16,10 +17,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
+from accounts import two_factor
 from accounts.unsubscribe import unsubscribe_token
 from groups.services import group_create, invite_create
 from messaging.selectors import default_conversation
-from messaging.services import direct_open, message_send, topic_create
+from messaging.services import direct_open, message_send, reaction_toggle, topic_create
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import TIMEOUT_MS, accessibility_violations, assert_accessible, describe_violations, login
 from tests.servers import AppServer, server_env
@@ -28,6 +30,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db")]
 
 expect.set_options(timeout=TIMEOUT_MS)
 
+# Who looks: a browser each (its own cookies), logged in as the username (None: a visitor), JavaScript on or off.
+BROWSERS = {
+    "alice": ("alice", True),
+    "alice-no-js": ("alice", False),
+    "bob": ("bob", True),
+    "newbie": ("newbie", True),
+    None: (None, True),
+}
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -51,6 +61,8 @@ def _populate() -> dict[str, str]:
     bob = user("bob", "Bob B.")
     user("ghopper", "Grace Hopper")
     newbie = user("newbie", "New Person")
+    secret = two_factor.new_secret()
+    two_factor.two_factor_enable(user=user("secure", "Sam Secure"), secret=secret, code=pyotp.TOTP(secret).now())
     group = group_create(
         actor=alice, name="Team", description="Where we plan", member_usernames=["bob", "ghopper"], is_public=True
     )
@@ -58,7 +70,15 @@ def _populate() -> dict[str, str]:
     topic = topic_create(actor=alice, group_id=group.pk, name="release-planning")
     for body in ("hello team", "the **release** is on Friday", "see https://example.com"):
         message_send(actor=alice, conversation_id=general.pk, body=body, check_rate=False)
-    message_send(actor=bob, conversation_id=general.pk, body="@alice can you review?", check_rate=False)
+    code = '```python\ndef greet(name):\n    # a comment\n    return f"hello {name}" + str(42)\n```'
+    message_send(actor=alice, conversation_id=general.pk, body=code, check_rate=False)
+    question, _created = message_send(
+        actor=bob, conversation_id=general.pk, body="@alice can you review?", check_rate=False
+    )
+    message_send(
+        actor=alice, conversation_id=general.pk, body="> quoted\n\nyes", reply_to=question.seq, check_rate=False
+    )
+    reaction_toggle(actor=alice, conversation_id=general.pk, seq=question.seq, emoji="👍")
     message_send(actor=bob, conversation_id=topic.pk, body="planning starts", check_rate=False)
     direct, _created = direct_open(actor=alice, username="bob")
     message_send(actor=bob, conversation_id=direct.pk, body="hello in private", check_rate=False)
@@ -102,11 +122,14 @@ def site(site_paths, browser, tmp_path_factory) -> Iterator[Site]:
     site = Site(server, paths)
     contexts = {}
     try:
-        for who in ("alice", "bob", "newbie", None):
+        for who, (username, javascript) in BROWSERS.items():
             context = browser.new_context(viewport=VIEWPORTS["desktop"])
             context.set_default_timeout(TIMEOUT_MS)
+            if not javascript:
+                # The site's scripts are not loaded; JavaScript itself stays on for axe-core to run.
+                context.route("**/static/js/**", lambda route: route.abort())
             contexts[who] = context
-            site.pages[who] = login(context, server, who) if who else context.new_page()
+            site.pages[who] = login(context, server, username) if username else context.new_page()
         yield site
     finally:
         for context in contexts.values():
@@ -164,9 +187,22 @@ def failed_login(page: Page) -> None:
     page.wait_for_load_state("load")
 
 
+def login_with_two_factor(page: Page) -> None:
+    page.fill("input[name=username]", "secure")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/login/two-factor/"))
+
+
+def send_empty_message(page: Page) -> None:
+    """Without JavaScript the form posts and the page comes back with the composer's error."""
+    page.click("#composer button[type=submit]")
+    expect(page.locator("#composer-error")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
-    """A page as someone sees it: who (None: a visitor), where, and what they did there."""
+    """A page as someone sees it: who (a key of BROWSERS), where, and what they did there."""
 
     who: str | None
     path: str  # a key of Site.paths inside {}, e.g. "{group}edit/"
@@ -184,6 +220,7 @@ SCREENS = {
     "password-reset-link-invalid": Screen(None, "/accounts/password-reset/x/y/"),
     "unsubscribe": Screen(None, "{unsubscribe}"),
     "email-link-invalid": Screen(None, "/accounts/verify-email/not-a-token/"),
+    "login-two-factor": Screen(None, "/accounts/login/", login_with_two_factor),
     # A new member
     "chats-empty": Screen("newbie", "/chats/"),
     "mentions-empty": Screen("newbie", "/mentions/"),
@@ -193,6 +230,7 @@ SCREENS = {
     "group-conversation": Screen("alice", "{general}", connected),
     "topic-conversation": Screen("alice", "{topic}", connected),
     "direct-conversation": Screen("alice", "{direct}", connected),
+    "conversation-details": Screen("alice", "{general}#members", connected),
     "shortcuts-dialog": Screen("alice", "{general}", open_shortcuts),
     "quick-switcher": Screen("alice", "{general}", open_switcher),
     "message-menu": Screen("alice", "{direct}", open_message_menu),
@@ -218,6 +256,10 @@ SCREENS = {
     "two-factor": Screen("alice", "/accounts/settings/two-factor/"),
     "verify-email": Screen("alice", "/accounts/verify-email/"),
     "group-leave": Screen("bob", "{group}leave/"),
+    # Without JavaScript: the plain pages and forms
+    "no-js-conversation": Screen("alice-no-js", "{general}"),
+    "no-js-composer-error": Screen("alice-no-js", "{topic}", send_empty_message),
+    "no-js-group-detail": Screen("alice-no-js", "{group}"),
 }
 
 
