@@ -1,5 +1,5 @@
-"""axe-core (WCAG 2.1 A and AA) on every page a visitor or a member can reach, at desktop and
-phone widths, with the dialogs open where a page has them.
+"""axe-core (WCAG 2.1 A and AA, best practices) on every page a visitor or a member can reach, at
+desktop and phone widths, light and dark, with the dialogs open where a page has them.
 
 One server, one browser and one page per user serve the whole module: the data is made once,
 committed, and flushed when the module ends, as a transactional test would leave it.
@@ -38,7 +38,15 @@ BROWSERS = {
     "newbie": ("newbie", True),
     None: (None, True),
 }
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+# Every page in each look: a width and the colour scheme the device prefers (the users' theme is
+# "system", the default, so the device's preference picks the palette, as it does for visitors).
+# Dark at phone width too would add a minute for the few rules a palette can break (contrast).
+LOOKS = {
+    "desktop": (DESKTOP, "light"),
+    "phone": (PHONE, "light"),
+    "dark": (DESKTOP, "dark"),
+}
 
 
 @dataclass
@@ -123,7 +131,7 @@ def site(site_paths, browser, tmp_path_factory) -> Iterator[Site]:
     contexts = {}
     try:
         for who, (username, javascript) in BROWSERS.items():
-            context = browser.new_context(viewport=VIEWPORTS["desktop"])
+            context = browser.new_context(viewport=DESKTOP)
             context.set_default_timeout(TIMEOUT_MS)
             if not javascript:
                 # The site's scripts are not loaded; JavaScript itself stays on for axe-core to run.
@@ -159,6 +167,13 @@ def open_switcher(page: Page) -> None:
 def open_confirm(page: Page) -> None:
     page.locator("a[data-confirm]", has_text="Remove").first.click()
     expect(page.locator("dialog.confirm-dialog")).to_be_visible()
+
+
+def open_mention_suggestions(page: Page) -> None:
+    connected(page)
+    page.focus("#id_body")
+    page.keyboard.type("thanks @b")
+    expect(page.locator("#composer [role=listbox] [role=option]").first).to_be_visible()
 
 
 def open_message_menu(page: Page) -> None:
@@ -233,6 +248,7 @@ SCREENS = {
     "conversation-details": Screen("alice", "{general}#members", connected),
     "shortcuts-dialog": Screen("alice", "{general}", open_shortcuts),
     "quick-switcher": Screen("alice", "{general}", open_switcher),
+    "mention-suggestions": Screen("alice", "{general}", open_mention_suggestions),
     "message-menu": Screen("alice", "{direct}", open_message_menu),
     "message-edit": Screen("alice", "{edit}"),
     "topic-rename": Screen("alice", "{topic}rename/"),
@@ -263,17 +279,20 @@ SCREENS = {
 }
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("look", LOOKS)
 @pytest.mark.parametrize("name", SCREENS)
-def test_every_page_has_no_axe_violations(site, name, viewport):
+def test_every_page_has_no_axe_violations(site, name, look):
     screen = SCREENS[name]
     page = site.pages[screen.who]
-    page.set_viewport_size(VIEWPORTS[viewport])
+    viewport, scheme = LOOKS[look]
+    page.set_viewport_size(viewport)
+    page.emulate_media(color_scheme=scheme)
     page.goto(site.server.url + screen.path.format(**site.paths))
     page.wait_for_load_state("load")
+    expect(page.locator("html")).to_have_attribute("data-theme", "system")
     if screen.then:
         screen.then(page)
-    assert_accessible(page, f"{name} at {viewport} width ({page.url})")
+    assert_accessible(page, f"{name}, {look} ({page.url})")
 
 
 def test_the_check_reports_rule_impact_and_target(site):
