@@ -59,9 +59,15 @@ export class PeopleCombobox {
       wrapper.append(field, this.listbox, this.status);
     }
 
-    field.setAttribute("role", "combobox");
+    if (this.mention) {
+      // A textarea takes no role but textbox (ARIA in HTML), and a textbox has no aria-expanded: the
+      // composer's suggestions are announced through the list it controls and its active option.
+      field.setAttribute("aria-haspopup", "listbox");
+    } else {
+      field.setAttribute("role", "combobox");
+      field.setAttribute("aria-expanded", "false");
+    }
     field.setAttribute("aria-autocomplete", "list");
-    field.setAttribute("aria-expanded", "false");
     field.setAttribute("aria-controls", this.listbox.id);
     field.setAttribute("autocomplete", "off");
 
@@ -158,7 +164,7 @@ export class PeopleCombobox {
     );
     const open = people.length > 0;
     this.listbox.hidden = !open;
-    this.field.setAttribute("aria-expanded", String(open));
+    this.setExpanded(open);
     this.field.removeAttribute("aria-activedescendant");
     this.status.textContent = open
       ? `${people.length} suggestion${people.length === 1 ? "" : "s"}. Use the up and down arrows to choose.`
@@ -170,9 +176,13 @@ export class PeopleCombobox {
     if (this.request) this.request.abort();
     this.request = null;
     this.listbox.hidden = true;
-    this.field.setAttribute("aria-expanded", "false");
+    this.setExpanded(false);
     this.field.removeAttribute("aria-activedescendant");
     this.active = -1;
+  }
+
+  setExpanded(open) {
+    if (!this.mention) this.field.setAttribute("aria-expanded", String(open));
   }
 
   isOpen() {

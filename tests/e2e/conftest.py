@@ -26,6 +26,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BASE_DIR = Path(settings.BASE_DIR)
 TIMEOUT_MS = 15_000  # Playwright waits
+# What axe-core checks: WCAG 2.0 and 2.1, levels A and AA (the site's target), and axe's best
+# practices, which hold the landmark and heading rules (one main, one h1, no skipped levels).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 def _browser_unavailable() -> str | None:
@@ -122,3 +125,30 @@ def static_server(browser) -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+def accessibility_violations(page) -> list[dict]:
+    """axe-core's violations (WCAG 2.1 A/AA, best practices) on the page as it is now (dialogs, viewport, theme)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    return Axe().run(page, options=options).response["violations"]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    """One line per rule (id, impact, what it asks), then the selectors of the elements that break it."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {target}  {summary}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, what: str = "") -> None:
+    """Fail with axe-core's violations (rule, impact, target selectors) if there are any."""
+    violations = accessibility_violations(page)
+    where = what or page.url
+    assert not violations, f"axe-core found violations on {where}:\n{describe_violations(violations)}"

@@ -10,8 +10,7 @@ from groups.services import group_create
 from messaging.models import Message
 from messaging.selectors import default_conversation
 from messaging.services import direct_open, message_send, topic_create
-from tests.e2e.conftest import TIMEOUT_MS, login
-from tests.e2e.test_people import A11Y_CHECK
+from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -144,7 +143,7 @@ def test_skip_to_composer_and_the_shortcuts_dialog(server, new_context, chat):
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Ctrl+K")
     expect(dialog).to_contain_text("Alt+Shift+↑")
-    assert page.evaluate(A11Y_CHECK) == []
+    assert_accessible(page)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -161,7 +160,7 @@ def test_skip_to_composer_and_the_shortcuts_dialog(server, new_context, chat):
     expect(page.locator("a.skip-link", has_text="Skip to composer")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#id_body")).to_be_focused()
-    assert page.evaluate(A11Y_CHECK) == []
+    assert_accessible(page)
 
 
 def test_quick_switcher_opens_conversations_and_people(server, new_context, chat, make_user):
@@ -179,7 +178,7 @@ def test_quick_switcher_opens_conversations_and_people(server, new_context, chat
     options = page.locator("#quick-switcher [role=option]")
     expect(options).to_have_count(1)
     expect(options.first).to_contain_text("release-planning")
-    assert page.evaluate(A11Y_CHECK) == []
+    assert_accessible(page)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("release-planning")
     connected(page)
