@@ -15,6 +15,7 @@ import socket
 import struct
 import time
 import uuid
+from statistics import median
 
 import pytest
 from django.conf import settings
@@ -151,7 +152,8 @@ async def _flood(server: AppServer, sender_cookie: str, reader_cookie: str, froz
             return by_seq
 
         # Warm up (connections, caches, the allocator's arenas) before the baseline is taken.
-        await asyncio.gather(send_all(200), read_all(200))
+        warm_sent, _ = await asyncio.gather(send_all(200), read_all(200))
+        warm = median(received[seq] - at for seq, at in warm_sent.items())
         seqs.clear()
         baseline = rss_bytes(server.process.pid)
 
@@ -169,8 +171,8 @@ async def _flood(server: AppServer, sender_cookie: str, reader_cookie: str, froz
         sent, _ = await asyncio.gather(send_all(FLOOD), read_all(FLOOD))
         sampler.cancel()
         close_code = await asyncio.to_thread(frozen.drain_until_closed)
-    latencies = sorted(received[seq] - at for seq, at in sent.items())
-    return seqs, peak - baseline, close_code, latencies
+    flood = median(received[seq] - at for seq, at in sent.items())
+    return seqs, peak - baseline, close_code, (warm, flood)
 
 
 def test_a_frozen_tab_costs_bounded_memory_is_dropped_and_holds_nobody_up(team, tmp_path):
@@ -178,7 +180,7 @@ def test_a_frozen_tab_costs_bounded_memory_is_dropped_and_holds_nobody_up(team, 
     server = AppServer(tmp_path / "server.log", env=env)
     server.start()
     try:
-        seqs, growth, close_code, latencies = asyncio.run(
+        seqs, growth, close_code, (warm, flood) = asyncio.run(
             _flood(
                 server,
                 session_cookie(team.bob),
@@ -193,5 +195,6 @@ def test_a_frozen_tab_costs_bounded_memory_is_dropped_and_holds_nobody_up(team, 
     assert growth < MAX_GROWTH_BYTES, f"the server grew by {growth / 2**20:.1f} MiB"
     assert close_code in (None, 4010)  # dropped: with 4010 if the close frame still got through
     # Held up by nobody: a reading tab waits on the server's own work, not on the frozen tab's socket.
-    assert latencies[len(latencies) // 2] < 2.0, latencies[len(latencies) // 2]
+    # Measured against the same sends before the frozen tab came, on this machine as loaded as it is now.
+    assert flood < 3 * warm + 0.25, f"median delivery {flood:.3f} s with the frozen tab, {warm:.3f} s before it"
     assert "Traceback" not in server.log_tail(400)
