@@ -17,6 +17,8 @@ named as Channels names them) and changes three things:
   acknowledges what its client sends, and answers `sync`; it just gets no live
   events until the layer is back.
 - `cleanup()` runs however the socket ends: disconnect, server close, a fault.
+- A send that finds the client gone (the OSError ASGI servers raise) ends
+  sending quietly; the disconnect that follows ends the socket.
 
 Subclasses implement `dispatch`-able handlers and `cleanup()`.
 """
@@ -51,12 +53,27 @@ class LeanConsumer(AsyncConsumer):
     """See the module docstring."""
 
     closed = False
+    client_gone = False
     _backlog: deque | None = None
     _arrived: asyncio.Event
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
-        self.base_send = send
+
+        async def send_while_connected(message: dict) -> None:
+            # Once the client has gone, ASGI servers raise an OSError from `send` (uvicorn's
+            # ClientDisconnected); daphne drops the message. Either way the socket is over: its
+            # `websocket.disconnect` comes next and ends it, so a send in flight is not a fault.
+            if self.client_gone:
+                return
+            try:
+                await send(message)
+            except OSError:
+                self.client_gone = True
+                self.closed = True
+
+        self.base_send = send_while_connected
+        self.client_gone = False
         self.closed = False
         self.too_slow = False
         self.channel_layer = get_channel_layer(self.channel_layer_alias)

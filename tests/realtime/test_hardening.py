@@ -240,3 +240,46 @@ async def test_an_unexpected_fault_answers_internal_error_and_keeps_the_socket(c
     monkeypatch.undo()
     await bob.send({"type": "sync", "cursors": {}})
     await bob.expect("sync.done")
+
+
+async def test_a_client_gone_while_an_event_is_delivered_is_no_fault(application, connect, team, caplog):
+    """uvicorn raises an OSError (ClientDisconnected) from `send` once the client has gone, before
+    the app reads its `websocket.disconnect`: an event delivered in between ends sending quietly."""
+    cookie = await call(login_cookie)(team.bob)
+    inbox: asyncio.Queue = asyncio.Queue()
+    inbox.put_nowait({"type": "websocket.connect"})
+    greeted = asyncio.Event()
+    refused = asyncio.Event()
+    sends = 0
+
+    async def send(message: dict) -> None:
+        nonlocal sends
+        if message["type"] != "websocket.send":
+            return
+        sends += 1
+        greeted.set()
+        if sends > 1:  # after `hello`, the client is gone
+            refused.set()
+            raise ConnectionResetError("client disconnected")
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws/",
+        "raw_path": b"/ws/",
+        "query_string": b"",
+        "headers": [(b"origin", ORIGIN), (b"cookie", cookie), (b"host", b"testserver")],
+        "subprotocols": [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    gone = asyncio.ensure_future(application(scope, inbox.get, send))
+    await asyncio.wait_for(greeted.wait(), 3)
+    for n in range(3):
+        frame = {"type": "typing", "conversation": team.general.pk, "user": {"id": team.carol.pk}, "n": n}
+        event = events.conversation_event(team.general.pk, frame, author_id=team.carol.pk)
+        await get_channel_layer().group_send(events.conversation_group(team.general.pk), event)
+    await asyncio.wait_for(refused.wait(), 3)
+    inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(gone, 3)  # ended normally, its clean-up done
+    assert sends == 2  # nothing more was tried after the first refusal
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
