@@ -17,6 +17,7 @@ import audit
 from accounts import services, throttle
 from accounts.models import User
 from accounts.selectors import account_throttle_key
+from chatsite.uploads import format_size
 
 TAKEN_USERNAME = "That username is taken."
 TAKEN_EMAIL = "An account with that email address already exists. Log in instead."
@@ -151,6 +152,23 @@ class ProfileForm(forms.Form):
             "initial", {"display_name": instance.display_name, "email": instance.email, "time_zone": instance.time_zone}
         )
         super().__init__(data, **kwargs)
+
+
+class AvatarForm(forms.Form):
+    """A new picture; what it must be is checked by accounts.avatars when it is stored."""
+
+    avatar = forms.FileField(
+        label="Picture",
+        help_text="PNG, JPEG, GIF or WebP, at most {size}. It is cropped to a square.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+        error_messages={"required": "Choose a picture to upload.", "empty": "That file is empty."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["avatar"].help_text = self.fields["avatar"].help_text.format(
+            size=format_size(settings.AVATAR_MAX_BYTES)
+        )
 
 
 class ChangePasswordForm(PasswordChangeForm):

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts import names
+from accounts import avatars, names
 
 # \A and \Z, not ^ and $: "$" also matches before a trailing newline.
 username_validator = RegexValidator(
@@ -42,6 +42,8 @@ class User(AbstractUser):
     missed_message_email = models.BooleanField(default=True)
     # Light, dark, or what the device prefers: set on <html data-theme> by the server, so pages never flash.
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
+    # The storage name of the user's picture (accounts/avatars.py), empty for none: pages show the initial.
+    avatar = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -69,6 +71,11 @@ class User(AbstractUser):
         if update_fields is not None and {"username", "display_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_name"}
         super().save(*args, **kwargs)
+
+    @property
+    def avatar_url(self) -> str | None:
+        """Where the picture is served, with its version (None without one: show the initial)."""
+        return avatars.avatar_url(self.username, self.avatar)
 
     @property
     def name(self) -> str:

@@ -11,9 +11,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts import names, registry
+from accounts import avatars, names, registry
 from accounts.models import User, UserSession
 from chatsite.errors import Invalid, NotFound
+from chatsite.mail import site_url
 
 
 def user_by_login(identifier: str) -> User | None:
@@ -37,7 +38,7 @@ def login_account_key(identifier: str) -> str:
 # --- Finding people -------------------------------------------------------------------------------
 # Nothing here reads or returns email addresses: these feed pages and JSON other users see.
 
-PUBLIC_FIELDS = ("id", "username", "display_name", "search_name")
+PUBLIC_FIELDS = ("id", "username", "display_name", "search_name", "avatar")
 
 
 def people_search(query: str) -> QuerySet[User]:
@@ -129,6 +130,13 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def _avatar_export(user: User) -> dict[str, Any] | None:
+    if not user.avatar:
+        return None
+    size = avatars.storage().size(user.avatar) if avatars.storage().exists(user.avatar) else None
+    return {"url": site_url(user.avatar_url), "type": avatars.CONTENT_TYPE, "size": size}
+
+
 def _export_head(user: User) -> dict[str, Any]:
     head: dict[str, Any] = {
         "exported_at": _iso(timezone.now()),
@@ -139,6 +147,8 @@ def _export_head(user: User) -> dict[str, Any]:
             "display_name": user.display_name,
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
+            # The picture (download it from the URL while logged in), or null.
+            "avatar": _avatar_export(user),
         },
     }
     for name, read in registry.sections():  # what the apps above hold (memberships, ...)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
-from accounts import registry, tasks
+from accounts import avatars, registry, tasks
 from accounts.models import User, UserSession
 from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid
@@ -47,6 +47,31 @@ def user_update_profile(*, user: User, display_name: str, time_zone: str = "") -
     if renamed:
         for changed in registry.profile_listeners():
             changed(user)
+    return user
+
+
+def user_set_avatar(*, user: User, upload) -> User:
+    """Replace the user's picture (None removes it). The new one is encoded and stored first
+    (accounts/avatars.py; Invalid refusals leave everything as it was); the row changes in one
+    transaction that tells open pages (`on_profile_change`), and the old file is deleted only once
+    that commits. A failed transaction deletes the new file instead."""
+    name = avatars.save(avatars.encode(upload)) if upload is not None else ""
+    try:
+        with transaction.atomic():
+            old = User.objects.select_for_update().filter(pk=user.pk).values_list("avatar", flat=True).first()
+            if old is None:
+                raise Invalid("That account no longer exists.", code="not_found")
+            if not name and not old:
+                return user
+            user.avatar = name
+            user.save(update_fields=["avatar"])
+            for changed in registry.profile_listeners():
+                changed(user)
+            if old:
+                transaction.on_commit(lambda: avatars.delete(old))
+    except BaseException:
+        avatars.delete(name)
+        raise
     return user
 
 
@@ -116,6 +141,8 @@ def user_delete(*, user: User, delete_messages: bool = False, actor: User | None
             detail={"username": user.username, "delete_messages": delete_messages},
         )
         user.delete()
+        # The picture's file goes with the row, once that is committed.
+        transaction.on_commit(lambda name=user.avatar: avatars.delete(name))
 
 
 def user_deactivate(*, user: User, actor: User | None = None) -> User:

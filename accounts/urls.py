@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/two-factor/", two_factor_views.login_two_factor, name="login_two_factor"),
     path("logout/", views.logout_view, name="logout"),
     path("settings/", views.settings_view, name="settings"),
+    path("settings/avatar/", views.avatar_view, name="avatar"),
     path("settings/export/", views.export_view, name="export"),
     path("settings/delete/", views.delete_view, name="delete"),
     path("settings/two-factor/", two_factor_views.two_factor_settings, name="two_factor"),

@@ -18,13 +18,22 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 import audit
-from accounts import registry, services, throttle, two_factor, two_factor_views
-from accounts.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, ProfileForm, SignupForm, retry_after
+from accounts import avatars, registry, services, throttle, two_factor, two_factor_views
+from accounts.forms import (
+    AvatarForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    retry_after,
+)
 from accounts.models import User
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid, RateLimited
 from chatsite.http import client_address
+from chatsite.uploads import upload_limit, upload_stopped
 
 LOGIN_FAILED = "That username or email and password do not match an account."
 SOCKET_SESSION_KEYS = services.SOCKET_SESSION_KEYS
@@ -151,6 +160,7 @@ def _settings_page(
     profile_form: ProfileForm | None = None,
     password_form: ChangePasswordForm | None = None,
     delete_form: DeleteAccountForm | None = None,
+    avatar_form: AvatarForm | None = None,
 ) -> HttpResponse:
     """The settings page, with the form that was just posted (and its errors) in place of its empty one."""
     user = request.user
@@ -158,6 +168,7 @@ def _settings_page(
         "profile_form": profile_form if profile_form is not None else ProfileForm(instance=user),
         "password_form": password_form if password_form is not None else ChangePasswordForm(user),
         "delete_form": delete_form if delete_form is not None else DeleteAccountForm(user),
+        "avatar_form": avatar_form if avatar_form is not None else AvatarForm(),
         "sessions": sessions_for_user(user, current_key=request.session.session_key),
         "two_factor_enabled": two_factor.is_enabled(user),
         "missed_message_minutes": settings.MISSED_MESSAGE_DELAY // 60,
@@ -226,6 +237,31 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:settings")
         return _settings_page(request, status=400, password_form=form)
     return _settings_page(request, status=400)
+
+
+@upload_limit(file_bytes="AVATAR_MAX_BYTES", files=1)
+@login_required
+@require_POST
+def avatar_view(request: HttpRequest) -> HttpResponse:
+    """POST /accounts/settings/avatar/: upload a picture (`avatar`), or remove it (`action=remove`)."""
+    if request.POST.get("action") == "remove":
+        services.user_set_avatar(user=request.user, upload=None)
+        messages.success(request, "Picture removed. Others see your initial again.")
+        return redirect("accounts:settings")
+    form = AvatarForm(request.POST, request.FILES)
+    if upload_stopped(request):  # stopped while it streamed in (chatsite/uploads.py): not in request.FILES
+        form = AvatarForm(request.POST)
+        form.add_error("avatar", avatars.too_large().detail)
+        return _settings_page(request, status=413, avatar_form=form)
+    if not form.is_valid():
+        return _settings_page(request, status=400, avatar_form=form)
+    try:
+        services.user_set_avatar(user=request.user, upload=form.cleaned_data["avatar"])
+    except Invalid as error:
+        form.add_error("avatar", error.detail)
+        return _settings_page(request, status=413 if error.code == "too_large" else 400, avatar_form=form)
+    messages.success(request, "Picture saved.")
+    return redirect("accounts:settings")
 
 
 @login_required

@@ -380,6 +380,10 @@ ATTACHMENT_THUMBNAIL_WIDTH = 320  # pixels; thumbnails are at most twice as tall
 ATTACHMENT_UNATTACHED_TTL = 24 * 60 * 60  # seconds an upload may wait for its message (cleanup_attachments)
 # Types refused outright (detected from the content): programs people may run by mistake.
 ATTACHMENT_REFUSED_TYPES = ["application/x-msdownload", "application/x-executable", "application/x-mach-binary"]
+# Avatars (docs/protocol.md, "People"): the largest picture accepted, and the square it is stored as.
+AVATAR_MAX_BYTES = 5 * 1024 * 1024
+AVATAR_SIZE = 256  # pixels, width and height
+AVATAR_CACHE_SECONDS = 7 * 24 * 60 * 60  # how long a browser keeps one version (a new picture is a new URL)
 # Uploads larger than this go to a temporary file on disk, not memory (Django's default, 2.5 MB).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process

@@ -12,17 +12,11 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from chatsite.errors import Invalid
+from chatsite.images import IMAGE_TYPES, open_image  # noqa: F401 (open_image: part of this module's surface)
 
-# Pillow format name -> (content type, file extension).
-IMAGE_TYPES = {
-    "PNG": ("image/png", "png"),
-    "JPEG": ("image/jpeg", "jpg"),
-    "GIF": ("image/gif", "gif"),
-    "WEBP": ("image/webp", "webp"),
-}
 INLINE_TYPES = frozenset(content_type for content_type, _ext in IMAGE_TYPES.values())
 # What survives re-encoding from the original's info: how to draw it, nothing about where or who.
 _KEPT_INFO = ("transparency", "duration", "loop", "background", "icc_profile")
@@ -37,50 +31,6 @@ class ProcessedImage:
     height: int
     full: IO[bytes]  # the re-encoded image, at position 0
     thumbnail: IO[bytes]
-
-
-def open_image(upload: IO[bytes]) -> Image.Image | None:
-    """The upload as a Pillow image if its content is one of the four types, else None.
-
-    Only the header is read here. Refuses (Invalid `too_large`) an image whose pixels, over
-    all its frames, pass ATTACHMENT_MAX_PIXELS, before anything is decoded.
-    """
-    upload.seek(0)
-    try:
-        image = Image.open(upload, formats=list(IMAGE_TYPES))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
-        # DecompressionBombError: past twice Pillow's own limit; refused below like any other bomb.
-        upload.seek(0)
-        return _bomb_or_none(upload)
-    width, height = image.size
-    frames = getattr(image, "n_frames", 1)
-    if width * height * frames > settings.ATTACHMENT_MAX_PIXELS:
-        raise Invalid(
-            f"That image is too large to show ({width} x {height} pixels"
-            f"{f', {frames} frames' if frames > 1 else ''}); images can be at most "
-            f"{settings.ATTACHMENT_MAX_PIXELS // 1_000_000} megapixels.",
-            code="too_large",
-        )
-    return image
-
-
-def _bomb_or_none(upload: IO[bytes]) -> None:
-    """Pillow refused to open it: say so for an image over its own pixel limit, else it is no image."""
-    limit = Image.MAX_IMAGE_PIXELS
-    try:
-        Image.MAX_IMAGE_PIXELS = None  # only to read the header of what Pillow refused
-        image = Image.open(upload, formats=list(IMAGE_TYPES))
-        width, height = image.size
-    except Exception:
-        return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
-        upload.seek(0)
-    raise Invalid(
-        f"That image is too large to show ({width} x {height} pixels); images can be at most "
-        f"{settings.ATTACHMENT_MAX_PIXELS // 1_000_000} megapixels.",
-        code="too_large",
-    )
 
 
 def process(image: Image.Image) -> ProcessedImage:

@@ -77,6 +77,19 @@ def avatar_color(user_id) -> int:
         return 0
 
 
+def avatar_html(user) -> str:
+    """A user's round avatar: their picture, or the initial on their colour. `data-user-avatar` lets
+    static/js/people.js swap it when `user.updated` says the picture changed (render.js `avatar`
+    builds the same)."""
+    url = user.avatar_url
+    if url:
+        return f'<img class="chat-avatar avatar-image" src="{escape(url)}" alt="" data-user-avatar="{user.pk}">'
+    return (
+        f'<span class="chat-avatar avatar-{avatar_color(user.pk)}" aria-hidden="true" data-user-avatar="{user.pk}">'
+        f"{escape(initial(user.name))}</span>"
+    )
+
+
 def _preview(body: str) -> str:
     """`body|truncatechars:PREVIEW_LENGTH`, without the Truncator's set-up for the many that fit."""
     text = unicodedata.normalize("NFC", body)  # as the Truncator does
@@ -235,12 +248,12 @@ def _reactions(message, action: str, csrf_input: str, picker: str) -> str:
 
 def _message_head(author_id: int | None, author) -> tuple[str, str]:
     """A message's avatar and author name (escaped), "deleted user" once the account is gone."""
-    avatar = escape(initial(author.name)) if author is not None else "?"
-    name = escape(author.name) if author is not None else "deleted user"
-    return (
-        f'<span class="chat-avatar avatar-{avatar_color(author_id)}" aria-hidden="true">{avatar}</span>',
-        f'<span class="message-author">{name}</span>',
-    )
+    if author is None:
+        return (
+            f'<span class="chat-avatar avatar-{avatar_color(author_id)}" aria-hidden="true">?</span>',
+            '<span class="message-author">deleted user</span>',
+        )
+    return avatar_html(author), f'<span class="message-author">{escape(author.name)}</span>'
 
 
 SECTION_STARRED = "starred"
@@ -320,9 +333,11 @@ def conversation_rows(conversations, *, viewer, active_id: int | None) -> SafeSt
         full_title = escape(conversation_title(conversation, viewer))
         if conversation.is_direct:
             other_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
+            other = conversation.user_high if conversation.user_low_id == viewer.pk else conversation.user_low
             avatar = (
-                f'<span class="chat-avatar avatar-{avatar_color(other_id)}" aria-hidden="true">'
-                f"{escape(initial(conversation_title(conversation, viewer)))}</span>"
+                avatar_html(other)
+                if other is not None
+                else f'<span class="chat-avatar avatar-{avatar_color(other_id)}" aria-hidden="true">?</span>'
             )
             title = full_title
             person = f' data-other-user-id="{other_id}"' if other_id else ""

@@ -32,7 +32,10 @@ _GROUP = Group._meta.db_table
 _MEMBERSHIP = Membership._meta.db_table
 
 # Only what pages show of a user: the rest of the row (password hash, dates) stays deferred.
-_USER_FIELDS = ["id", "username", "display_name"]
+_USER_FIELDS = ["id", "username", "display_name", "avatar"]
+
+
+_USER_WIDTH = len(_USER_FIELDS)
 
 
 def _field(model, name: str):
@@ -40,7 +43,7 @@ def _field(model, name: str):
 
 
 class _Users(dict):
-    """One user instance per id among a query's rows (name fields only; None for a missing one)."""
+    """One user instance per id among a query's rows (`_USER_FIELDS` only; None for a missing one)."""
 
     def __init__(self, alias: str) -> None:
         super().__init__()
@@ -52,14 +55,14 @@ class _Users(dict):
             return None
         user = self.get(user_id)
         if user is None:
-            user = self[user_id] = User.from_db(self.alias, _USER_FIELDS, row[start : start + 3])
+            user = self[user_id] = User.from_db(self.alias, _USER_FIELDS, row[start : start + _USER_WIDTH])
         return user
 
 
 _CONVERSATION_FIELDS = [f.attname for f in Conversation._meta.concrete_fields]
 _SIDEBAR_SQL = f"""
     SELECT {", ".join(f"c.{f.column}" for f in Conversation._meta.concrete_fields)},
-        g.name, ul.id, ul.username, ul.display_name, uh.id, uh.username, uh.display_name,
+        g.name, ul.id, ul.username, ul.display_name, ul.avatar, uh.id, uh.username, uh.display_name, uh.avatar,
         {unread.READ_SEQ},
         {unread.unread_count_sql(conversation="c.id", read_seq=unread.READ_SEQ)},
         lm.body, lm.deleted,
@@ -78,7 +81,7 @@ _SIDEBAR_SQL = f"""
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _SIDEBAR_COLUMNS = (
     *Conversation._meta.concrete_fields,
-    *(None,) * 9,  # group name, the two users, read seq, unread: no conversion on either database
+    *(None,) * 11,  # group name, the two users, read seq, unread: no conversion on either database
     _field(Message, "body"),
     _field(Message, "deleted"),
     None,  # unread mentions
@@ -90,7 +93,7 @@ _SIDEBAR_COLUMNS = (
 def conversations_for_user(user) -> list[Conversation]:
     """The user's conversations, newest activity first, with unread counts. One query.
 
-    Each has its group (name only) and direct participants (names only) loaded, and
+    Each has its group (name only) and direct participants (names and avatar only) loaded, and
     `read_seq`, `unread`, `last_body` and `last_deleted` (of the message at `last_seq`), and
     `mentions` (the user's mentions after their read marker), `muted` and `starred`; muted ones last.
     """
@@ -113,7 +116,7 @@ def conversations_for_user(user) -> list[Conversation]:
         else:
             cache_["group"] = None
             cache_["user_low"] = users.get_from(row, split + 1)
-            cache_["user_high"] = users.get_from(row, split + 4)
+            cache_["user_high"] = users.get_from(row, split + 1 + _USER_WIDTH)
         (
             conversation.read_seq,
             conversation.unread,
@@ -122,7 +125,7 @@ def conversations_for_user(user) -> list[Conversation]:
             conversation.mentions,
             mute_id,
             star_id,
-        ) = row[split + 7 :]
+        ) = row[split + 1 + 2 * _USER_WIDTH :]
         conversation.muted = mute_id is not None
         conversation.starred = star_id is not None
         conversations.append(conversation)
@@ -153,14 +156,14 @@ def read_marker(user, conversation_id: int) -> int:
 
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
 _PAGE_SQL = f"""
-    SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)}, a.id, a.username, a.display_name
+    SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)}, a.id, a.username, a.display_name, a.avatar
     FROM {_MESSAGE} m LEFT JOIN {_USER} a ON a.id = m.author_id
     WHERE m.conversation_id = %s AND m.seq > %s AND m.seq < %s
     ORDER BY m.seq {{order}} LIMIT %s
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _PAGE_SQL_NEWEST = _PAGE_SQL.format(order="DESC")
 _PAGE_SQL_OLDEST = _PAGE_SQL.format(order="ASC")
-_PAGE_COLUMNS = (*Message._meta.concrete_fields, None, None, None)
+_PAGE_COLUMNS = (*Message._meta.concrete_fields, *(None,) * _USER_WIDTH)
 _SEQ_MAX = 2**63 - 1  # the bigint column's largest value: "no upper bound"
 
 
@@ -171,7 +174,7 @@ def messages_page(
 
     With `after`: the first `limit` messages with after < seq (< before); otherwise
     the last `limit` messages before `before` (or the latest). Each message has its
-    author (name fields only), conversation and attachments (one more query) loaded.
+    author (names and avatar only), conversation and attachments (one more query) loaded.
     """
     limit = limit or settings.HISTORY_PAGE_SIZE
     low = -1 if after is None else min(after, _SEQ_MAX)
@@ -217,13 +220,13 @@ def messages_after(conversation_id: int, after: int, limit: int) -> list[Message
 
 
 _MEMBERS_SQL = f"""
-    SELECT u.id, u.username, u.display_name, m.role, COALESCE(rs.last_read_seq, 0)
+    SELECT u.id, u.username, u.display_name, u.avatar, m.role, COALESCE(rs.last_read_seq, 0)
     FROM {_MEMBERSHIP} m JOIN {_USER} u ON u.id = m.user_id
     LEFT JOIN {_READ_STATE} rs ON rs.user_id = m.user_id AND rs.conversation_id = %s
     WHERE m.group_id = %s ORDER BY u.username LIMIT %s
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _PARTICIPANTS_SQL = f"""
-    SELECT u.id, u.username, u.display_name, NULL, COALESCE(rs.last_read_seq, 0)
+    SELECT u.id, u.username, u.display_name, u.avatar, NULL, COALESCE(rs.last_read_seq, 0)
     FROM {_USER} u
     LEFT JOIN {_READ_STATE} rs ON rs.user_id = u.id AND rs.conversation_id = %s
     WHERE u.id IN (%s, %s) ORDER BY u.username
@@ -233,7 +236,7 @@ _PARTICIPANTS_SQL = f"""
 def conversation_members(conversation: Conversation, *, limit: int | None = None) -> list[User]:
     """Who is in a conversation, by username: the group's members, or the two participants.
 
-    Each user (name fields only) has `role` (None in a direct conversation) and `read_seq`,
+    Each user (names and avatar only) has `role` (None in a direct conversation) and `read_seq`,
     how far they have read this conversation (0 if never), for "seen by". One query;
     `limit` caps the rows read, so a page of a very large group stays one small query.
     """
@@ -245,8 +248,8 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
     alias = connection.alias
     members = []
     for row in rows:
-        user = User.from_db(alias, _USER_FIELDS, row[:3])
-        user.role, user.read_seq = row[3], row[4]
+        user = User.from_db(alias, _USER_FIELDS, row[:_USER_WIDTH])
+        user.role, user.read_seq = row[_USER_WIDTH], row[_USER_WIDTH + 1]
         members.append(user)
     return members
 

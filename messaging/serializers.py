@@ -4,17 +4,13 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts.serializers import user_json
 from messaging.attachments import attachment_json, load_for_messages
 from messaging.models import Conversation, Message
 
+__all__ = ["user_json"]  # the one builder (accounts.serializers), where messaging's shapes are looked for
 
-def user_json(user) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
-
-
-DELETED_USER = {"id": None, "username": "deleted", "display_name": "deleted user"}
+DELETED_USER = {"id": None, "username": "deleted", "display_name": "deleted user", "avatar_url": None}
 
 
 REPLY_SNIPPET_LENGTH = 80  # characters of the original shown above a reply

@@ -10,4 +10,5 @@ urlpatterns = [
     # Before the profile route: "search" is not anyone's profile.
     path("people/search/", views.search, name="search"),
     path("people/<str:username>/", views.profile, name="profile"),
+    path("people/<str:username>/avatar/", views.avatar, name="avatar"),
 ]

@@ -15,8 +15,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts import avatars
 from accounts.models import User
 from accounts.selectors import people_search
+from accounts.serializers import user_json
 from chatsite.errors import Invalid, NotFound
 from chatsite.http import domain_errors, error_response
 from chatsite.numbers import whole_number
@@ -47,10 +49,6 @@ def _limited_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _person_json(user: User) -> dict:
-    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
 
 
 @require_GET
@@ -106,7 +104,7 @@ def search(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
         people = people.filter(can_see_conversation(conversation))
     found = list(people[:limit]) if _query(request) else []
-    return JsonResponse({"people": [_person_json(user) for user in found]})
+    return JsonResponse({"people": [user_json(user) for user in found]})
 
 
 def _local_time(user: User):
@@ -138,3 +136,36 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         "local_time_text": local_time.strftime("%H:%M") if local_time else "",
     }
     return render(request, "people/profile.html", context)
+
+
+@require_GET
+def avatar(request: HttpRequest, username: str) -> HttpResponse:
+    """GET /people/<username>/avatar/?v=: the user's picture (WebP), to logged-in users.
+
+    Not a lookup (a page of 50 messages shows many): it tells nothing the page showing it did not.
+    404 for no such user, a deactivated one, or one without a picture. With the current `v` it
+    may be kept AVATAR_CACHE_SECONDS (a new picture is a new `v`); any other `v` is not kept.
+    """
+    if not request.user.is_authenticated:
+        return _hardened(HttpResponse("Log in first.", status=401, content_type="text/plain; charset=utf-8"))
+    person = User.objects.filter(username__iexact=username, is_active=True).only("pk", "username", "avatar").first()
+    if person is None or not person.avatar:
+        return _hardened(HttpResponse("No picture.", status=404, content_type="text/plain; charset=utf-8"))
+    try:
+        stored = avatars.storage().open(person.avatar, "rb")
+        data = stored.read()
+        stored.close()
+    except FileNotFoundError:
+        return _hardened(HttpResponse("No picture.", status=404, content_type="text/plain; charset=utf-8"))
+    response = HttpResponse(data, content_type=avatars.CONTENT_TYPE)
+    current = request.GET.get("v") == avatars.version(person.avatar)
+    response["Cache-Control"] = f"private, max-age={settings.AVATAR_CACHE_SECONDS}" if current else "private, no-cache"
+    return _hardened(response)
+
+
+def _hardened(response: HttpResponse) -> HttpResponse:
+    """As every uploaded file is served: no sniffing, no scripts, not embedded by other sites."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

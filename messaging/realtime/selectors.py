@@ -14,6 +14,7 @@ from functools import reduce
 from django.db.models import Q
 
 from accounts.models import User
+from accounts.serializers import user_fields_json
 from groups.models import Membership
 from messaging import rawsql, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_sql, visible_to
@@ -41,7 +42,7 @@ _CURSORS_SQL = f"""
 
 
 _CO_MEMBERS_SQL = f"""
-    SELECT u.id, u.username, u.display_name FROM {_USER} u
+    SELECT u.id, u.username, u.display_name, u.avatar FROM {_USER} u
     WHERE u.is_active AND u.id <> %s AND (
         u.id IN (SELECT om.user_id FROM {_MEMBERSHIP} om
             WHERE om.group_id IN (SELECT mm.group_id FROM {_MEMBERSHIP} mm WHERE mm.user_id = %s))
@@ -109,11 +110,10 @@ def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Messa
 
 
 def co_members(user) -> list[dict]:
-    """`{"id", "username", "display_name"}` of active users who share a conversation with `user`:
+    """The users (`accounts.serializers.user_json`) active and sharing a conversation with `user`:
     a member of one of their groups, or the other side of one of their directs. One query."""
     return [
-        {"id": uid, "username": username, "display_name": display_name}
-        for uid, username, display_name in rawsql.fetch(_CO_MEMBERS_SQL, [user.pk] * 4 + [PRESENCE_SNAPSHOT_MAX], _INTS)
+        user_fields_json(*row) for row in rawsql.fetch(_CO_MEMBERS_SQL, [user.pk] * 4 + [PRESENCE_SNAPSHOT_MAX], _INTS)
     ]
 
 

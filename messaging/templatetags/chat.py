@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from messaging import markup
 from messaging.models import Conversation
@@ -38,6 +38,12 @@ def initial(name: str) -> str:
 def avatar_color(user_id) -> int:
     """One of eight colours, stable per user, so the same person looks the same everywhere."""
     return markup.avatar_color(user_id)
+
+
+@register.filter
+def avatar(user) -> SafeString:
+    """`{{ member|avatar }}`: the user's round avatar, their picture or their initial (markup.avatar_html)."""
+    return mark_safe(markup.avatar_html(user))  # noqa: S308 (escaped in avatar_html)
 
 
 @register.simple_tag(takes_context=True)

@@ -76,6 +76,21 @@ export function avatarColor(userId) {
 }
 
 /**
+ * A user's round avatar, as messaging/markup.py `avatar_html` renders it: their picture
+ * (`avatar_url`), or the initial on their colour; "?" for a deleted account. `data-user-avatar`
+ * lets people.js swap it when `user.updated` says the picture changed.
+ */
+export function avatar(user, name) {
+  const id = user?.id;
+  if (id === null || id === undefined) {
+    return el("span", { class: `chat-avatar avatar-${avatarColor(id)}`, "aria-hidden": "true", text: "?" });
+  }
+  const dataset = { userAvatar: String(id) };
+  if (user.avatar_url) return el("img", { class: "chat-avatar avatar-image", src: user.avatar_url, alt: "", dataset });
+  return el("span", { class: `chat-avatar avatar-${avatarColor(id)}`, "aria-hidden": "true", text: initial(name), dataset });
+}
+
+/**
  * Fill a message element the way _message.html renders it.
  * `viewer`: {me, canModerate, conversationId, csrf}.
  */
@@ -119,7 +134,7 @@ export function fillMessage(item, message, viewer) {
   }
   append(
     item,
-    el("span", { class: `chat-avatar avatar-${avatarColor(author.id)}`, "aria-hidden": "true", text: initial(name) }),
+    avatar(author, name),
     el(
       "div",
       { class: "message-content" },
@@ -222,7 +237,7 @@ export function pendingMessage(clientId, body, user) {
   return el(
     "li",
     { class: "message mine pending", dataset: { clientId, body } },
-    el("span", { class: `chat-avatar avatar-${avatarColor(user?.id)}`, "aria-hidden": "true", text: initial(name) }),
+    avatar(user, name),
     el(
       "div",
       { class: "message-content" },

@@ -23,7 +23,7 @@ def test_a_reply_carries_its_original_in_the_message_object(team, login):
     assert messages[0]["reply_to"] is None
     assert messages[1]["reply_to"] == {
         "seq": 1,
-        "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia"},
+        "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia", "avatar_url": None},
         "snippet": "Where shall we meet for the hike on Saturday morning, at the station or the car…",
         "deleted": False,
     }

@@ -79,7 +79,7 @@ def test_message_shape_is_exactly_message_json(login, team):
         "id": message.pk,
         "seq": 1,
         "conversation": team.general.pk,
-        "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia"},
+        "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia", "avatar_url": None},
         "body": "<b>hi</b> edited",  # the raw text (the edit box, export); pages insert `html`
         "html": "<p>&lt;b&gt;hi&lt;/b&gt; edited</p>",
         "created_at": message.created_at.isoformat(),

@@ -98,7 +98,9 @@ def test_directory_query_count_does_not_grow_with_the_page(viewer_client, make_u
 def test_search_answers_ids_usernames_and_display_names_only(viewer_client, grace, zoe):
     response = viewer_client.get("/people/search/", {"q": "grace hop"})
     assert response.status_code == 200
-    assert response.json() == {"people": [{"id": grace.pk, "username": "grace.hopper", "display_name": "Grace Hopper"}]}
+    assert response.json() == {
+        "people": [{"id": grace.pk, "username": "grace.hopper", "display_name": "Grace Hopper", "avatar_url": None}]
+    }
     assert_no_email(response.content.decode(), grace)
 
 

@@ -34,7 +34,7 @@ async def test_hello_names_the_user_and_every_conversation_with_cursors(connect,
 
     assert socket.hello == {
         "type": "hello",
-        "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice A."},
+        "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice A.", "avatar_url": None},
         "conversations": [
             {"id": team.general.pk, "last_seq": 3, "unread": 2, "mentions": 0},
             {"id": direct.pk, "last_seq": 0, "unread": 0, "mentions": 0},

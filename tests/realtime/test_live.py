@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def user_json(user) -> dict:
-    return {"id": user.pk, "username": user.username, "display_name": user.display_name}
+    return {"id": user.pk, "username": user.username, "display_name": user.display_name, "avatar_url": user.avatar_url}
 
 
 async def test_typing_goes_to_the_other_members_only_and_is_throttled(connect, team, settings):

@@ -19,7 +19,12 @@ async def test_a_reply_over_the_socket(connect, team):
     ack = await bob.expect("message.ack")
     assert ack["message"]["reply_to"] == {
         "seq": 1,
-        "author": {"id": team.alice.pk, "username": "alice", "display_name": team.alice.display_name},
+        "author": {
+            "id": team.alice.pk,
+            "username": "alice",
+            "display_name": team.alice.display_name,
+            "avatar_url": None,
+        },
         "snippet": "lunch?",
         "deleted": False,
     }

@@ -31,7 +31,7 @@ async def test_a_new_display_name_reaches_those_who_share_a_conversation(connect
 
     expected = {
         "type": "user.updated",
-        "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice Liddell"},
+        "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice Liddell", "avatar_url": None},
     }
     for tab in (bob, dave_tab, alice_tab):  # a group member, a direct contact, her own tab
         assert await tab.expect("user.updated") == expected
@@ -54,3 +54,47 @@ async def test_a_member_removed_no_longer_hears_of_renames(connect, team):
     assert (await bob.expect("conversation.removed"))["conversation"] == team.general.pk
     assert await call(rename)(team.alice, "Someone Else") == 302
     assert await bob.nothing()
+
+
+def set_avatar(user) -> int:
+    from tests.messaging.files import image_bytes, upload
+
+    client = Client()
+    client.force_login(user)
+    return client.post("/accounts/settings/avatar/", {"avatar": upload("me.png", image_bytes())}).status_code
+
+
+def remove_avatar(user) -> int:
+    client = Client()
+    client.force_login(user)
+    return client.post("/accounts/settings/avatar/", {"action": "remove"}).status_code
+
+
+async def test_a_new_picture_reaches_those_who_share_a_conversation_with_its_url(connect, team, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    bob, carol, alice_tab = await connect(team.bob), await connect(team.carol), await connect(team.alice)
+
+    assert await call(set_avatar)(team.alice) == 302
+
+    await call(team.alice.refresh_from_db)()
+    url = team.alice.avatar_url
+    assert url.startswith("/people/alice/avatar/?v=")
+    expected = {
+        "type": "user.updated",
+        "user": {"id": team.alice.pk, "username": "alice", "display_name": "Alice A.", "avatar_url": url},
+    }
+    for tab in (bob, alice_tab):
+        assert await tab.expect("user.updated") == expected
+        assert await tab.nothing()
+    assert await carol.nothing()
+
+    assert await call(remove_avatar)(team.alice) == 302
+    removed = await bob.expect("user.updated")
+    assert removed["user"]["avatar_url"] is None
+    assert not list(tmp_path.rglob("*.webp"))  # the file went once the removal committed
