@@ -156,7 +156,8 @@ def read_marker(user, conversation_id: int) -> int:
 
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
 _PAGE_SQL = f"""
-    SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)}, a.id, a.username, a.display_name, a.avatar
+    SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)},
+        a.id, a.username, a.display_name, a.avatar
     FROM {_MESSAGE} m LEFT JOIN {_USER} a ON a.id = m.author_id
     WHERE m.conversation_id = %s AND m.seq > %s AND m.seq < %s
     ORDER BY m.seq {{order}} LIMIT %s

@@ -111,7 +111,7 @@ def test_removing_the_picture_deletes_its_file_and_shows_the_initial_again(
     alice.refresh_from_db()
     assert alice.avatar == "" and alice.avatar_url is None and media() == []
     page = alice_client.get("/accounts/settings/").content.decode()
-    assert "Remove picture" not in page and 'data-user-avatar="%d">A</span>' % alice.pk in page
+    assert "Remove picture" not in page and f'data-user-avatar="{alice.pk}">A</span>' in page
 
 
 def test_the_form_works_as_a_plain_multipart_form(alice_client):
