@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from accounts import services as account_services
 from accounts.models import User
+from accounts.serializers import user_json
 from groups import services as group_services
 from groups.models import Membership
 from messaging import services
@@ -77,6 +78,7 @@ def test_cursors_agree_with_the_orm(world):
 
 def test_co_members_agree_with_the_orm(world):
     _team, users = world
+    User.objects.filter(pk=users[1].pk).update(avatar="avatars/ab/abcdef.webp")  # one with a picture
     for user in users:
         group_ids = Membership.objects.filter(user=user).values("group_id")
         directs = Conversation.objects.filter(Q(user_low=user) | Q(user_high=user), kind=Conversation.Kind.DIRECT)
@@ -90,7 +92,6 @@ def test_co_members_agree_with_the_orm(world):
             .exclude(pk=user.pk)
             .distinct()
             .order_by("pk")
-            .values("id", "username", "display_name")
         )
-        assert realtime_selectors.co_members(user) == expected, user.username
+        assert realtime_selectors.co_members(user) == [user_json(u) for u in expected], user.username
     assert not any(m["username"] == "sleeper" for m in realtime_selectors.co_members(users[0]))
