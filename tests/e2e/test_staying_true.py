@@ -52,7 +52,7 @@ def test_a_new_display_name_shows_at_once_in_messages_members_sidebar_and_seen_b
     settings.fill("input[name=display_name]", "Lady Alice")
     settings.click("form:has(input[value=profile]) button[type=submit]")
     expect(page.locator("#conversation-title")).to_have_text("Lady Alice")
-    expect(page.locator(f"header.conversation-head [data-user-initial='{alice.pk}']")).to_have_text("L")
+    expect(page.locator(f"header.conversation-head [data-user-avatar='{alice.pk}']")).to_have_text("L")
     # Her own name in the header of her pages.
     settings.wait_for_url(f"{server.url}/accounts/settings/")
     expect(settings.locator(f"header [data-user-name='{alice.pk}']")).to_have_text("Lady Alice")

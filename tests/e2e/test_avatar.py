@@ -1,0 +1,65 @@
+"""End to end in Chromium: a picture uploaded on the settings page (a plain form) shows at once on
+the author's messages in another member's open tab, and the initial comes back when it is removed."""
+
+import pytest
+from playwright.sync_api import expect
+
+from groups.services import group_create
+from messaging.selectors import default_conversation
+from messaging.services import message_send
+from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.messaging.files import image_bytes
+from tests.servers import AppServer, server_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def server(browser, transactional_db, tmp_path):
+    """The app, storing files (and pictures) in a folder of this test."""
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1, MEDIA_ROOT=tmp_path / "media"))
+    server.start()
+    yield server
+    server.close()
+    print(f"--- server log ---\n{server.log_tail()}")
+
+
+def test_a_new_picture_shows_on_her_messages_in_another_members_open_tab(server, new_context, make_user):
+    alice = make_user("alice", display_name="Alice A.")
+    make_user("bob")
+    general = default_conversation(group_create(actor=alice, name="Hikers", member_usernames=["bob"]))
+    message_send(actor=alice, conversation_id=general.pk, body="from alice")
+
+    page = login(new_context(), server, "bob", f"/chats/{general.pk}/")
+    page.wait_for_selector("html[data-socket=connected]")
+    page.evaluate("window.__sameDocument = true")
+    her_avatar = page.locator(f"#messages li.message[data-author-id='{alice.pk}'] > [data-user-avatar='{alice.pk}']")
+    expect(her_avatar).to_have_text("A")
+
+    settings = login(new_context(), server, "alice", "/accounts/settings/")
+    settings.set_input_files(
+        "input[name=avatar]", files=[{"name": "me.png", "mimeType": "image/png", "buffer": image_bytes()}]
+    )
+    settings.click("button:has-text('Upload picture')")
+    settings.wait_for_url(f"{server.url}/accounts/settings/")
+    expect(settings.get_by_text("Picture saved.")).to_be_visible()
+
+    expect(her_avatar).to_have_js_property("tagName", "IMG")
+    expect(her_avatar).to_have_attribute("src", f"/people/alice/avatar/?v={_version(alice)}")
+    page.wait_for_function(
+        "sel => { const img = document.querySelector(sel); return img && img.complete && img.naturalWidth === 256; }",
+        arg=f"#messages li.message[data-author-id='{alice.pk}'] > img[data-user-avatar='{alice.pk}']",
+    )
+    assert page.evaluate("window.__sameDocument === true")  # live, not reloaded
+
+    settings.click("button:has-text('Remove picture')")
+    settings.wait_for_url(f"{server.url}/accounts/settings/")
+    expect(her_avatar).to_have_js_property("tagName", "SPAN")
+    expect(her_avatar).to_have_text("A")
+
+
+def _version(user) -> str:
+    user.refresh_from_db()
+    return user.avatar_url.rsplit("=", 1)[-1]
