@@ -241,9 +241,11 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @upload_limit(file_bytes="AVATAR_MAX_BYTES", files=1)
 @login_required
-@require_POST
 def avatar_view(request: HttpRequest) -> HttpResponse:
-    """POST /accounts/settings/avatar/: upload a picture (`avatar`), or remove it (`action=remove`)."""
+    """POST /accounts/settings/avatar/: upload a picture (`avatar`), or remove it (`action=remove`).
+    GET (the way back from the upload wall's "too large" page) goes to the settings page."""
+    if request.method != "POST":
+        return redirect("accounts:settings")
     if request.POST.get("action") == "remove":
         services.user_set_avatar(user=request.user, upload=None)
         messages.success(request, "Picture removed. Others see your initial again.")

@@ -146,6 +146,16 @@ def test_a_picture_over_the_size_limit_is_refused(alice_client, alice, media, se
     refused(response, alice, media, 413, "That picture is too large")
 
 
+def test_a_body_over_the_limit_is_refused_before_it_is_read(alice_client, alice, media, settings):
+    settings.AVATAR_MAX_BYTES = 2000
+    response = post_avatar(alice_client, image_bytes(size=(40, 40)) + b"\0" * 200_000)
+    assert response.status_code == 413
+    alice.refresh_from_db()
+    assert alice.avatar == "" and media() == []
+    # The way back from that page leads to the settings page.
+    assert alice_client.get("/accounts/settings/avatar/")["Location"] == "/accounts/settings/"
+
+
 def test_a_decompression_bomb_is_refused_before_decoding(alice_client, alice, media, settings):
     settings.ATTACHMENT_MAX_PIXELS = 1_000_000
     response = post_avatar(alice_client, image_bytes(size=(2000, 1000)))

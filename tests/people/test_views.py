@@ -95,7 +95,7 @@ def test_directory_query_count_does_not_grow_with_the_page(viewer_client, make_u
 # --- search JSON ---------------------------------------------------------------------------------
 
 
-def test_search_answers_ids_usernames_and_display_names_only(viewer_client, grace, zoe):
+def test_search_answers_ids_usernames_display_names_and_pictures_only(viewer_client, grace, zoe):
     response = viewer_client.get("/people/search/", {"q": "grace hop"})
     assert response.status_code == 200
     assert response.json() == {
