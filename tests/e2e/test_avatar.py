@@ -8,6 +8,7 @@ from groups.services import group_create
 from messaging.selectors import default_conversation
 from messaging.services import message_send
 from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.test_theme import axe_violations
 from tests.messaging.files import image_bytes
 from tests.servers import AppServer, server_env
 
@@ -53,6 +54,12 @@ def test_a_new_picture_shows_on_her_messages_in_another_members_open_tab(server,
         arg=f"#messages li.message[data-author-id='{alice.pk}'] > img[data-user-avatar='{alice.pk}']",
     )
     assert page.evaluate("window.__sameDocument === true")  # live, not reloaded
+    # Pictures are decoration beside the name (alt=""): the pages pass axe-core's checks with them.
+    settings.goto(f"{server.url}/people/alice/")  # her picture, large, on her profile
+    assert axe_violations(settings) == []
+    settings.goto(f"{server.url}/accounts/settings/")
+    assert axe_violations(settings) == []
+    assert axe_violations(page) == []
 
     settings.click("button:has-text('Remove picture')")
     settings.wait_for_url(f"{server.url}/accounts/settings/")
