@@ -73,7 +73,7 @@ def _limit(raw: str | None) -> int:
 
 @require_GET
 def search(request: HttpRequest) -> JsonResponse:
-    """GET /people/search/?q=&limit=&group=&conversation=: `{"people": [{"id", "username", "display_name"}]}`
+    """GET /people/search/?q=&limit=&group=&conversation=: `{"people": [user_json]}`
     for pickers; with `group`, only that group's members (a group the caller is in, else 404); with
     `conversation`, only the people who can see it (one the caller can see, else 404)."""
     if not request.user.is_authenticated:
