@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 from groups.services import group_create
 from messaging.selectors import default_conversation
 from messaging.services import message_send
-from tests.e2e.conftest import TIMEOUT_MS, login
-from tests.e2e.test_theme import axe_violations
+from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, login
 from tests.messaging.files import image_bytes
 from tests.servers import AppServer, server_env
 
@@ -56,10 +55,10 @@ def test_a_new_picture_shows_on_her_messages_in_another_members_open_tab(server,
     assert page.evaluate("window.__sameDocument === true")  # live, not reloaded
     # Pictures are decoration beside the name (alt=""): the pages pass axe-core's checks with them.
     settings.goto(f"{server.url}/people/alice/")  # her picture, large, on her profile
-    assert axe_violations(settings) == []
+    assert_accessible(settings, "her profile with a picture")
     settings.goto(f"{server.url}/accounts/settings/")
-    assert axe_violations(settings) == []
-    assert axe_violations(page) == []
+    assert_accessible(settings, "settings with a picture")
+    assert_accessible(page, "a conversation with her picture")
 
     settings.click("button:has-text('Remove picture')")
     settings.wait_for_url(f"{server.url}/accounts/settings/")
