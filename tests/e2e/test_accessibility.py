@@ -156,6 +156,12 @@ def open_shortcuts(page: Page) -> None:
     expect(page.locator("#shortcuts-dialog")).to_be_visible()
 
 
+def save_theme(page: Page) -> None:
+    """A form that answers with a confirmation ("Theme saved.") on the next page."""
+    page.locator("#theme-form button[type=submit]").click()
+    expect(page.locator(".flash li")).to_have_text("Theme saved.")
+
+
 def open_switcher(page: Page) -> None:
     connected(page)
     page.keyboard.press("Control+k")
@@ -269,6 +275,7 @@ SCREENS = {
     "search-empty": Screen("alice", "/search/?q=zzzz"),
     "mentions": Screen("alice", "/mentions/"),
     "settings": Screen("alice", "/accounts/settings/"),
+    "settings-saved": Screen("alice", "/accounts/settings/", save_theme),
     "two-factor": Screen("alice", "/accounts/settings/two-factor/"),
     "verify-email": Screen("alice", "/accounts/verify-email/"),
     "group-leave": Screen("bob", "{group}leave/"),
