@@ -17,6 +17,7 @@ const TYPING_SHOW_MS = 5000; // how long "… is typing" stays after the last fr
 const NEAR_BOTTOM_PX = 120;
 const HISTORY_LIMIT = 50;
 const REFRESH_LIMIT = 100; // newest messages re-read after a reconnect (the endpoint's largest page)
+const CATCH_UP_PAGES = 20; // newer pages loaded in place after a send from older history, before reloading at the latest
 const SENDING_TEXT = "sending…";
 const WAITING_TEXT = "waiting for the connection…";
 
@@ -301,12 +302,16 @@ export function initConversation(socket, root) {
     }
     // Connected, or briefly reconnecting: send over the socket (queued until it is back).
     // Never connected (sockets blocked?) or signed out: the form posts as without JavaScript.
-    if (!live || !(socket.ready || socket.status === "reconnecting")) {
+    if (!(socket.ready || socket.status === "reconnecting")) {
       if (composerFiles) composerFiles.addHiddenFields();
       return;
     }
     event.preventDefault();
     showComposerError("");
+    // Sent from older history (the page opened at the first unread, or at a search result): the
+    // message goes over the socket at once and the list catches up to the latest in place, so
+    // nothing reloads under what the user types next.
+    const catchingUp = !live;
     const clientId = socket.sendMessage(conversationId, body, toInt(replyInput?.value, 0) || null, fileIds);
     setReply(null);
     if (composerFiles) {
@@ -315,9 +320,10 @@ export function initConversation(socket, root) {
     }
     const item = pendingMessage(clientId, body, socket.user);
     if (!socket.ready) qs(".message-status", item).textContent = WAITING_TEXT;
-    list.append(item);
+    list.append(item); // its ack puts it in its place by seq (and drops a copy a newer page brought)
     listChanged();
     scrollToBottom();
+    if (catchingUp) catchUp().then(scrollToBottom);
     textarea.value = "";
     fitHeight(textarea);
     textarea.focus();
@@ -629,12 +635,26 @@ export function initConversation(socket, root) {
 
   // ---- load newer (a page opened in the history, e.g. at a search result) ----
 
-  let loadingNewer = false;
+  let newerRequest = null; // the page of newer messages being loaded, if any
 
-  async function loadNewer(event) {
-    if (live || loadingNewer) return;
+  function loadNewer(event) {
+    if (live) return Promise.resolve();
     event?.preventDefault();
-    loadingNewer = true;
+    if (!newerRequest) newerRequest = fetchNewer().finally(() => (newerRequest = null));
+    return newerRequest;
+  }
+
+  /** Newer pages until the list reaches the latest message (then it is live). */
+  async function catchUp() {
+    for (let page = 0; !live && page < CATCH_UP_PAGES; page++) {
+      const before = newestSeq();
+      await loadNewer();
+      if (!live && newestSeq() === before) break; // the request failed: keep what is shown
+    }
+    if (!live) location.assign(`${paths.conversation(conversationId)}?latest=1`);
+  }
+
+  async function fetchNewer() {
     try {
       const url = `${historyUrl}?after=${newestSeq()}&limit=${HISTORY_LIMIT}`;
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
@@ -652,8 +672,6 @@ export function initConversation(socket, root) {
       listChanged();
     } catch (error) {
       console.error("chat: loading newer messages failed", error);
-    } finally {
-      loadingNewer = false;
     }
   }
 

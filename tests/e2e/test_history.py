@@ -137,6 +137,10 @@ def test_days_and_runs_are_drawn_the_same_for_the_page_loaded_and_live_messages(
         assert page.locator("#messages li.day-divider", has_text="Yesterday").count() == 1
 
         # Live: today's first message gets its divider; Bob's second, a moment later, joins his first.
+        # Bob's page opened at his first unread message, in older history: his sends go over the socket
+        # and the list catches up in place, so nothing reloads under what he types next.
+        assert bob.evaluate("document.querySelector('[data-live]').dataset.live") == "false"
+        bob.evaluate("window.stillThisPage = true")
         bob.fill("#composer textarea", "hello today")
         bob.press("#composer textarea", "Enter")
         bob.fill("#composer textarea", "and again")
@@ -144,6 +148,7 @@ def test_days_and_runs_are_drawn_the_same_for_the_page_loaded_and_live_messages(
         expect(page.locator("#messages li.message .message-body", has_text="and again")).to_have_count(1)
         assert list_items(page)[-3:] == ["day:Today", "hello today", "and again+"]
         assert list_items(bob)[-3:] == ["day:Today", "hello today", "and again+"]  # the sender's own, after the ack
+        assert bob.evaluate("window.stillThisPage === true")
         author = page.locator("#messages li.message.continued .message-author").last
         expect(author).to_have_text("Bob B.")  # still there for screen readers
         expect(page.locator("#messages li.message.continued .chat-avatar").last).to_be_hidden()
