@@ -265,7 +265,7 @@ export function conversationRow(conversation) {
       "a",
       { href: paths.conversation(conversation.id) },
       el("span", {
-        class: direct ? "chat-avatar avatar-0" : "chat-avatar avatar-topic",
+        class: direct ? `chat-avatar avatar-${avatarColor(conversation.other_user_id)}` : "chat-avatar avatar-topic",
         "aria-hidden": "true",
         text: direct ? initial(conversation.name) : "#",
       }),
