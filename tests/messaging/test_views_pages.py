@@ -6,6 +6,7 @@ import pytest
 
 from messaging import services
 from messaging.models import Conversation, Message, ReadState
+from tests.conftest import send
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +18,6 @@ LIST_MAX_QUERIES = 3  # session, user, sidebar
 # check, upsert, the counts for `unread`), then counts again for the sidebar row.
 PAGE_MAX_QUERIES = 9
 PAGE_FIRST_VIEW_MAX_QUERIES = 14
-
-
-def send(user, conversation, body="hello"):
-    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-    return message
 
 
 def sidebar_ids(html: str) -> list[int]:
