@@ -29,6 +29,15 @@ def positive(value: str) -> int:
     return number
 
 
+def add_arguments(parser: argparse.ArgumentParser, *, days_flag: str, rows: str) -> None:
+    """The options every retention command takes: the age (`days_flag`), --dry-run, --batch-size."""
+    parser.add_argument(
+        days_flag, type=positive, required=True, metavar="DAYS", help=f"Delete {rows} older than DAYS days."
+    )
+    parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
+    parser.add_argument("--batch-size", type=positive, default=1000, help="Rows per transaction (default 1000).")
+
+
 def older_than(days: int, cutoff: datetime) -> str:
     """ "older than 30 days (before 2026-01-01 12:00 UTC)", for the commands' reports."""
     return f"older than {days} day{'s' if days != 1 else ''} (before {cutoff:%Y-%m-%d %H:%M} UTC)"

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from chatsite.retention import delete_in_batches, older_than, positive
+from chatsite import retention
+from chatsite.retention import delete_in_batches, older_than
 
 
 class Command(BaseCommand):
@@ -21,11 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--days", type=positive, required=True, metavar="DAYS", help="Delete events older than DAYS days."
-        )
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
-        parser.add_argument("--batch-size", type=positive, default=1000, help="Rows per transaction (default 1000).")
+        retention.add_arguments(parser, days_flag="--days", rows="events")
 
     def handle(self, *args, days: int, dry_run: bool, batch_size: int, **options) -> None:
         cutoff = timezone.now() - timedelta(days=days)

@@ -15,7 +15,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from chatsite.retention import delete_in_batches, older_than, positive
+from chatsite import retention
+from chatsite.retention import delete_in_batches, older_than
 from messaging.attachments import delete_for_messages
 from messaging.models import Conversation, Message
 
@@ -27,12 +28,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--older-than", type=positive, required=True, metavar="DAYS", help="Delete messages older than DAYS days."
-        )
+        retention.add_arguments(parser, days_flag="--older-than", rows="messages")
         parser.add_argument("--conversation", type=int, metavar="ID", help="Only this conversation.")
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
-        parser.add_argument("--batch-size", type=positive, default=1000, help="Rows per transaction (default 1000).")
 
     def handle(self, *args, conversation: int | None, dry_run: bool, batch_size: int, **options) -> None:
         days = options["older_than"]
