@@ -51,14 +51,10 @@ def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonRespons
 
 
 @require_POST
+@json_errors
 def attachment_discard(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """The uploader removes an upload not yet sent: 204, and it no longer counts in the quota."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-    try:
-        attachments.attachment_discard(actor=request.user, attachment_id=attachment_id)
-    except DomainError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
+    attachments.attachment_discard(actor=request.user, attachment_id=attachment_id)
     return HttpResponse(status=204)
 
 

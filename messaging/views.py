@@ -366,11 +366,11 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def conversation_star(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Toggle starring the conversation: back to its page (no-JS), or JSON `{"conversation", "starred"}`."""
     starred = services.conversation_star_toggle(actor=request.user, conversation_id=conversation_id)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversation": conversation_id, "starred": starred})
     return redirect(_conversation_url(conversation_id))
 
