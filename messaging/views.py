@@ -360,9 +360,7 @@ def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> Http
 def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Toggle muting the conversation: back to its page (no-JS), or JSON `{"conversation", "muted"}`."""
     muted = services.conversation_mute_toggle(actor=request.user, conversation_id=conversation_id)
-    if wants_json(request):
-        return JsonResponse({"conversation": conversation_id, "muted": muted})
-    return redirect(_conversation_url(conversation_id))
+    return _toggled(request, conversation_id, muted=muted)
 
 
 @require_POST
@@ -370,8 +368,14 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
 def conversation_star(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Toggle starring the conversation: back to its page (no-JS), or JSON `{"conversation", "starred"}`."""
     starred = services.conversation_star_toggle(actor=request.user, conversation_id=conversation_id)
+    return _toggled(request, conversation_id, starred=starred)
+
+
+def _toggled(request: HttpRequest, conversation_id: int, **state: bool) -> HttpResponse:
+    """A per-user switch of a conversation was flipped: JSON `{"conversation", <switch>: bool}`, or
+    back to the conversation's page (no-JS)."""
     if wants_json(request):
-        return JsonResponse({"conversation": conversation_id, "starred": starred})
+        return JsonResponse({"conversation": conversation_id, **state})
     return redirect(_conversation_url(conversation_id))
 
 
