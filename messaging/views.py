@@ -380,24 +380,24 @@ def _toggled(request: HttpRequest, conversation_id: int, **state: bool) -> HttpR
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def conversation_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """ "Mark as read": the conversation read up to its last message. Back to the conversation
     (no-JS), or JSON `{"conversation", "seq"}`; every tab of the user gets `unread`."""
     conversation, _membership = access_conversation(request.user, conversation_id)
     seq = services.read_mark(actor=request.user, conversation_id=conversation.pk, seq=conversation.last_seq)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversation": conversation.pk, "seq": seq})
     return redirect(_conversation_url(conversation.pk))
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def read_all(request: HttpRequest) -> HttpResponse:
     """ "Mark all as read": every conversation of the user. Back to `next` (a page of this site,
     else /chats/), or JSON `{"conversations": [ids whose marker moved]}`."""
     moved = services.read_mark_all(actor=request.user)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversations": sorted(moved)})
     target = request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(
