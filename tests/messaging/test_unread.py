@@ -11,14 +11,10 @@ from groups.models import Membership
 from messaging import selectors, services, unread
 from messaging.models import ReadState
 from messaging.views import UNREAD_CONTEXT
+from tests.conftest import send
 from tests.messaging import unread_rule
 
 pytestmark = pytest.mark.django_db
-
-
-def send(user, conversation, body="hello"):
-    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-    return message
 
 
 def fill(cast, count, *, read=0):
