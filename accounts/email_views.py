@@ -17,7 +17,7 @@ from accounts.forms import PasswordResetForm, PasswordResetRequestForm
 from accounts.models import User
 from accounts.unsubscribe import user_for_unsubscribe_token
 from chatsite.errors import Invalid, RateLimited
-from chatsite.http import client_address
+from chatsite.http import client_address, form_error
 
 RESET_SENT = "If an account uses that address, we sent it a link to set a new password. It works for one hour."
 RESET_LINK_INVALID = "This link has expired or was already used. Ask for a new one."
@@ -34,8 +34,8 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     try:
         services.password_reset_request(email=form.cleaned_data["email"], address=client_address(request))
     except RateLimited as error:
-        form.add_error(None, error.detail)
-        response = render(request, "accounts/password_reset.html", {"form": form}, status=429)
+        status = form_error(form, None, error)
+        response = render(request, "accounts/password_reset.html", {"form": form}, status=status)
         response["Retry-After"] = str(error.retry_after)
         return response
     return render(request, "accounts/password_reset.html", {"form": None, "sent": RESET_SENT})

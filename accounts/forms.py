@@ -74,6 +74,13 @@ def _username_free(username: str) -> str:
     return username
 
 
+def _email_free(email: str, taken: str) -> str:
+    """The address, unless an account has it already (in any letter case): then `taken`."""
+    if User.objects.filter(email__iexact=email).exists():
+        raise forms.ValidationError(taken)
+    return email
+
+
 class SignupForm(BaseUserCreationForm):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
@@ -89,10 +96,7 @@ class SignupForm(BaseUserCreationForm):
         return _username_free(self.cleaned_data["username"])
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(TAKEN_EMAIL)
-        return email
+        return _email_free(self.cleaned_data["email"], TAKEN_EMAIL)
 
     def clean_password1(self) -> str:
         return _check_max_length(self.cleaned_data.get("password1", ""))
@@ -241,10 +245,7 @@ class AdminSignupForm(AdminUserCreationForm):
         return _username_free(self.cleaned_data["username"])
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(USED_EMAIL)
-        return email
+        return _email_free(self.cleaned_data["email"], USED_EMAIL)
 
 
 class AdminSetPasswordForm(AdminPasswordChangeForm):

@@ -252,16 +252,30 @@ def email_verification_resend(*, user: User) -> None:
     email_verification_send(user=user)
 
 
+VERIFY_LINK_EXPIRED = "This link has expired or is not valid. Ask for a new one from your settings."
+VERIFY_LINK_STALE = "This link is for an address the account no longer uses."
+CHANGE_LINK_EXPIRED = "This link has expired or is not valid. Change the address again from your settings."
+CHANGE_LINK_STALE = "This link was already used, or the address changed since it was sent."
+
+
+def _linked_user(token: str, salt: str, address_key: str, expired: str, mismatch: str) -> tuple[User, dict]:
+    """The active account an emailed link names, locked for the update, and the link's data. Invalid
+    (`expired`) for a bad or old link; Invalid (`mismatch`) when the account no longer has the address
+    the link was sent for (`data[address_key]`)."""
+    try:
+        data = signing.loads(token, salt=salt, max_age=settings.EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Invalid(expired) from None
+    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.email.lower() != data.get(address_key):
+        raise Invalid(mismatch)
+    return user, data
+
+
 @transaction.atomic
 def email_verify(*, token: str) -> User:
     """Mark the address in the link verified; Invalid when the link is bad, old, or for an address since changed."""
-    try:
-        data = signing.loads(token, salt=_VERIFY_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
-    except signing.BadSignature:
-        raise Invalid("This link has expired or is not valid. Ask for a new one from your settings.") from None
-    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
-    if user is None or user.email.lower() != data.get("e"):
-        raise Invalid("This link is for an address the account no longer uses.")
+    user, _data = _linked_user(token, _VERIFY_SALT, "e", VERIFY_LINK_EXPIRED, VERIFY_LINK_STALE)
     if not user.email_verified:
         user.email_verified = True
         user.save(update_fields=["email_verified"])
@@ -289,13 +303,7 @@ def email_change_request(*, user: User, new_email: str) -> str:
 @transaction.atomic
 def email_change_confirm(*, token: str) -> User:
     """Apply a confirmed change (once: the link names the old address). The new address counts as verified."""
-    try:
-        data = signing.loads(token, salt=_CHANGE_SALT, max_age=settings.EMAIL_LINK_MAX_AGE)
-    except signing.BadSignature:
-        raise Invalid("This link has expired or is not valid. Change the address again from your settings.") from None
-    user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
-    if user is None or user.email.lower() != data.get("old"):
-        raise Invalid("This link was already used, or the address changed since it was sent.")
+    user, data = _linked_user(token, _CHANGE_SALT, "old", CHANGE_LINK_EXPIRED, CHANGE_LINK_STALE)
     user.email = data["new"]
     user.email_verified = True
     try:

@@ -16,7 +16,7 @@ from accounts import throttle, two_factor
 from accounts.forms import PasswordConfirmForm, TwoFactorCodeForm, TwoFactorEnableForm, retry_after
 from accounts.models import User
 from chatsite.errors import Invalid
-from chatsite.http import client_address
+from chatsite.http import client_address, form_error
 
 PENDING = "two_factor_pending"  # in the (not yet logged-in) session: who gave the right password, and when
 ENROL_SECRET = "two_factor_secret"  # noqa: S105 (a session key name) the secret being enrolled
@@ -122,8 +122,7 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
         try:
             codes = two_factor.two_factor_enable(user=user, secret=secret, code=form.cleaned_data["code"])
         except Invalid as error:
-            form.add_error("code", error.detail)
-            return _page(request, status=400, enable_form=form)
+            return _page(request, status=form_error(form, "code", error), enable_form=form)
         del request.session[ENROL_SECRET]
         messages.success(request, "Two-factor authentication is on.")
         return _page(request, recovery_codes=codes)
@@ -141,8 +140,7 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
         try:
             codes = two_factor.recovery_codes_regenerate(user=user)
         except Invalid as error:
-            form.add_error(None, error.detail)
-            return _page(request, status=400, codes_form=form)
+            return _page(request, status=form_error(form, None, error), codes_form=form)
         messages.success(request, "New recovery codes made; the old ones no longer work.")
         return _page(request, recovery_codes=codes)
     return _page(request, status=400)

@@ -32,7 +32,7 @@ from accounts.models import User
 from accounts.selectors import login_account_key, sessions_for_user, user_data_export
 from chatsite import ratelimit, sockets
 from chatsite.errors import Invalid, RateLimited
-from chatsite.http import client_address
+from chatsite.http import client_address, form_error
 from chatsite.uploads import upload_limit, upload_stopped
 
 LOGIN_FAILED = "That username or email and password do not match an account."
@@ -77,8 +77,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             window=3600,
         )
     except RateLimited as error:
-        form.add_error(None, error.detail)
-        return render(request, "accounts/signup.html", context, status=429)
+        return render(request, "accounts/signup.html", context, status=form_error(form, None, error))
     if form.is_valid():
         try:
             user = services.user_create(
@@ -89,7 +88,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:  # taken by a concurrent sign-up since the form checked
             form.add_error(None, error)
         except Invalid as error:
-            form.add_error(None, error.detail)
+            form_error(form, None, error)
         else:
             services.email_verification_send(user=user)
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])

@@ -7,23 +7,10 @@ The bottom layer: it imports no other app, and every app may call `audit.record`
 from typing import Any
 
 
-def record(
-    kind: str,
-    *,
-    actor_id: int | None = None,
-    target_user_id: int | None = None,
-    target_group_id: int | None = None,
-    address: str = "",
-    detail: dict[str, Any] | None = None,
-):
-    """Store one AuditEvent and write it as one log line (see audit/services.py)."""
-    from audit.services import event_record  # models load only once the app registry is ready
+def record(kind: str, **fields: Any):
+    """Store one AuditEvent and write it as one log line: `audit.services.event_record`, with its keyword
+    arguments (`actor_id`, `target_user_id`, `target_group_id`, `address`, `detail`). Imported when
+    called, since models load only once the app registry is ready."""
+    from audit.services import event_record
 
-    return event_record(
-        kind,
-        actor_id=actor_id,
-        target_user_id=target_user_id,
-        target_group_id=target_group_id,
-        address=address,
-        detail=detail,
-    )
+    return event_record(kind, **fields)

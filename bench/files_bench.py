@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,10 +32,11 @@ import threading
 import time
 from pathlib import Path
 
+from serving import HOST, session_cookie, start_app_server
+
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
-HOST = "127.0.0.1"
 SECRET_KEY = "bench-only-secret-key-" + "x" * 40
 BOUNDARY = "chatsitebenchboundary"
 
@@ -65,49 +65,8 @@ def setup_django(workdir: Path) -> None:
     django.setup()
 
 
-def session_cookie(user) -> str:
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def start_server(workdir: Path, pin: bool) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    prefix = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
-    log = (workdir / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "chatsite.serve", "--host", HOST, "--port", str(port)],
-        cwd=PROJECT_DIR,
-        env=env(workdir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited; see {workdir / 'server.log'}")
-        with socket.socket() as s:
-            if s.connect_ex((HOST, port)) == 0:
-                return proc, port
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the server did not start listening")
+    return start_app_server(sys.executable, env(workdir), workdir / "server.log", pin=pin)
 
 
 def rss_mib(pid: int) -> float:

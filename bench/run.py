@@ -17,7 +17,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,12 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import loadgen
+from serving import HOST, free_port, manage, recreate_database, spawn
 
 BENCH_DIR = Path(__file__).resolve().parent
 NODE_PEER_DIR = BENCH_DIR / "peers" / "node_ws"
 PY_PEER = BENCH_DIR / "peers" / "py_websockets" / "server.py"
 RESULTS_DIR = BENCH_DIR / "results"
-HOST = "127.0.0.1"
 
 
 # ---------------------------------------------------------------------------------------- scenarios
@@ -130,36 +129,8 @@ def target(name: str) -> Callable[[TargetStarter], TargetStarter]:
     return register
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
-
-
 def spawn_server(name: str, argv: list[str], port: int, ctx: RunContext, cwd: Path | None = None) -> subprocess.Popen:
-    log = (ctx.workdir / f"{name}.log").open("ab")
-    proc = subprocess.Popen(
-        ctx.server_prefix + argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
-    log.close()
-    try:
-        wait_for_port(port, proc)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return proc
+    return spawn(ctx.server_prefix + argv, port, ctx.workdir / f"{name}.log", cwd=cwd)
 
 
 def ensure_node_deps() -> None:
@@ -180,41 +151,16 @@ def start_node_ws(scenario: Scenario, ctx: RunContext) -> RunningTarget:
 BENCH_NODE_PG_URL = os.environ.get("BENCH_NODE_PG_URL", "postgres://postgres@127.0.0.1:5432/chat_bench_node_pg")
 
 
-def recreate_bench_database(url: str) -> None:
-    """Drop and re-create the database named by ``url``; refused unless its name contains 'bench'."""
-    import psycopg  # the project's own driver; imported here so peer-only runs do not need it
-
-    base, _, name = url.rpartition("/")
-    if not name.replace("_", "").isalnum() or "bench" not in name:
-        raise RuntimeError(f"refusing to re-create database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 @target("node_ws_pg")
 def start_node_ws_pg(scenario: Scenario, ctx: RunContext) -> RunningTarget:
     """The Node peer with storage (`server.js --pg`): one transaction per message on a pool of 10, the seq from
     the room's row, synchronous commit on; its own database, re-created for every run so each starts empty."""
     ensure_node_deps()
-    recreate_bench_database(BENCH_NODE_PG_URL)
+    recreate_database(BENCH_NODE_PG_URL)
     port = free_port()
-    log = (ctx.workdir / "node_ws_pg.log").open("ab")
-    proc = subprocess.Popen(
-        [*ctx.server_prefix, "node", "server.js", str(port), "--pg"],
-        cwd=NODE_PEER_DIR,
-        env={**os.environ, "PG_URL": BENCH_NODE_PG_URL},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    log.close()
-    try:
-        wait_for_port(port, proc)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
+    argv = [*ctx.server_prefix, "node", "server.js", str(port), "--pg"]
+    env = {**os.environ, "PG_URL": BENCH_NODE_PG_URL}
+    proc = spawn(argv, port, ctx.workdir / "node_ws_pg.log", env=env, cwd=NODE_PEER_DIR)
     plan = loadgen.build_peer_plan(f"ws://{HOST}:{port}/ws/", scenario.rooms, scenario.members, name="node_ws_pg")
     return RunningTarget("node_ws_pg", plan, [proc.pid], [proc])
 
@@ -262,10 +208,8 @@ def chatsite_prepare_db(ctx: RunContext) -> None:
     global _chatsite_db_ready
     if _chatsite_db_ready:
         return
-    recreate_bench_database(BENCH_DATABASE_URL)
-    for command in (["migrate"], ["collectstatic", "--clear"]):
-        argv = [ctx.python, "manage.py", *command, "--noinput", "-v", "0"]
-        subprocess.run(argv, cwd=PROJECT_DIR, env=chatsite_env(), check=True)
+    recreate_database(BENCH_DATABASE_URL)
+    manage(ctx.python, chatsite_env(), [["migrate"], ["collectstatic", "--clear"]])
     _chatsite_db_ready = True
 
 
@@ -288,24 +232,9 @@ def start_chatsite_server(
     ctx: RunContext, name: str = "chatsite", server: str = "serve"
 ) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    argv = server_argv(server, ctx.python, port)
-    log = (ctx.workdir / f"{name}.log").open("ab")
-    proc = subprocess.Popen(
-        ctx.server_prefix + argv,
-        cwd=PROJECT_DIR,
-        env=chatsite_env(**ctx.server_env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    log.close()
-    try:
-        wait_for_port(port, proc, timeout=60)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return proc, port
+    argv = ctx.server_prefix + server_argv(server, ctx.python, port)
+    log_path = ctx.workdir / f"{name}.log"
+    return spawn(argv, port, log_path, env=chatsite_env(**ctx.server_env), cwd=PROJECT_DIR, timeout=60), port
 
 
 @target("chatsite")

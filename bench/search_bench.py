@@ -33,7 +33,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,12 +41,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from serving import HOST, manage, recreate_database, session_cookie, start_app_server
+
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 DATABASE_URL = os.environ.get("BENCH_SEARCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_bench_search")
 SECRET_KEY = os.environ.get("BENCH_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-HOST = "127.0.0.1"
 VOCABULARY = 30_000
 ZIPF_S = 1.07
 AUTHORS_PER_GROUP = 5
@@ -69,18 +69,6 @@ def env(**extra: str) -> dict[str, str]:
         "STATIC_ROOT": str(RESULTS_DIR / "tmp" / "static"),
         **extra,
     }
-
-
-def recreate_database(python: str) -> None:
-    import psycopg
-
-    base, _, name = DATABASE_URL.rpartition("/")
-    if not name.replace("_", "").isalnum() or "bench" not in name:
-        raise RuntimeError(f"refusing to re-create database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=PROJECT_DIR, env=env(), check=True)
 
 
 def setup_django() -> None:
@@ -402,49 +390,8 @@ def run_sql_load(kind: str, statements: list[str], clients: int, duration: float
     return sql_load(statements, clients, duration)
 
 
-def session_cookie(user) -> str:
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def start_server(python: str, pin: bool) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    prefix = ["taskset", "-c", "0"] if pin else []
-    log = (RESULTS_DIR / "tmp" / "search-server.log").open("ab")
-    proc = subprocess.Popen(
-        [*prefix, python, "-m", "chatsite.serve", "--host", HOST, "--port", str(port)],
-        cwd=PROJECT_DIR,
-        env=env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited; see bench/results/tmp/search-server.log")
-        with socket.socket() as s:
-            if s.connect_ex((HOST, port)) == 0:
-                return proc, port
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the server did not start listening")
+    return start_app_server(python, env(), RESULTS_DIR / "tmp" / "search-server.log", pin=pin)
 
 
 def http_load(port: int, pid: int, cookie: str, q: str, clients: int, duration: float) -> dict:
@@ -497,7 +444,8 @@ def main(argv=None) -> int:
     state_file = RESULTS_DIR / "tmp" / "search-state.json"
     if not args.reuse:
         started = time.monotonic()
-        recreate_database(python)
+        recreate_database(DATABASE_URL)
+        manage(python, env(), [["migrate"]])
         setup_django()
         people = create_people_and_groups(args.conversations, args.visible, rng)
         data = load_messages(people, args.messages, rng, words)

@@ -13,6 +13,13 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+class NotAuthenticated(DomainError):
+    """Nobody is logged in (JSON endpoints answer it; pages redirect to the log-in page instead)."""
+
+    code = "not_authenticated"
+    detail = "Log in first."
+
+
 class NotFound(DomainError):
     """Does not exist, or is not yours: the same answer for both, so ids leak nothing."""
 

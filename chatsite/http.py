@@ -1,26 +1,42 @@
-"""Domain errors to HTTP: the one mapping every page view shares.
+"""Domain errors to HTTP: one mapping per kind of response, shared by every app's views.
 
-Services raise `NotFound`, `Forbidden`, `Invalid` and `RateLimited`; views wrap
-themselves in `domain_errors` instead of catching them at each call site, so a
-missing id and someone else's id always get the same 404 page.
+Services raise `NotFound`, `Forbidden`, `Invalid` and `RateLimited`; views do not catch them
+at each call site but wear the decorator of what they answer with:
+
+- `domain_errors`: pages. The error page with the error's status (`error_response`).
+- `json_errors`: JSON endpoints. 401 JSON for an anonymous caller (not a redirect to the log-in
+  page), and `{"error": code, "detail": text}` with the error's status (`json_error`).
+- `page_or_json_errors`: endpoints that answer a form with a page and a script
+  (`Accept: application/json`) with JSON: log-in required and `domain_errors` for the first,
+  `json_errors` for the second.
+
+A form that a service refused is shown again with the error on its field: `form_error`.
+The status of an error is `status_for`'s, everywhere; `Retry-After` follows an error that
+says when to try again. So a missing id and someone else's id always get the same 404.
 """
 
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from chatsite.errors import DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, RateLimited
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
     NotFound: 404,
     Forbidden: 403,
     Invalid: 400,
     RateLimited: 429,
 }
+
+# Refusals whose status says more than 400 (uploads: messaging/attachments.py).
+STATUS_BY_CODE: dict[str, int] = {"too_large": 413, "over_quota": 413, "type_refused": 415}
 
 TITLE_BY_STATUS: dict[int, str] = {
     400: "That did not work",
@@ -40,7 +56,10 @@ def client_address(request: HttpRequest) -> str:
 
 
 def status_for(error: DomainError) -> int:
-    """The HTTP status of a domain error, following subclasses (an `Invalid` subclass is still a 400)."""
+    """The HTTP status of a domain error: by its code where STATUS_BY_CODE names it, else by its
+    class, following subclasses (an `Invalid` subclass is still a 400)."""
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
@@ -57,6 +76,13 @@ def _same_site_referer(request: HttpRequest) -> str | None:
     return None
 
 
+def _retry_after(response: HttpResponse, error: DomainError) -> HttpResponse:
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 def error_response(request: HttpRequest, error: DomainError, *, back_url: str | None = None) -> HttpResponse:
     """The error page: a short title, the error's own detail, and a way back."""
     status = status_for(error)
@@ -69,7 +95,20 @@ def error_response(request: HttpRequest, error: DomainError, *, back_url: str | 
         "code": error.code,
         "back_url": back_url,
     }
-    return render(request, "error.html", context, status=status)
+    return _retry_after(render(request, "error.html", context, status=status), error)
+
+
+def json_error(error: DomainError) -> JsonResponse:
+    """`{"error": code, "detail": text}` with the error's status."""
+    response = JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
+    return _retry_after(response, error)
+
+
+def form_error(form: Form, field: str | None, error: DomainError) -> int:
+    """A service refused the form's input: the error's detail goes on `field` (None: the whole
+    form), to be shown again with the returned status."""
+    form.add_error(field, error.detail)
+    return status_for(error)
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -81,5 +120,39 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             return view(request, *args, **kwargs)
         except DomainError as error:
             return error_response(request, error)
+
+    return wrapper
+
+
+def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a JSON endpoint: 401 JSON for an anonymous caller; a domain error escaping it
+    becomes its JSON body and status."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return json_error(NotAuthenticated())
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return json_error(error)
+
+    return wrapper
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Scripts ask for JSON with `Accept: application/json`; forms get pages and redirects."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate an endpoint that answers forms with pages and scripts with JSON (`wants_json`):
+    `login_required` and `domain_errors` for the first, `json_errors` for the second."""
+    as_page = login_required(domain_errors(view))
+    as_json = json_errors(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return (as_json if wants_json(request) else as_page)(request, *args, **kwargs)
 
     return wrapper

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chatsite.errors import Invalid
-from chatsite.http import domain_errors
+from chatsite.http import domain_errors, form_error
 from groups import registry, selectors, services
 from groups.access import access_group, require_manager
 from groups.forms import InviteCreateForm
@@ -59,8 +59,7 @@ def invites(request: HttpRequest, group_id: int) -> HttpResponse:
     try:
         invite, token = services.invite_create(actor=request.user, group_id=group_id, **form.cleaned_data)
     except Invalid as error:
-        form.add_error(None, error.detail)
-        return _invites_page(request, group_id, form=form, status=400)
+        return _invites_page(request, group_id, form=form, status=form_error(form, None, error))
     link = request.build_absolute_uri(reverse("groups:invite", args=[token]))
     if invite.email:
         messages.success(request, f"Invite sent to {invite.email}.")

@@ -19,7 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chatsite.errors import Forbidden, Invalid
-from chatsite.http import domain_errors
+from chatsite.http import domain_errors, form_error
 from groups import registry, selectors, services
 from groups.access import access_group, check_can_remove, check_can_set_role, permits, require_manager, require_owner
 from groups.forms import EmptyForm, GroupCreateForm, GroupEditForm, MemberAddForm, MemberRoleForm, TransferForm
@@ -47,7 +47,7 @@ def _submit(form: forms.Form, action: Callable[[dict], Any]) -> tuple[bool, Any]
         field = FIELD_BY_CODE.get(error.code)
         if "username" in form.fields and error.code in PERSON_CODES:
             field = "username"
-        form.add_error(field if field in form.fields else None, error.detail)
+        form_error(form, field if field in form.fields else None, error)
         return False, None
 
 

@@ -26,52 +26,35 @@ from django.http import (
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from chatsite.errors import DomainError, Invalid, NotFound
-from chatsite.http import status_for
+from chatsite.errors import Invalid, NotFound
+from chatsite.http import json_errors
 from chatsite.uploads import upload_limit, upload_stopped
 from messaging import attachments, services
 from messaging.images import INLINE_TYPES, THUMBNAIL_TYPE
 from messaging.models import Attachment
 
-# Upload refusals and their statuses; the JSON body says which rule (`error`) and why (`detail`).
-UPLOAD_STATUS = {"too_large": 413, "over_quota": 413, "type_refused": 415}
 NOT_FOUND_TEXT = "That file does not exist or you cannot see it."
 DOWNLOAD_CHUNK = 256 * 1024  # bytes read from storage per chunk when the app sends a file itself
 
 
-def upload_status(error: DomainError) -> int:
-    return UPLOAD_STATUS.get(error.code, status_for(error))
-
-
 @upload_limit(file_bytes="ATTACHMENT_MAX_BYTES", files=1)
 @require_POST
+@json_errors
 def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """One file (`file`) for a message still to be sent: 201 `{"attachment": {...}}`."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-    try:
-        check_upload_stopped(request)
-    except DomainError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=upload_status(error))
+    check_upload_stopped(request)
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"error": "invalid", "detail": "Send the file in a “file” field."}, status=400)
-    try:
-        attachment = attachments.attachment_upload(actor=request.user, conversation_id=conversation_id, upload=upload)
-    except DomainError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=upload_status(error))
+        raise Invalid("Send the file in a “file” field.")
+    attachment = attachments.attachment_upload(actor=request.user, conversation_id=conversation_id, upload=upload)
     return JsonResponse({"attachment": attachments.attachment_json(attachment)}, status=201)
 
 
 @require_POST
+@json_errors
 def attachment_discard(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """The uploader removes an upload not yet sent: 204, and it no longer counts in the quota."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-    try:
-        attachments.attachment_discard(actor=request.user, attachment_id=attachment_id)
-    except DomainError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
+    attachments.attachment_discard(actor=request.user, attachment_id=attachment_id)
     return HttpResponse(status=204)
 
 

@@ -86,8 +86,12 @@ def conversation_title(conversation: Conversation, viewer) -> str:
 
 
 def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) -> dict[str, Any]:
-    """The `conversation.added` payload."""
+    """The `conversation.added` payload. `other_user_id`: the other person of a direct conversation
+    (the row's avatar colour, as messaging.markup draws it), null for a group's."""
     group = conversation.group
+    other_user_id = None
+    if conversation.is_direct:
+        other_user_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
     return {
         "id": conversation.pk,
         "kind": conversation.kind,
@@ -95,6 +99,7 @@ def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) ->
         "group": {"id": group.pk, "name": group.name} if group else None,
         "last_seq": conversation.last_seq,
         "unread": unread,
+        "other_user_id": other_user_id,
     }
 
 

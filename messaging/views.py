@@ -2,13 +2,15 @@
 
 Every view is a thin adapter: it parses input, passes through the access gate
 (`messaging.access.access_conversation`, `groups.access.access_group`) and one
-service or selector, and renders. Domain errors become HTTP once, through
-`chatsite.http.domain_errors` for pages and `_json_error` for JSON.
+service or selector, and renders. Domain errors become HTTP once, through the decorator of
+the response type (chatsite/http.py): `domain_errors` for pages, `json_errors` for JSON,
+`page_or_json_errors` for endpoints that answer both; a refused form shows the error on its
+field (`form_error`).
 Everything works without JavaScript; scripts only enhance these pages.
 """
 
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +25,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import user_time_zone
-from chatsite.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
-from chatsite.http import domain_errors, error_response, status_for
+from chatsite.errors import Forbidden, Invalid, NotFound, RateLimited
+from chatsite.http import domain_errors, form_error, json_errors, page_or_json_errors, wants_json
 from chatsite.numbers import MAX_DIGITS, whole_number
 from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
@@ -47,48 +49,6 @@ SEEN_BY_MAX_MEMBERS = 50
 
 def _conversation_url(conversation_id: int) -> str:
     return reverse("messaging:conversation", args=[conversation_id])
-
-
-# --- JSON helpers -------------------------------------------------------------------------------
-
-
-def _json_error(error: DomainError) -> JsonResponse:
-    return JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
-
-
-def _json_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """JSON endpoints answer an anonymous caller with 401 JSON, not a redirect to the login page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    """Scripts ask for JSON with `Accept: application/json`; forms get pages and redirects."""
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _page_or_json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Like `domain_errors`, with JSON error bodies (and 401 for anonymous) for JSON callers."""
-    page_view = domain_errors(view)
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not _wants_json(request):
-            return login_required(page_view)(request, *args, **kwargs)
-        if not request.user.is_authenticated:
-            return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return _json_error(error)
-
-    return wrapper
 
 
 def _whole_number(query, name: str) -> int | None:
@@ -310,16 +270,12 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             )
         except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
-            form.add_error("body", error.detail)
-            status = 429 if isinstance(error, RateLimited) else file_views.upload_status(error)
+            status = form_error(form, "body", error)
             return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
         # The newest messages, the one just sent among them (not back to the first unread one).
         return redirect(f"{_conversation_url(conversation.pk)}?latest=1")
-    try:
-        params = _history_params(request.GET)
-        around = _whole_number(request.GET, "around")
-    except Invalid as error:
-        return error_response(request, error, back_url=_conversation_url(conversation.pk))
+    params = _history_params(request.GET)
+    around = _whole_number(request.GET, "around")
     return _render_conversation(
         request,
         conversation,
@@ -337,14 +293,11 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 
 @require_GET
-@_json_login_required
+@json_errors
 def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """`{"messages": [...], "has_more": bool}`: a page of history, oldest first."""
-    try:
-        conversation, _membership = access_conversation(request.user, conversation_id)
-        params = _history_params(request.GET)
-    except DomainError as error:
-        return _json_error(error)
+    conversation, _membership = access_conversation(request.user, conversation_id)
+    params = _history_params(request.GET)
     messages, has_more = selectors.messages_page(
         conversation, before=params["before"], after=params["after"], limit=params["limit"]
     )
@@ -361,7 +314,7 @@ def _message_or_404(conversation: Conversation, seq: int) -> Message:
 
 
 @require_http_methods(["GET", "POST"])
-@_page_or_json_errors
+@page_or_json_errors
 def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
     """GET: the edit form (no-JS). POST `body`: the author changes their message."""
     conversation, _membership = access_conversation(request.user, conversation_id)
@@ -378,69 +331,73 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
                     body=form.cleaned_data["body"],
                 )
             except RateLimited as error:
-                if _wants_json(request):
+                if wants_json(request):
                     raise
-                form.add_error("body", error.detail)
+                status = form_error(form, "body", error)
                 context = {"conversation": conversation, "message": message, "form": form}
-                return render(request, "messaging/edit.html", context, status=429)
-            if _wants_json(request):
+                return render(request, "messaging/edit.html", context, status=status)
+            if wants_json(request):
                 return JsonResponse({"message": message_json(message)})
             return redirect(_conversation_url(conversation.pk))
-        if _wants_json(request):
-            return _json_error(Invalid(form.errors["body"][0]))
+        if wants_json(request):
+            raise Invalid(form.errors["body"][0])
     context = {"conversation": conversation, "message": message, "form": form}
     return render(request, "messaging/edit.html", context, status=400 if form.is_bound else 200)
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def message_delete(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
     """The author deletes their message; a group's owner and admins delete any. The seq stays."""
     message = services.message_delete(actor=request.user, conversation_id=conversation_id, seq=seq)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"message": message_json(message)})
     return redirect(_conversation_url(message.conversation_id))
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Toggle muting the conversation: back to its page (no-JS), or JSON `{"conversation", "muted"}`."""
     muted = services.conversation_mute_toggle(actor=request.user, conversation_id=conversation_id)
-    if _wants_json(request):
-        return JsonResponse({"conversation": conversation_id, "muted": muted})
-    return redirect(_conversation_url(conversation_id))
+    return _toggled(request, conversation_id, muted=muted)
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def conversation_star(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Toggle starring the conversation: back to its page (no-JS), or JSON `{"conversation", "starred"}`."""
     starred = services.conversation_star_toggle(actor=request.user, conversation_id=conversation_id)
-    if _wants_json(request):
-        return JsonResponse({"conversation": conversation_id, "starred": starred})
+    return _toggled(request, conversation_id, starred=starred)
+
+
+def _toggled(request: HttpRequest, conversation_id: int, **state: bool) -> HttpResponse:
+    """A per-user switch of a conversation was flipped: JSON `{"conversation", <switch>: bool}`, or
+    back to the conversation's page (no-JS)."""
+    if wants_json(request):
+        return JsonResponse({"conversation": conversation_id, **state})
     return redirect(_conversation_url(conversation_id))
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def conversation_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """ "Mark as read": the conversation read up to its last message. Back to the conversation
     (no-JS), or JSON `{"conversation", "seq"}`; every tab of the user gets `unread`."""
     conversation, _membership = access_conversation(request.user, conversation_id)
     seq = services.read_mark(actor=request.user, conversation_id=conversation.pk, seq=conversation.last_seq)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversation": conversation.pk, "seq": seq})
     return redirect(_conversation_url(conversation.pk))
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def read_all(request: HttpRequest) -> HttpResponse:
     """ "Mark all as read": every conversation of the user. Back to `next` (a page of this site,
     else /chats/), or JSON `{"conversations": [ids whose marker moved]}`."""
     moved = services.read_mark_all(actor=request.user)
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversations": sorted(moved)})
     target = request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -468,14 +425,14 @@ def mention_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_page_or_json_errors
+@page_or_json_errors
 def reaction_toggle(request: HttpRequest, conversation_id: int, seq: int) -> HttpResponse:
     """POST `emoji`: add the user's reaction to a message, or take it back. Back to the message
     in the page (no-JS), or JSON `{"conversation", "seq", "reactions"}`."""
     message, reactions = services.reaction_toggle(
         actor=request.user, conversation_id=conversation_id, seq=seq, emoji=request.POST.get("emoji")
     )
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"conversation": message.conversation_id, "seq": message.seq, "reactions": reactions})
     return redirect(f"{_conversation_url(message.conversation_id)}#m{message.seq}")
 
@@ -492,8 +449,8 @@ def topic_create(request: HttpRequest, group_id: int) -> HttpResponse:
     try:
         conversation = services.topic_create(actor=request.user, group_id=group.pk, name=form.cleaned_data["name"])
     except Invalid as error:  # e.g. the name is taken
-        form.add_error("name", error.detail)
-        return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=400)
+        status = form_error(form, "name", error)
+        return render(request, "messaging/topic_new.html", {"group": group, "form": form}, status=status)
     return redirect(_conversation_url(conversation.pk))
 
 
@@ -515,7 +472,7 @@ def topic_rename(request: HttpRequest, conversation_id: int) -> HttpResponse:
         try:
             services.topic_rename(actor=request.user, conversation_id=conversation.pk, name=form.cleaned_data["name"])
         except Invalid as error:
-            form.add_error("name", error.detail)
+            form_error(form, "name", error)
         else:
             flash.success(request, f"Renamed to # {form.cleaned_data['name']}.")
             return redirect(reverse("groups:detail", args=[conversation.group_id]))
@@ -527,8 +484,8 @@ def _direct_redirect(request: HttpRequest, form: DirectForm, username: str) -> H
     try:
         conversation, _created = services.direct_open(actor=request.user, username=username)
     except (NotFound, Invalid) as error:
-        form.add_error("username", error.detail)
-        return render(request, "messaging/direct.html", {"form": form}, status=status_for(error))
+        status = form_error(form, "username", error)
+        return render(request, "messaging/direct.html", {"form": form}, status=status)
     return redirect(_conversation_url(conversation.pk))
 
 

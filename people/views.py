@@ -20,13 +20,13 @@ from accounts.models import User
 from accounts.selectors import people_search
 from accounts.serializers import user_json
 from chatsite.errors import Invalid, NotFound
-from chatsite.http import domain_errors, error_response
+from chatsite.http import domain_errors, json_errors
 from chatsite.numbers import whole_number
 from groups.access import access_group
 from groups.selectors import groups_shared_by
 from messaging.access import access_conversation
 from messaging.selectors import can_see_conversation
-from people.throttle import LookupsLimited, lookup_count
+from people.throttle import lookup_count
 
 QUERY_MAX_LENGTH = 100  # characters of a search box that are looked at
 
@@ -36,16 +36,12 @@ def _query(request: HttpRequest) -> str:
 
 
 def _limited_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A page that counts as a lookup: over the limit, the 429 error page with `Retry-After`."""
+    """A page that counts as a lookup: over the limit, LookupsLimited (the 429 error page with
+    `Retry-After`, through `domain_errors`)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            lookup_count(request.user.pk)
-        except LookupsLimited as limited:
-            response = error_response(request, limited)
-            response["Retry-After"] = str(limited.retry_after)
-            return response
+        lookup_count(request.user.pk)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -53,6 +49,7 @@ def _limited_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 @require_GET
 @login_required
+@domain_errors
 @_limited_page
 def directory(request: HttpRequest) -> HttpResponse:
     """GET /people/?q=&page=: everyone active whose name has a word starting with each term."""
@@ -72,36 +69,21 @@ def _limit(raw: str | None) -> int:
 
 
 @require_GET
+@json_errors
 def search(request: HttpRequest) -> JsonResponse:
     """GET /people/search/?q=&limit=&group=&conversation=: `{"people": [user_json]}`
     for pickers; with `group`, only that group's members (a group the caller is in, else 404); with
     `conversation`, only the people who can see it (one the caller can see, else 404)."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "Log in first."}, status=401)
-    try:
-        limit = _limit(request.GET.get("limit"))
-    except Invalid as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=400)
-    try:
-        lookup_count(request.user.pk)
-    except LookupsLimited as limited:
-        response = JsonResponse({"error": limited.code, "detail": limited.detail}, status=429)
-        response["Retry-After"] = str(limited.retry_after)
-        return response
+    limit = _limit(request.GET.get("limit"))
+    lookup_count(request.user.pk)
     people = people_search(_query(request))
     if request.GET.get("group"):
-        try:
-            # Capped by length before converting, as every numeric parameter.
-            group, _membership = access_group(request.user, whole_number(request.GET["group"]))
-        except NotFound as error:
-            return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
+        # Capped by length before converting, as every numeric parameter.
+        group, _membership = access_group(request.user, whole_number(request.GET["group"]))
         people = people.filter(memberships__group=group)
     if request.GET.get("conversation"):
-        try:
-            # The composer's @-mention suggestions: the people who can see that conversation.
-            conversation, _membership = access_conversation(request.user, whole_number(request.GET["conversation"]))
-        except NotFound as error:
-            return JsonResponse({"error": error.code, "detail": error.detail}, status=404)
+        # The composer's @-mention suggestions: the people who can see that conversation.
+        conversation, _membership = access_conversation(request.user, whole_number(request.GET["conversation"]))
         people = people.filter(can_see_conversation(conversation))
     found = list(people[:limit]) if _query(request) else []
     return JsonResponse({"people": [user_json(user) for user in found]})
@@ -119,8 +101,8 @@ def _local_time(user: User):
 
 @require_GET
 @login_required
-@_limited_page
 @domain_errors
+@_limited_page
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     """GET /people/<username>/: name, username, the groups you share, local time, a "Message" button."""
     person = User.objects.filter(username__iexact=username, is_active=True).first()

@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from chatsite.errors import DomainError
-from chatsite.http import domain_errors, status_for
+from chatsite.errors import Invalid
+from chatsite.http import domain_errors, json_errors
 from messaging.access import access_conversation
 from messaging.attachments import load_for_messages
 from messaging.selectors import attach_reactions, attach_replies
@@ -22,10 +22,6 @@ from messaging.serializers import conversation_title, message_json
 from search import selectors
 from search.forms import PAGE_SIZE, SearchForm
 from search.highlight import highlight
-
-
-def _json_error(code: str, detail: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": code, "detail": detail}, status=status)
 
 
 def _page_url(data: dict, page: int) -> str:
@@ -93,19 +89,15 @@ def _result_json(message, query, viewer) -> dict:
 
 
 @require_GET
+@json_errors
 def search_messages(request: HttpRequest) -> JsonResponse:
     """`{"results": [{"message", "conversation", "highlight"}], "has_more": bool}`, newest or best first."""
-    if not request.user.is_authenticated:
-        return _json_error("not_authenticated", "Log in first.", 401)
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return _json_error("invalid", form.first_error(), 400)
+        raise Invalid(form.first_error())
     data = form.cleaned_data
-    try:
-        if data["conversation"]:
-            access_conversation(request.user, data["conversation"])
-    except DomainError as error:
-        return _json_error(error.code, error.detail, status_for(error))
+    if data["conversation"]:
+        access_conversation(request.user, data["conversation"])
     query = data["q"]
     results, has_more = selectors.message_search(
         request.user,

@@ -2,6 +2,7 @@ import io
 import re
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache, caches
@@ -11,6 +12,8 @@ from django.test import Client
 
 from accounts import services as account_services
 from groups import services as group_services
+from messaging import services as messaging_services
+from messaging.models import Message
 from messaging.selectors import default_conversation
 
 PASSWORD = "correct horse battery staple"
@@ -47,6 +50,24 @@ def _clear_cache():
 
 
 @pytest.fixture
+def fast_hashing(settings):
+    """A cheap password hasher: argon2's deliberate cost buys nothing in tests that make users and log
+    them in; nothing else changes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Test folders that keep the real hasher: the accounts tests test it (and opt in to `fast_hashing` where
+# they make dozens of attempts), and the browser tests log in to a server process that uses it.
+REAL_HASHING = {"accounts", "e2e"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):
+    if Path(request.node.path).parent.name not in REAL_HASHING:
+        request.getfixturevalue("fast_hashing")
+
+
+@pytest.fixture
 def make_user(db):
     def make(username: str, **extra):
         email = extra.pop("email", f"{username}@example.com")
@@ -76,17 +97,24 @@ def alice_client(client, alice):
     return client
 
 
+def client_for(user) -> Client:
+    """A test client with that user's session (None: anonymous)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def login():
-    """`login(user)` → a test client with that user's session (None: anonymous)."""
+    """`login(user)`: `client_for` as a fixture."""
+    return client_for
 
-    def make(user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
 
-    return make
+def send(user, conversation, body: str = "hello", **extra) -> Message:
+    """Store a message through the real service (`reply_to=`, `attachments=` pass through); the message."""
+    message, _created = messaging_services.message_send(actor=user, conversation_id=conversation.pk, body=body, **extra)
+    return message
 
 
 @pytest.fixture
@@ -116,6 +144,54 @@ class Team:
 def team(alice, bob, carol) -> Team:
     group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
     return Team(alice, bob, carol, group, default_conversation(group))
+
+
+@dataclass
+class Cast:
+    """The group "Team" with one user in every role, and an outsider (`cast`); with a second admin
+    and a newcomer (ada, nick) in the group tests."""
+
+    group: object
+    general: object
+    owner: object  # olivia
+    admin: object  # adam
+    member: object  # mia
+    other_member: object  # max
+    outsider: object  # nora: logged in, in no group with them
+    other_admin: object = None  # ada
+    newcomer: object = None  # nick: someone to add
+
+
+def build_cast(make_user, *, second_admin: bool = False) -> Cast:
+    """Build the cast through the real services (users, the group, roles)."""
+    names = ["olivia", "adam", "ada", "mia", "max", "nora", "nick"]
+    if not second_admin:
+        names = [name for name in names if name not in ("ada", "nick")]
+    users = {name: make_user(name, display_name=name.title()) for name in names}
+    group = group_services.group_create(
+        actor=users["olivia"],
+        name="Team",
+        description="Where the team talks.",
+        member_usernames=[name for name in names if name not in ("olivia", "nora", "nick")],
+    )
+    for name in ("adam", "ada") if second_admin else ("adam",):
+        group_services.member_set_role(actor=users["olivia"], group_id=group.pk, username=name, role="admin")
+    return Cast(
+        group=group,
+        general=default_conversation(group),
+        owner=users["olivia"],
+        admin=users["adam"],
+        member=users["mia"],
+        other_member=users["max"],
+        outsider=users["nora"],
+        other_admin=users.get("ada"),
+        newcomer=users.get("nick"),
+    )
+
+
+@pytest.fixture
+def cast(make_user) -> Cast:
+    return build_cast(make_user)
 
 
 @pytest.fixture(autouse=True)

@@ -92,3 +92,15 @@ def test_scripts_get_every_path_from_the_page(alice_client):
     used = set(re.findall(r'data\("(\w+)"\)', (ROOT / "static" / "js" / "urls.js").read_text()))
     as_attributes = {"data-" + re.sub(r"([A-Z])", r"-\1", key).lower() for key in used}
     assert as_attributes == set(expected)
+
+
+def test_scripts_name_only_templates_that_exist():
+    """Comments in the scripts point at the server's markup; a renamed template must not leave them behind."""
+    named = set()
+    for script in (ROOT / "static" / "js").rglob("*.js"):
+        # A path (templates/messaging/conversation.html) or a partial's name (_message.html), not
+        # `message.html`, the property.
+        named |= set(re.findall(r"(?:\w+/)+\w+\.html\b|(?<![\w.])_\w+\.html\b", script.read_text()))
+    assert named
+    missing = [name for name in sorted(named) if not list((ROOT / "templates").rglob(name.rsplit("/", 1)[-1]))]
+    assert missing == []

@@ -238,13 +238,12 @@ class ChatConsumer(LeanConsumer):
         client_id = None
         try:
             handler, frame = frames.parse(message)
+            client_id = frames.echoed_client_id(frame)
             if not self.frames.take():
                 raise FrameError(protocol.RATE_LIMITED, RateLimited.detail)
-            if frame["type"] == protocol.MESSAGE_SEND and isinstance(frame.get("client_id"), str):
-                client_id = frame["client_id"]
             await getattr(self, handler)(frame)
         except FrameError as error:
-            await self.send_error(error.code, error.detail)
+            await self.send_error(error.code, error.detail, client_id=client_id)
         except DomainError as error:
             await self.send_error(error.code, error.detail, client_id=client_id)
         except DATABASE_DOWN:

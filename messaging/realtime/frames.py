@@ -87,6 +87,14 @@ def client_id(frame: dict) -> str:
     return value
 
 
+def echoed_client_id(frame: dict) -> str | None:
+    """The `client_id` an `error` frame carries back: any change (`message.send`, `message.edit`,
+    `message.delete`, `reaction.toggle`) may name itself with one, so the client undoes the very
+    change that was refused. Anything but a non-empty string is not echoed."""
+    value = frame.get("client_id")
+    return value if isinstance(value, str) and value else None
+
+
 def cursors(frame: dict) -> dict[int, int]:
     """`sync`'s `{conversation id: last seq seen}`, at most WS_SYNC_MAX_CURSORS of them."""
     raw = frame.get("cursors")

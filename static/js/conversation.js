@@ -5,7 +5,7 @@
 //
 // Hooks are the ones templates/messaging/conversation.html documents.
 
-import { csrfToken, el, qs, qsa, toInt } from "./dom.js";
+import { csrfToken, el, qs, qsa, toInt, uuid } from "./dom.js";
 import { initComposerFiles } from "./attachments.js";
 import { autoGrow, fitHeight } from "./composer.js";
 import { autoLoadOlder, decorateMessages, jumpToLatest } from "./history.js";
@@ -44,6 +44,7 @@ export function initConversation(socket, root) {
   const replyNote = qs("#reply-note");
   const typingLine = qs("#typing");
   const seenLine = qs("#seen-by");
+  const historyStart = qs("#history-start");
   const olderLink = qs("#older-link");
   const newerLink = qs("#newer-link");
   let composerFiles = null; // static/js/attachments.js: the files picked, dropped or pasted
@@ -56,11 +57,11 @@ export function initConversation(socket, root) {
     lastTypingSent: 0,
     typers: new Map(), // user id -> {user, until}
     seen: new Map(), // user id -> {user, seq}: read markers of the others, from `read` frames
-    // Edits and deletes sent and not yet confirmed, oldest first: {seq, undo}. The server
-    // answers frames in order, so an `error` frame belongs to the oldest one.
+    // Edits, deletes and reactions sent and not yet confirmed: {seq, clientId, undo}. Each frame
+    // carries its `client_id`, and the server's `error` frame names the one it refuses.
     changes: [],
   };
-  // The names the page rendered under the newest message, valid until a newer one arrives.
+  // The readers the page rendered under the newest message, valid until a newer one arrives.
   const initialSeen = {
     seq: newestSeqOf(list),
     // [{id, name}] from the page's span[data-user-name] (user.updated renames them).
@@ -123,9 +124,7 @@ export function initConversation(socket, root) {
     if (empty) empty.hidden = list.children.length > 0;
     // The first message of a conversation that was empty: say where it begins, as the server would.
     const first = realMessages()[0];
-    if (first && toInt(first.dataset.seq) === 1 && !olderLink && !qs(".history-start")) {
-      list.before(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
-    }
+    if (first && toInt(first.dataset.seq) === 1 && !olderLink && historyStart) historyStart.hidden = false;
     renderSeen();
   }
 
@@ -385,7 +384,8 @@ export function initConversation(socket, root) {
         status.textContent = `At most ${maxLength} characters.`;
         return;
       }
-      if (!socket.send({ type: "message.edit", conversation: conversationId, seq, body: text })) {
+      const clientId = uuid();
+      if (!socket.send({ type: "message.edit", conversation: conversationId, seq, body: text, client_id: clientId })) {
         status.textContent = "Not connected: try again in a moment.";
         return;
       }
@@ -396,7 +396,7 @@ export function initConversation(socket, root) {
         body.classList.remove("as-typed");
         item.dataset.body = original;
       };
-      state.changes.push({ seq, undo });
+      state.changes.push({ seq, clientId, undo });
       if (body) {
         body.textContent = text; // shown as typed now; the server's message.edited brings its HTML
         body.classList.add("as-typed");
@@ -464,10 +464,13 @@ export function initConversation(socket, root) {
       return;
     }
     const seq = toInt(item.dataset.seq);
-    if (!socket.send({ type: "message.delete", conversation: conversationId, seq })) return; // the form posts
+    const clientId = uuid();
+    if (!socket.send({ type: "message.delete", conversation: conversationId, seq, client_id: clientId })) {
+      return; // the form posts
+    }
     event.preventDefault();
     focusMessage(item); // the menu and its button go with the message's content: focus stays on the message
-    state.changes.push({ seq, undo: null });
+    state.changes.push({ seq, clientId, undo: null });
   }
 
   /** Reply to a message (its item), or stop replying (null): the composer's hidden `reply_to` and note. */
@@ -500,11 +503,12 @@ export function initConversation(socket, root) {
     const emoji = event.submitter?.value;
     if (!item || !emoji) return;
     const seq = toInt(item.dataset.seq);
-    if (!socket.send({ type: "reaction.toggle", conversation: conversationId, seq, emoji })) return;
+    const clientId = uuid();
+    if (!socket.send({ type: "reaction.toggle", conversation: conversationId, seq, emoji, client_id: clientId })) return;
     event.preventDefault();
     const picker = qs("details.reaction-picker", reactionForm);
     if (picker) picker.open = false;
-    state.changes.push({ seq, undo: null });
+    state.changes.push({ seq, clientId, undo: null });
   }
 
   function onReactionChanged(frame) {
@@ -520,9 +524,10 @@ export function initConversation(socket, root) {
     if (index >= 0) state.changes.splice(index, 1);
   }
 
-  /** An `error` frame not about a send: undo the oldest unconfirmed change, and say why. */
+  /** An `error` frame not about a send: undo the change it names (its `client_id`), and say why. */
   function onError(frame) {
-    const change = state.changes.shift();
+    const index = frame.client_id ? state.changes.findIndex((change) => change.clientId === frame.client_id) : -1;
+    const change = index >= 0 ? state.changes.splice(index, 1)[0] : null;
     if (change && change.undo) change.undo();
     showComposerError(frame.detail || "That did not work. Try again.");
   }
@@ -620,8 +625,8 @@ export function initConversation(socket, root) {
       if (!data.has_more) {
         // The link goes: a keyboard user who followed it lands on the oldest message.
         if (linkFocused || document.activeElement === olderLink) focusMessage(realMessages()[0]);
-        const nav = olderLink.closest(".history-nav") || olderLink;
-        nav.replaceWith(el("p", { class: "history-start", text: "This is the beginning of the conversation." }));
+        (olderLink.closest(".history-nav") || olderLink).remove();
+        if (historyStart) historyStart.hidden = false;
       }
       return true;
     } catch (error) {

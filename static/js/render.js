@@ -91,7 +91,7 @@ export function avatar(user, name) {
 }
 
 /**
- * Fill a message element the way _message.html renders it.
+ * Fill a message element the way messaging/markup.py message_items renders it.
  * `viewer`: {me, canModerate, conversationId, csrf}.
  */
 export function fillMessage(item, message, viewer) {
@@ -252,7 +252,7 @@ export function pendingMessage(clientId, body, user) {
   );
 }
 
-/** A sidebar row the way _conversation_list.html renders it, for a conversation gained live. */
+/** A sidebar row the way messaging/markup.py conversation_rows renders it, for a conversation gained live. */
 export function conversationRow(conversation) {
   const direct = conversation.kind === "direct";
   return el(
@@ -265,7 +265,7 @@ export function conversationRow(conversation) {
       "a",
       { href: paths.conversation(conversation.id) },
       el("span", {
-        class: direct ? "chat-avatar avatar-0" : "chat-avatar avatar-topic",
+        class: direct ? `chat-avatar avatar-${avatarColor(conversation.other_user_id)}` : "chat-avatar avatar-topic",
         "aria-hidden": "true",
         text: direct ? initial(conversation.name) : "#",
       }),

@@ -4,12 +4,6 @@ from django.db import connections
 
 
 @pytest.fixture
-def fast_hashing(settings):
-    """For tests that make dozens of attempts: a cheap hasher keeps them quick; nothing else changes."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 async def close_thread_connections():
     """Async tests reach the database from asgiref's worker thread: close its connections
     afterwards, or PostgreSQL refuses to drop the test database while they are open."""

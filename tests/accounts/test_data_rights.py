@@ -14,14 +14,9 @@ from messaging.models import Conversation, Message
 from messaging.selectors import default_conversation
 from messaging.serializers import DELETED_USER, conversation_title, message_json
 from tests.accounts.helpers import is_logged_in, login
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, send
 
 pytestmark = pytest.mark.django_db
-
-
-def send(user, conversation, body):
-    message, _ = messaging_services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-    return message
 
 
 def read_export(response) -> dict:

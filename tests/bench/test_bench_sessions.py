@@ -12,11 +12,6 @@ from messaging.models import Message
 from tests.conftest import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 def test_refuses_with_debug_off(run_command, settings):
     settings.DEBUG = False

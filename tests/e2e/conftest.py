@@ -110,6 +110,22 @@ def login(context, server: AppServer, username: str, next_path: str = "/chats/")
     return page
 
 
+def connected(page) -> None:
+    """Wait until the page's socket is open (static/js/app.js marks <html data-socket>)."""
+    page.wait_for_selector("html[data-socket=connected]")
+
+
+def compose(page, text: str) -> None:
+    """Type into the composer and press Enter (the socket path: no navigation)."""
+    page.fill("#composer textarea", text)
+    page.press("#composer textarea", "Enter")
+
+
+def message(page, seq: int):
+    """The message item with that seq on the page."""
+    return page.locator(f"#messages li.message[data-seq='{seq}']")
+
+
 class _QuietStaticHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass

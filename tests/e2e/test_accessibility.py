@@ -23,7 +23,14 @@ from groups.services import group_create, invite_create
 from messaging.selectors import default_conversation
 from messaging.services import direct_open, message_send, reaction_toggle, topic_create
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import TIMEOUT_MS, accessibility_violations, assert_accessible, describe_violations, login
+from tests.e2e.conftest import (
+    TIMEOUT_MS,
+    accessibility_violations,
+    assert_accessible,
+    connected,
+    describe_violations,
+    login,
+)
 from tests.servers import AppServer, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db")]
@@ -143,10 +150,6 @@ def site(site_paths, browser, tmp_path_factory) -> Iterator[Site]:
         for context in contexts.values():
             context.close()
         server.close()
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def open_shortcuts(page: Page) -> None:

@@ -17,7 +17,7 @@ from groups.services import group_create
 from messaging.attachments import cleanup_unattached
 from messaging.models import Attachment, Message
 from messaging.selectors import default_conversation
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, connected, login
 from tests.messaging.files import PDF, image_bytes
 from tests.servers import AppServer, server_env
 
@@ -42,10 +42,6 @@ def chat(make_user):
     make_user("nora")
     group = group_create(actor=alice, name="Trip", member_usernames=["bob"])
     return default_conversation(group)
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def drop_file(page: Page, selector: str, name: str, content: bytes, mime: str) -> None:

@@ -10,15 +10,11 @@ from groups.services import group_create
 from messaging.models import Message
 from messaging.selectors import default_conversation
 from messaging.services import direct_open, message_send, topic_create
-from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, login
+from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, connected, login, message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def focused(page: Page) -> str:
@@ -28,10 +24,6 @@ def focused(page: Page) -> str:
             if (!n) return ""; if (n.id) return `${n.tagName.toLowerCase()}#${n.id}`;
             return `${n.tagName.toLowerCase()}.${n.className}`; }"""
     )
-
-
-def message(page: Page, seq: int):
-    return page.locator(f"#messages li.message[data-seq='{seq}']")
 
 
 @pytest.fixture

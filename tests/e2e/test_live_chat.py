@@ -16,16 +16,12 @@ from groups.services import group_create
 from messaging.models import Message
 from messaging.selectors import default_conversation
 from messaging.services import message_send, read_mark
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, compose, connected, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
 RECONNECT_TIMEOUT_MS = 45_000  # the backoff may be several seconds into its wait when the server returns
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def mark_loaded(page: Page) -> None:
@@ -34,12 +30,6 @@ def mark_loaded(page: Page) -> None:
 
 def not_reloaded(page: Page) -> bool:
     return page.evaluate("window.__sameDocument === true")
-
-
-def send(page: Page, text: str) -> None:
-    """Type into the composer and press Enter (the socket path: no navigation)."""
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
 
 
 def seqs(page: Page) -> list[int]:
@@ -75,7 +65,7 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     # Bob's list gains the conversation without a reload.
     expect(row(bob, conversation_id).locator(".conversation-name")).to_have_text("Hikers / general")
 
-    send(alice, "Hello Bob, welcome to Hikers!")
+    compose(alice, "Hello Bob, welcome to Hikers!")
     expect(alice.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text(
         "Hello Bob, welcome to Hikers!"
     )
@@ -93,7 +83,7 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     mark_loaded(bob)
     mark_loaded(alice)
     expect(row(bob, conversation_id).locator(".badge")).to_be_hidden()
-    send(alice, "Second message")
+    compose(alice, "Second message")
     expect(bob.locator("#messages li.message[data-seq='2'] .message-body")).to_have_text("Second message")
 
     # Bob types: Alice sees it. Bob replies with Enter: Alice gets the reply and the indicator goes.
@@ -127,7 +117,7 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     expect(row(bob, conversation_id)).to_have_count(0)
 
     # Alice's next message is stored and shown to her, but does not reach Bob.
-    send(alice, "Bob should not see this")
+    compose(alice, "Bob should not see this")
     expect(alice.locator("#messages li.message[data-seq='4'] .message-body")).to_have_text("Bob should not see this")
     # Then she writes to Bob directly: once that reaches Bob's page, the group message
     # (sent before) would have too, had it been delivered.
@@ -137,7 +127,7 @@ def test_two_members_chat_live_until_one_is_removed(server, new_context, make_us
     admin_tab.wait_for_url(re.compile(r"/chats/\d+/$"))
     direct_id = int(admin_tab.url.rstrip("/").rsplit("/", 1)[1])
     connected(admin_tab)
-    send(admin_tab, "Sorry, wrong group")
+    compose(admin_tab, "Sorry, wrong group")
     expect(row(bob, direct_id).locator(".badge")).to_have_text("1")
     expect(row(bob, direct_id).locator(".conversation-name")).to_have_text("Alice A.")
     assert seqs(bob) == [1, 2, 3]
@@ -172,7 +162,7 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     # ...and adds Bob to a new group, whose conversation.added nobody is there to receive.
     added = default_conversation(group_create(actor=alice, name="Added while away", member_usernames=["bob"]))
     # ...and Bob writes too: queued, then sent with its client_id once the socket is back.
-    send(bob, "bob, while away")
+    compose(bob, "bob, while away")
     expect(bob.locator("#messages li.message.pending .message-status")).to_have_text("waiting for the connection…")
 
     server.start()
@@ -196,7 +186,7 @@ def test_page_rides_out_a_server_restart_and_shows_what_it_missed_once_in_order(
     # Live again: a message Alice sends from her browser arrives without a reload, after the rest.
     alice_page = login(new_context(), server, "alice", f"/chats/{conversation.pk}/")
     connected(alice_page)
-    send(alice_page, "welcome back")
+    compose(alice_page, "welcome back")
     expect(bob.locator("#messages li.message[data-seq='6'] .message-body")).to_have_text("welcome back")
     assert seqs(bob) == [1, 2, 3, 4, 5, 6]
 
@@ -262,7 +252,7 @@ def test_without_a_socket_the_composer_posts_the_form(server, new_context, make_
     expect(page.locator("html")).not_to_have_attribute("data-socket", "connected")
     mark_loaded(page)
 
-    send(page, "sent the old way")
+    compose(page, "sent the old way")
     page.wait_for_url(f"{server.url}/chats/{conversation.pk}/?latest=1")
     expect(page.locator("#messages li.message[data-seq='1'] .message-body")).to_have_text("sent the old way")
     assert not not_reloaded(page)  # a full page load, as without JavaScript

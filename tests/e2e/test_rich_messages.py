@@ -4,28 +4,15 @@ server's HTML, a highlighted code block, and a reaction appearing live on the ot
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from groups.services import group_create
 from messaging.selectors import default_conversation
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, compose, connected, login, message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
-
-
-def send(page: Page, text: str) -> None:
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
-
-
-def message(page: Page, seq: int):
-    return page.locator(f"#messages li.message[data-seq='{seq}']")
 
 
 def test_formatting_code_and_a_live_reaction(server, new_context, make_user):
@@ -53,7 +40,7 @@ def test_formatting_code_and_a_live_reaction(server, new_context, make_user):
         expect(link).to_have_attribute("target", "_blank")
 
     # A fenced block with a language is highlighted by the server (Pygments classes, styled).
-    send(alice, "```python\ndef hello():\n    return 1\n```")
+    compose(alice, "```python\ndef hello():\n    return 1\n```")
     code = message(bob, 2).locator("pre.highlight")
     expect(code.locator("span.k").first).to_have_text("def")
     expect(code.locator("span.nf")).to_have_text("hello")
@@ -99,12 +86,12 @@ def test_a_mention_shows_the_marker_and_a_desktop_notification(server, new_conte
     connected(bob)
     connected(alice)
 
-    send(alice, "no mention here")
+    compose(alice, "no mention here")
     row = bob.locator(f"#conversation-list li[data-conversation-id='{conversation_id}']")
     expect(row.locator(".badge")).to_have_text("1")
     expect(row.locator(".mention-badge")).to_be_hidden()
 
-    send(alice, "@bob the **trail** is open")
+    compose(alice, "@bob the **trail** is open")
     expect(row.locator(".badge")).to_have_text("2")
     expect(row.locator(".mention-badge")).to_have_text("@1")
     bob.wait_for_function("window.__notifications.length === 1")

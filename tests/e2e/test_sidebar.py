@@ -7,15 +7,11 @@ from playwright.sync_api import Page, expect
 from groups.services import group_create
 from messaging.selectors import default_conversation
 from messaging.services import direct_open, message_send
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, connected, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def section(page: Page, key: str):

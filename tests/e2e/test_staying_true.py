@@ -2,20 +2,16 @@
 off from the server says so and stops claiming what it cannot know."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from groups.services import group_create
 from messaging.selectors import default_conversation
 from messaging.services import direct_open, message_send, read_mark
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, connected, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def connected(page: Page) -> None:
-    page.wait_for_selector("html[data-socket=connected]")
 
 
 def test_a_new_display_name_shows_at_once_in_messages_members_sidebar_and_seen_by(server, new_context, make_user):

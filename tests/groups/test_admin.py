@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.models import User
-from tests.groups.conftest import client_for, roles
+from tests.conftest import client_for
+from tests.groups.conftest import roles
 
 
 @pytest.fixture

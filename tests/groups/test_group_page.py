@@ -7,7 +7,8 @@ import pytest
 from groups import services
 from groups.models import Group, Membership
 from messaging.selectors import default_conversation
-from tests.groups.conftest import client_for, roles, snapshot
+from tests.conftest import client_for
+from tests.groups.conftest import roles, snapshot
 
 
 def page(client, group_id) -> str:

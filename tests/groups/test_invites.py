@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from groups.models import Invite
-from tests.groups.conftest import client_for, roles, snapshot
+from tests.conftest import client_for
+from tests.groups.conftest import roles, snapshot
 
 
 def _create(client, group_id: int, **fields):

@@ -12,7 +12,8 @@ from django.test import Client
 
 from groups.models import Group, Membership
 from messaging.models import Conversation
-from tests.groups.conftest import Cast, client_for, roles, snapshot
+from tests.conftest import Cast, client_for
+from tests.groups.conftest import roles, snapshot
 
 ACTORS = ["anonymous", "outsider", "member", "admin", "owner"]
 LOGIN = "login"  # anonymous: redirected to the login page

@@ -5,7 +5,8 @@ import pytest
 from groups.models import Group
 from messaging.models import Conversation
 from messaging.selectors import default_conversation
-from tests.groups.conftest import client_for, roles, snapshot
+from tests.conftest import client_for
+from tests.groups.conftest import roles, snapshot
 
 
 @pytest.fixture

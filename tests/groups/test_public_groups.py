@@ -7,8 +7,8 @@ from accounts import services as account_services
 from groups import services
 from groups.models import Group, Membership
 from messaging.selectors import default_conversation
-from tests.conftest import PASSWORD
-from tests.groups.conftest import client_for, roles, snapshot
+from tests.conftest import PASSWORD, client_for
+from tests.groups.conftest import roles, snapshot
 
 
 @pytest.fixture

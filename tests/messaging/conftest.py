@@ -1,6 +1,7 @@
-"""Fixtures of the messaging tests: a group with one user in each role, and an outsider.
+"""Fixtures of the messaging tests: `world` (users in every position, for the agreement tests) and
+attachment storages (a folder, a real S3-compatible server).
 
-Everything is built through the real services; clients are logged in with force_login.
+The people are tests/conftest.py's `cast` (a group with one user in each role, and an outsider).
 """
 
 import socket
@@ -8,48 +9,51 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 
 import pytest
 
+from accounts import services as account_services
 from accounts.models import User
 from groups import services as group_services
-from groups.models import Group
-from messaging.models import Conversation
-from messaging.selectors import default_conversation
-
-
-@dataclass
-class Team:
-    group: Group
-    general: Conversation
-    owner: User  # olivia
-    admin: User  # adam
-    member: User  # mia
-    other_member: User  # max
-    outsider: User  # nora: logged in, not in the group
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are created through the real service; a slow hash only costs time here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from messaging import services
+from tests.conftest import send
 
 
 @pytest.fixture
-def team(make_user) -> Team:
-    users = {name: make_user(name, display_name=name.title()) for name in ("olivia", "adam", "mia", "max", "nora")}
-    group = group_services.group_create(actor=users["olivia"], name="Team", member_usernames=["adam", "mia", "max"])
-    group_services.member_set_role(actor=users["olivia"], group_id=group.pk, username="adam", role="admin")
-    return Team(
-        group=group,
-        general=default_conversation(group),
-        owner=users["olivia"],
-        admin=users["adam"],
-        member=users["mia"],
-        other_member=users["max"],
-        outsider=users["nora"],
-    )
+def world(cast, make_user):
+    """Users in every position towards groups with topics and directs, messages read and unread, deleted
+    ones, and ones of a deleted account, a deactivated one and a removed member: for the tests that
+    hold two forms of a rule equal (access, the socket's SQL). (cast, the users to check)."""
+    zed = make_user("zed")
+    other_group = group_services.group_create(actor=zed, name="Elsewhere", member_usernames=["nora"])
+    side = services.topic_create(actor=zed, group_id=other_group.pk, name="Side")
+    plans = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="Plans")
+    direct, _ = services.direct_open(actor=cast.member, username="nora")
+    services.direct_open(actor=cast.admin, username="zed")
+    leaving = make_user("leaving")
+    services.direct_open(actor=leaving, username="mia")
+    group_services.member_add(actor=cast.owner, group_id=cast.group.pk, username="leaving")
+    sleeper = make_user("sleeper")
+    group_services.member_add(actor=cast.owner, group_id=cast.group.pk, username="sleeper")
+    services.direct_open(actor=sleeper, username="max")
+    services.direct_open(actor=cast.other_member, username="olivia")
+
+    for i, author in enumerate([cast.owner, cast.member, leaving, cast.admin, cast.member, leaving, cast.owner]):
+        send(author, cast.general, f"general {i}")
+    send(cast.owner, plans, "plans 1")
+    send(cast.admin, plans, "plans 2")
+    send(cast.member, direct, "hi nora")
+    send(zed, side, "side")
+    gone = send(cast.admin, cast.general, "to be deleted")
+    services.message_delete(actor=cast.admin, conversation_id=cast.general.pk, seq=gone.seq)
+    services.read_mark(actor=cast.member, conversation_id=cast.general.pk, seq=3)
+    services.read_mark(actor=cast.admin, conversation_id=plans.pk, seq=2)
+    services.read_mark(actor=cast.outsider, conversation_id=direct.pk, seq=1)
+    account_services.user_delete(user=leaving)  # their messages stay, authorless
+    account_services.user_deactivate(user=sleeper)
+    group_services.member_remove(actor=cast.owner, group_id=cast.group.pk, username="max")
+    users = [cast.owner, cast.admin, cast.member, cast.other_member, cast.outsider, zed]
+    return cast, [User.objects.get(pk=u.pk) for u in users]
 
 
 class FileStore:

@@ -7,31 +7,12 @@ and conversation, and check that the gate's hand-built objects equal the ORM's.
 
 import pytest
 
-from accounts import services as account_services
 from chatsite.errors import NotFound
-from groups import services as group_services
 from messaging import services
 from messaging.access import access_conversation, visible_to
 from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(team, make_user):
-    """Two groups with topics, directs (one with a deleted account), and users in every position."""
-    zed = make_user("zed")
-    other_group = group_services.group_create(actor=zed, name="Elsewhere", member_usernames=["nora"])
-    services.topic_create(actor=zed, group_id=other_group.pk, name="Side")
-    services.topic_create(actor=team.owner, group_id=team.group.pk, name="Plans")
-    services.direct_open(actor=team.member, username="nora")
-    services.direct_open(actor=team.admin, username="zed")
-    services.direct_open(actor=team.other_member, username="olivia")
-    leaving = make_user("leaving")
-    services.direct_open(actor=leaving, username="mia")
-    account_services.user_delete(user=leaving)
-    group_services.member_remove(actor=team.owner, group_id=team.group.pk, username="max")
-    return team, [team.owner, team.admin, team.member, team.other_member, team.outsider, zed]
 
 
 def test_gate_agrees_with_visible_to_for_every_user_and_conversation(world):
@@ -50,22 +31,22 @@ def test_gate_agrees_with_visible_to_for_every_user_and_conversation(world):
 
 
 def test_gate_returns_the_same_objects_as_the_orm(world):
-    team, _users = world
-    conversation, membership = access_conversation(team.admin, team.general.pk)
-    loaded = Conversation.objects.select_related("group").get(pk=team.general.pk)
+    cast, _users = world
+    conversation, membership = access_conversation(cast.admin, cast.general.pk)
+    loaded = Conversation.objects.select_related("group").get(pk=cast.general.pk)
     for field in Conversation._meta.concrete_fields:
         assert getattr(conversation, field.attname) == getattr(loaded, field.attname), field.name
     assert conversation.group.name == "Team"
     assert conversation.group.created_at == loaded.group.created_at
-    assert membership.role == "admin" and membership.user == team.admin and membership.group.pk == team.group.pk
+    assert membership.role == "admin" and membership.user == cast.admin and membership.group.pk == cast.group.pk
 
-    direct, _ = services.direct_open(actor=team.member, username="adam")
-    conversation, membership = access_conversation(team.member, direct.pk)
+    direct, _ = services.direct_open(actor=cast.member, username="adam")
+    conversation, membership = access_conversation(cast.member, direct.pk)
     assert conversation.pk == direct.pk and conversation.group is None and membership is None
     assert conversation.created_at == Conversation.objects.get(pk=direct.pk).created_at
 
 
 @pytest.mark.parametrize("bad", [None, "", "abc", "1.5", -1, 0, 2**63, 10**30])
-def test_gate_refuses_ids_that_name_nothing(team, bad):
+def test_gate_refuses_ids_that_name_nothing(cast, bad):
     with pytest.raises(NotFound):
-        access_conversation(team.member, bad)
+        access_conversation(cast.member, bad)

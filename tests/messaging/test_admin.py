@@ -18,10 +18,10 @@ def staff(make_user):
 
 
 @pytest.fixture
-def abuse(team):
-    services.message_send(actor=team.member, conversation_id=team.general.pk, body="hello all")
-    message, _ = services.message_send(actor=team.other_member, conversation_id=team.general.pk, body="buy spam now")
-    services.message_send(actor=team.member, conversation_id=team.general.pk, body="after")
+def abuse(cast):
+    services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="hello all")
+    message, _ = services.message_send(actor=cast.other_member, conversation_id=cast.general.pk, body="buy spam now")
+    services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="after")
     return message
 
 
@@ -54,34 +54,34 @@ def test_delete_view_erases_instead_of_removing(login, staff, abuse):
     assert list(Message.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
 
 
-def test_change_pages_render(login, staff, abuse, team):
+def test_change_pages_render(login, staff, abuse, cast):
     client = login(staff)
-    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=3)
+    services.read_mark(actor=cast.member, conversation_id=cast.general.pk, seq=3)
     for url in (
         "/admin/messaging/conversation/",
-        f"/admin/messaging/conversation/{team.general.pk}/change/",
+        f"/admin/messaging/conversation/{cast.general.pk}/change/",
         f"/admin/messaging/message/{abuse.pk}/change/",
         "/admin/messaging/readstate/",
     ):
         assert client.get(url).status_code == 200, url
 
 
-def test_not_for_ordinary_users(login, team, abuse):
-    response = login(team.owner).get("/admin/messaging/message/")
+def test_not_for_ordinary_users(login, cast, abuse):
+    response = login(cast.owner).get("/admin/messaging/message/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_who_a_conversation_belongs_to_cannot_be_changed_in_the_admin(login, staff, team, make_user):
+def test_who_a_conversation_belongs_to_cannot_be_changed_in_the_admin(login, staff, cast, make_user):
     """Kind, group and the two sides of a direct conversation decide who sees it: shown, not editable."""
-    other_group = group_services.group_create(actor=team.outsider, name="Elsewhere")
+    other_group = group_services.group_create(actor=cast.outsider, name="Elsewhere")
     client = login(staff)
-    url = f"/admin/messaging/conversation/{team.general.pk}/change/"
+    url = f"/admin/messaging/conversation/{cast.general.pk}/change/"
     body = client.get(url).content.decode()
     assert 'name="group"' not in body and 'name="kind"' not in body and 'name="user_low"' not in body
     response = client.post(
-        url, {"name": "renamed", "kind": "direct", "group": str(other_group.pk), "user_low": str(team.outsider.pk)}
+        url, {"name": "renamed", "kind": "direct", "group": str(other_group.pk), "user_low": str(cast.outsider.pk)}
     )
     assert response.status_code == 302
-    stored = Conversation.objects.get(pk=team.general.pk)
-    assert (stored.name, stored.kind, stored.group_id, stored.user_low_id) == ("renamed", "group", team.group.pk, None)
+    stored = Conversation.objects.get(pk=cast.general.pk)
+    assert (stored.name, stored.kind, stored.group_id, stored.user_low_id) == ("renamed", "group", cast.group.pk, None)
     assert client.get("/admin/messaging/conversation/add/").status_code == 403

@@ -14,41 +14,41 @@ def discard(client, attachment_id):
 
 
 def test_the_uploader_discards_an_unsent_upload_and_its_quota_and_bytes_go_at_once(
-    login, team, media, django_capture_on_commit_callbacks
+    login, cast, media, django_capture_on_commit_callbacks
 ):
-    client = login(team.member)
-    uploaded = post_upload(client, team.general.pk, "notes.pdf", PDF).json()["attachment"]
-    assert attachments.storage_used(team.member) > 0
+    client = login(cast.member)
+    uploaded = post_upload(client, cast.general.pk, "notes.pdf", PDF).json()["attachment"]
+    assert attachments.storage_used(cast.member) > 0
     assert media.files()
     with django_capture_on_commit_callbacks(execute=True):
         response = discard(client, uploaded["id"])
     assert response.status_code == 204
     assert not Attachment.objects.filter(pk=uploaded["id"]).exists()
-    assert attachments.storage_used(team.member) == 0
+    assert attachments.storage_used(cast.member) == 0
     assert media.files() == []
     assert client.get(uploaded["url"]).status_code == 404
     assert discard(client, uploaded["id"]).status_code == 404  # gone: the same answer as a missing id
 
 
-def test_nobody_discards_someone_elses_upload_a_sent_one_or_a_missing_one(login, team):
-    owner = login(team.member)
-    unsent = post_upload(owner, team.general.pk, "mine.pdf", PDF).json()["attachment"]
-    sent = post_upload(owner, team.general.pk, "sent.pdf", PDF).json()["attachment"]
-    owner.post(f"/chats/{team.general.pk}/", {"body": "here", "attachments": [sent["id"]]})
-    assert [a["id"] for a in latest_json(owner, team.general.pk)["attachments"]] == [sent["id"]]
+def test_nobody_discards_someone_elses_upload_a_sent_one_or_a_missing_one(login, cast):
+    owner = login(cast.member)
+    unsent = post_upload(owner, cast.general.pk, "mine.pdf", PDF).json()["attachment"]
+    sent = post_upload(owner, cast.general.pk, "sent.pdf", PDF).json()["attachment"]
+    owner.post(f"/chats/{cast.general.pk}/", {"body": "here", "attachments": [sent["id"]]})
+    assert [a["id"] for a in latest_json(owner, cast.general.pk)["attachments"]] == [sent["id"]]
 
-    other = login(team.other_member)
+    other = login(cast.other_member)
     for client, attachment_id in [(other, unsent["id"]), (owner, sent["id"]), (owner, "no-such-upload")]:
         response = discard(client, attachment_id)
         assert response.status_code == 404
         assert response.json()["error"] == "not_found"
     assert Attachment.objects.filter(pk__in=[unsent["id"], sent["id"]]).count() == 2
-    assert [a["id"] for a in latest_json(owner, team.general.pk)["attachments"]] == [sent["id"]]
+    assert [a["id"] for a in latest_json(owner, cast.general.pk)["attachments"]] == [sent["id"]]
 
 
-def test_discarding_needs_a_login_and_a_post(login, team):
-    owner = login(team.member)
-    uploaded = post_upload(owner, team.general.pk, "mine.pdf", PDF).json()["attachment"]
+def test_discarding_needs_a_login_and_a_post(login, cast):
+    owner = login(cast.member)
+    uploaded = post_upload(owner, cast.general.pk, "mine.pdf", PDF).json()["attachment"]
     assert login(None).post(f"/files/{uploaded['id']}/discard/").status_code == 401
     assert owner.get(f"/files/{uploaded['id']}/discard/").status_code == 405
     assert Attachment.objects.filter(pk=uploaded["id"]).exists()

@@ -26,16 +26,16 @@ def waiting_on_locks() -> int:
 
 
 @pytest.mark.parametrize("media", ["filesystem"], indirect=True)
-def test_two_parallel_uploads_never_pass_the_quota_together(login, team, settings, media):
+def test_two_parallel_uploads_never_pass_the_quota_together(login, cast, settings, media):
     if connection.vendor != "postgresql":
         pytest.skip("row locks and parallel connections: PostgreSQL (SQLite takes one writer at a time)")
     settings.ATTACHMENT_QUOTA_BYTES = len(PDF) * 3 // 2  # room for one of the two
-    clients = [login(team.member), login(team.member)]
+    clients = [login(cast.member), login(cast.member)]
     answers: list = [None, None]
 
     def upload(index: int) -> None:
         try:
-            answers[index] = post_upload(clients[index], team.general.pk, f"{index}.pdf", PDF)
+            answers[index] = post_upload(clients[index], cast.general.pk, f"{index}.pdf", PDF)
         finally:
             connections.close_all()  # this thread's connection
 
@@ -43,7 +43,7 @@ def test_two_parallel_uploads_never_pass_the_quota_together(login, team, setting
     # Hold the user's row, so both uploads pass the first look at the quota, store their
     # bytes and then queue for the final check: the interleaving that let both through.
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=team.member.pk)
+        User.objects.select_for_update().get(pk=cast.member.pk)
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + WAIT_SECONDS
@@ -57,5 +57,5 @@ def test_two_parallel_uploads_never_pass_the_quota_together(login, team, setting
     assert statuses == [201, 413]
     refused = next(answer for answer in answers if answer.status_code == 413)
     assert refused.json()["error"] == "over_quota"
-    assert Attachment.objects.filter(uploader=team.member).count() == 1
+    assert Attachment.objects.filter(uploader=cast.member).count() == 1
     assert len(media.files()) == 1  # the refused upload's bytes are gone too

@@ -36,16 +36,16 @@ def download(client, attachment: dict, *, thumbnail=False):
 # --- sending ---------------------------------------------------------------------------------------
 
 
-def test_js_off_form_sends_a_photo_and_a_pdf_with_the_text(login, team, media):
-    client = login(team.member)
+def test_js_off_form_sends_a_photo_and_a_pdf_with_the_text(login, cast, media):
+    client = login(cast.member)
     response = form_send(
         client,
-        team.general.pk,
+        cast.general.pk,
         "our trip",
         files=[("photo.jpg", gps_jpeg(), "image/jpeg"), ("plan.pdf", PDF, "application/pdf")],
     )
     assert response.status_code == 302
-    message = latest_json(client, team.general.pk)
+    message = latest_json(client, cast.general.pk)
     assert message["body"] == "our trip"
     photo, pdf = message["attachments"]
     assert set(photo) == ATTACHMENT_KEYS
@@ -64,51 +64,51 @@ def test_js_off_form_sends_a_photo_and_a_pdf_with_the_text(login, team, media):
     }
     assert len(photo["id"]) >= 20  # random, not a counter
     # The page shows them without JavaScript: a thumbnail linking to the image, and a file card.
-    page = client.get(f"/chats/{team.general.pk}/").content.decode()
+    page = client.get(f"/chats/{cast.general.pk}/").content.decode()
     assert f'<img src="{photo["thumbnail_url"]}"' in page
     assert f'href="{pdf["url"]}" download="plan.pdf"' in page
     assert 'enctype="multipart/form-data"' in page and 'type="file" name="files"' in page
 
 
-def test_a_message_may_be_files_only(login, team):
-    client = login(team.member)
-    assert form_send(client, team.general.pk, "", files=[("a.png", image_bytes(), "image/png")]).status_code == 302
-    message = latest_json(client, team.general.pk)
+def test_a_message_may_be_files_only(login, cast):
+    client = login(cast.member)
+    assert form_send(client, cast.general.pk, "", files=[("a.png", image_bytes(), "image/png")]).status_code == 302
+    message = latest_json(client, cast.general.pk)
     assert message["body"] == "" and len(message["attachments"]) == 1
 
 
-def test_blank_text_without_files_is_still_refused(login, team):
-    client = login(team.member)
-    assert form_send(client, team.general.pk, "  ").status_code == 400
+def test_blank_text_without_files_is_still_refused(login, cast):
+    client = login(cast.member)
+    assert form_send(client, cast.general.pk, "  ").status_code == 400
     assert Message.objects.count() == 0
 
 
-def test_upload_then_send_over_json_ids(login, team):
-    client = login(team.member)
-    response = post_upload(client, team.general.pk, "notes.txt", b"hello\n", "text/plain")
+def test_upload_then_send_over_json_ids(login, cast):
+    client = login(cast.member)
+    response = post_upload(client, cast.general.pk, "notes.txt", b"hello\n", "text/plain")
     assert response.status_code == 201
     attachment = response.json()["attachment"]
     assert attachment["type"] == "text/plain" and attachment["size"] == 6
     # Before it is sent, only the uploader can fetch it.
     assert download(client, attachment)[0].status_code == 200
-    assert download(login(team.other_member), attachment)[0].status_code == 404
+    assert download(login(cast.other_member), attachment)[0].status_code == 404
     message, _ = services.message_send(
-        actor=team.member, conversation_id=team.general.pk, body="", attachments=[attachment["id"]]
+        actor=cast.member, conversation_id=cast.general.pk, body="", attachments=[attachment["id"]]
     )
     assert message.as_json["attachments"] == [attachment]
-    assert download(login(team.other_member), attachment)[1] == b"hello\n"
+    assert download(login(cast.other_member), attachment)[1] == b"hello\n"
 
 
-def test_someone_elses_upload_or_a_sent_one_cannot_be_attached(login, team):
-    attachment = post_upload(login(team.member), team.general.pk, "a.txt", b"x").json()["attachment"]
+def test_someone_elses_upload_or_a_sent_one_cannot_be_attached(login, cast):
+    attachment = post_upload(login(cast.member), cast.general.pk, "a.txt", b"x").json()["attachment"]
     with pytest.raises(Exception, match="not uploaded"):
         services.message_send(
-            actor=team.other_member, conversation_id=team.general.pk, body="mine", attachments=[attachment["id"]]
+            actor=cast.other_member, conversation_id=cast.general.pk, body="mine", attachments=[attachment["id"]]
         )
-    services.message_send(actor=team.member, conversation_id=team.general.pk, body="1", attachments=[attachment["id"]])
+    services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="1", attachments=[attachment["id"]])
     with pytest.raises(Exception, match="not uploaded"):
         services.message_send(
-            actor=team.member, conversation_id=team.general.pk, body="2", attachments=[attachment["id"]]
+            actor=cast.member, conversation_id=cast.general.pk, body="2", attachments=[attachment["id"]]
         )
     assert list(Message.objects.values_list("body", flat=True)) == ["1"]  # the refused sends stored nothing
 
@@ -127,9 +127,9 @@ def test_someone_elses_upload_or_a_sent_one_cannot_be_attached(login, team):
         ("fake.webp", PNG_MAGIC + b"not really a png", "image/webp", "file", "image/png"),
     ],
 )
-def test_type_comes_from_the_content_not_the_name_or_the_claim(login, team, name, content, claimed, kind, detected):
-    client = login(team.member)
-    response = post_upload(client, team.general.pk, name, content, claimed)
+def test_type_comes_from_the_content_not_the_name_or_the_claim(login, cast, name, content, claimed, kind, detected):
+    client = login(cast.member)
+    response = post_upload(client, cast.general.pk, name, content, claimed)
     if response.status_code == 415:  # a damaged image is refused, never stored as an image
         assert kind == "file" and content.startswith(PNG_MAGIC)
         return
@@ -148,9 +148,9 @@ def test_type_comes_from_the_content_not_the_name_or_the_claim(login, team, name
 
 
 @pytest.mark.parametrize(("name", "content"), [("drawing.svg", SVG), ("page.html", HTML), ("page.htm", HTML)])
-def test_svg_and_html_are_never_shown_inline(login, team, name, content):
-    client = login(team.member)
-    attachment = post_upload(client, team.general.pk, name, content, "image/svg+xml").json()["attachment"]
+def test_svg_and_html_are_never_shown_inline(login, cast, name, content):
+    client = login(cast.member)
+    attachment = post_upload(client, cast.general.pk, name, content, "image/svg+xml").json()["attachment"]
     served, body = download(client, attachment)
     assert served.status_code == 200
     assert served["Content-Disposition"].startswith("attachment")
@@ -160,10 +160,10 @@ def test_svg_and_html_are_never_shown_inline(login, team, name, content):
     assert body == content  # the bytes as uploaded, only never rendered by the site
 
 
-def test_every_file_response_has_the_safety_headers(login, team):
-    client = login(team.member)
-    form_send(client, team.general.pk, "x", files=[("a.png", image_bytes(), "image/png"), ("b.pdf", PDF, "x/y")])
-    image, pdf = latest_json(client, team.general.pk)["attachments"]
+def test_every_file_response_has_the_safety_headers(login, cast):
+    client = login(cast.member)
+    form_send(client, cast.general.pk, "x", files=[("a.png", image_bytes(), "image/png"), ("b.pdf", PDF, "x/y")])
+    image, pdf = latest_json(client, cast.general.pk)["attachments"]
     for response, _ in (download(client, image), download(client, image, thumbnail=True), download(client, pdf)):
         assert response.status_code == 200
         assert response["X-Content-Type-Options"] == "nosniff"
@@ -171,12 +171,12 @@ def test_every_file_response_has_the_safety_headers(login, team):
         assert "private" in response["Cache-Control"]
 
 
-def test_gps_and_camera_metadata_are_stripped_from_photos(login, team):
-    client = login(team.member)
+def test_gps_and_camera_metadata_are_stripped_from_photos(login, cast):
+    client = login(cast.member)
     original = gps_jpeg()
     assert b"PhoneMaker" in original and Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)
-    attachment = post_upload(client, team.general.pk, "trip.jpg", original, "image/jpeg").json()["attachment"]
-    services.message_send(actor=team.member, conversation_id=team.general.pk, body="", attachments=[attachment["id"]])
+    attachment = post_upload(client, cast.general.pk, "trip.jpg", original, "image/jpeg").json()["attachment"]
+    services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="", attachments=[attachment["id"]])
     for thumbnail in (False, True):
         _response, body = download(client, attachment, thumbnail=thumbnail)
         assert b"PhoneMaker" not in body and b"secret comment" not in body
@@ -185,16 +185,16 @@ def test_gps_and_camera_metadata_are_stripped_from_photos(login, team):
         assert "exif" not in image.info and "comment" not in image.info
 
 
-def test_bytes_after_an_image_are_dropped(login, team):
+def test_bytes_after_an_image_are_dropped(login, cast):
     polyglot = image_bytes("PNG") + HTML
-    attachment = post_upload(login(team.member), team.general.pk, "p.png", polyglot, "image/png").json()["attachment"]
-    _response, body = download(login(team.member), attachment)
+    attachment = post_upload(login(cast.member), cast.general.pk, "p.png", polyglot, "image/png").json()["attachment"]
+    _response, body = download(login(cast.member), attachment)
     assert HTML not in body and body.startswith(PNG_MAGIC)
 
 
-def test_thumbnails_have_a_fixed_width(login, team, settings):
-    client = login(team.member)
-    attachment = post_upload(client, team.general.pk, "w.png", image_bytes(size=(1200, 600)), "image/png").json()[
+def test_thumbnails_have_a_fixed_width(login, cast, settings):
+    client = login(cast.member)
+    attachment = post_upload(client, cast.general.pk, "w.png", image_bytes(size=(1200, 600)), "image/png").json()[
         "attachment"
     ]
     _response, body = download(client, attachment, thumbnail=True)
@@ -202,24 +202,24 @@ def test_thumbnails_have_a_fixed_width(login, team, settings):
     assert thumb.format == "WEBP" and thumb.size == (settings.ATTACHMENT_THUMBNAIL_WIDTH, 160)
 
 
-def test_decompression_bombs_are_refused_before_decoding(login, team, settings, media):
+def test_decompression_bombs_are_refused_before_decoding(login, cast, settings, media):
     settings.ATTACHMENT_MAX_PIXELS = 1_000_000
-    response = post_upload(login(team.member), team.general.pk, "bomb.png", image_bytes(size=(2000, 1000)))
+    response = post_upload(login(cast.member), cast.general.pk, "bomb.png", image_bytes(size=(2000, 1000)))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large" and "megapixels" in response.json()["detail"]
     assert Attachment.objects.count() == 0 and media.files() == []
 
 
-def test_programs_are_refused(login, team, media):
-    response = post_upload(login(team.member), team.general.pk, "game.png", ELF, "image/png")
+def test_programs_are_refused(login, cast, media):
+    response = post_upload(login(cast.member), cast.general.pk, "game.png", ELF, "image/png")
     assert response.status_code == 415 and response.json()["error"] == "type_refused"
     assert Attachment.objects.count() == 0 and media.files() == []
 
 
-def test_file_names_are_cleaned_for_display_and_headers(login, team):
-    client = login(team.member)
+def test_file_names_are_cleaned_for_display_and_headers(login, cast):
+    client = login(cast.member)
     name = '../../etc/pa"ss\r\nX-Evil: 1\u202etxt.exe'
-    attachment = post_upload(client, team.general.pk, name, b"data").json()["attachment"]
+    attachment = post_upload(client, cast.general.pk, name, b"data").json()["attachment"]
     assert "/" not in attachment["name"] and '"' not in attachment["name"] and "\n" not in attachment["name"]
     assert "\u202e" not in attachment["name"]
     served, _ = download(client, attachment)
@@ -229,44 +229,44 @@ def test_file_names_are_cleaned_for_display_and_headers(login, team):
 # --- access ------------------------------------------------------------------------------------
 
 
-def shared(login, team):
-    client = login(team.member)
-    form_send(client, team.general.pk, "x", files=[("a.png", image_bytes(), "image/png"), ("b.pdf", PDF, "x/y")])
-    return latest_json(client, team.general.pk)["attachments"]
+def shared(login, cast):
+    client = login(cast.member)
+    form_send(client, cast.general.pk, "x", files=[("a.png", image_bytes(), "image/png"), ("b.pdf", PDF, "x/y")])
+    return latest_json(client, cast.general.pk)["attachments"]
 
 
-def test_outsiders_and_anonymous_get_the_same_404_as_a_missing_file(login, team):
-    image, pdf = shared(login, team)
+def test_outsiders_and_anonymous_get_the_same_404_as_a_missing_file(login, cast):
+    image, pdf = shared(login, cast)
     missing = {"url": "/files/AAAAAAAAAAAAAAAAAAAAAA/", "thumbnail_url": "/files/AAAAAAAAAAAAAAAAAAAAAA/thumbnail/"}
-    expected = download(login(team.member), missing)[0]
+    expected = download(login(cast.member), missing)[0]
     assert expected.status_code == 404
-    for client in (login(team.outsider), login(None)):
+    for client in (login(cast.outsider), login(None)):
         for attachment in (image, pdf):
             for thumbnail in (False, True) if attachment is image else (False,):
                 response, body = download(client, attachment, thumbnail=thumbnail)
                 assert response.status_code == 404
                 assert body == expected.content
-    assert download(login(team.member), {"url": "/files/x%2F..%2F/"})[0].status_code == 404
+    assert download(login(cast.member), {"url": "/files/x%2F..%2F/"})[0].status_code == 404
 
 
-def test_a_removed_member_loses_access_at_once(login, team):
-    image, pdf = shared(login, team)
-    client = login(team.other_member)
+def test_a_removed_member_loses_access_at_once(login, cast):
+    image, pdf = shared(login, cast)
+    client = login(cast.other_member)
     assert download(client, pdf)[0].status_code == 200
-    group_services.member_remove(actor=team.owner, group_id=team.group.pk, username=team.other_member.username)
+    group_services.member_remove(actor=cast.owner, group_id=cast.group.pk, username=cast.other_member.username)
     assert download(client, pdf)[0].status_code == 404
     assert download(client, image, thumbnail=True)[0].status_code == 404
 
 
-def test_an_outsider_cannot_upload_into_a_conversation(login, team, media):
-    response = post_upload(login(team.outsider), team.general.pk, "a.txt", b"x")
+def test_an_outsider_cannot_upload_into_a_conversation(login, cast, media):
+    response = post_upload(login(cast.outsider), cast.general.pk, "a.txt", b"x")
     assert response.status_code == 404
-    assert post_upload(login(None), team.general.pk, "a.txt", b"x").status_code == 401
+    assert post_upload(login(None), cast.general.pk, "a.txt", b"x").status_code == 401
     assert Attachment.objects.count() == 0 and media.files() == []
 
 
-def test_files_are_not_under_a_public_path(login, team, client):
-    image, _pdf = shared(login, team)
+def test_files_are_not_under_a_public_path(login, cast, client):
+    image, _pdf = shared(login, cast)
     stored = Attachment.objects.get(pk=image["id"]).file
     assert client.get(f"/media/{stored}").status_code == 404
     assert client.get(f"/static/{stored}").status_code == 404
@@ -275,30 +275,30 @@ def test_files_are_not_under_a_public_path(login, team, client):
 # --- production serving ------------------------------------------------------------------------
 
 
-def test_behind_nginx_the_app_checks_access_and_hands_the_transfer_over(login, team, settings):
+def test_behind_nginx_the_app_checks_access_and_hands_the_transfer_over(login, cast, settings):
     settings.FILES_SERVE = "nginx"
-    image, pdf = shared(login, team)
-    response = login(team.other_member).get(pdf["url"])
+    image, pdf = shared(login, cast)
+    response = login(cast.other_member).get(pdf["url"])
     assert response.status_code == 200 and response.content == b""
     assert response["X-Accel-Redirect"] == "/_files/" + Attachment.objects.get(pk=pdf["id"]).file
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
-    thumbnail = login(team.other_member).get(image["thumbnail_url"])
+    thumbnail = login(cast.other_member).get(image["thumbnail_url"])
     assert thumbnail["X-Accel-Redirect"] == "/_files/" + Attachment.objects.get(pk=image["id"]).thumbnail
-    refused = login(team.outsider).get(pdf["url"])
+    refused = login(cast.outsider).get(pdf["url"])
     assert refused.status_code == 404 and "X-Accel-Redirect" not in refused
 
 
-def test_on_s3_the_app_redirects_to_a_short_lived_presigned_url(login, team, settings, media):
+def test_on_s3_the_app_redirects_to_a_short_lived_presigned_url(login, cast, settings, media):
     if media.kind != "s3":
         pytest.skip("presigned URLs are an object store's")
     settings.FILES_SERVE = "redirect"
-    _image, pdf = shared(login, team)
-    response = login(team.other_member).get(pdf["url"])
+    _image, pdf = shared(login, cast)
+    response = login(cast.other_member).get(pdf["url"])
     assert response.status_code == 302
     location = response["Location"]
     assert "X-Amz-Signature=" in location and "X-Amz-Expires=60" in location
     assert "response-content-disposition=attachment" in location
     with urllib.request.urlopen(location) as fetched:  # noqa: S310 (the test's own S3 server on 127.0.0.1)
         assert fetched.read() == PDF
-    assert login(team.outsider).get(pdf["url"]).status_code == 404
+    assert login(cast.outsider).get(pdf["url"]).status_code == 404

@@ -41,20 +41,20 @@ def page_items(html: str) -> list[str]:
     return items
 
 
-def test_days_are_divided_and_one_authors_run_is_grouped_in_the_viewers_time_zone(team, login):
-    team.member.time_zone = "Asia/Tokyo"
-    team.member.save(update_fields=["time_zone"])
+def test_days_are_divided_and_one_authors_run_is_grouped_in_the_viewers_time_zone(cast, login):
+    cast.member.time_zone = "Asia/Tokyo"
+    cast.member.save(update_fields=["time_zone"])
     today = timezone.now().astimezone(TOKYO).replace(hour=9, minute=0, second=0, microsecond=0)
     earlier = today - timedelta(days=3)
-    send_at(team.owner, team.general, earlier, "long ago")
-    send_at(team.owner, team.general, today - timedelta(days=1), "yesterday 1")
-    send_at(team.owner, team.general, today - timedelta(days=1) + timedelta(minutes=2), "yesterday 2")
-    send_at(team.owner, team.general, today, "today 1")  # the same author, but another day
-    send_at(team.owner, team.general, today + timedelta(minutes=3), "today 2")
-    send_at(team.member, team.general, today + timedelta(minutes=4), "mia answers")
-    send_at(team.member, team.general, today + timedelta(minutes=30), "mia, later")  # too long after
+    send_at(cast.owner, cast.general, earlier, "long ago")
+    send_at(cast.owner, cast.general, today - timedelta(days=1), "yesterday 1")
+    send_at(cast.owner, cast.general, today - timedelta(days=1) + timedelta(minutes=2), "yesterday 2")
+    send_at(cast.owner, cast.general, today, "today 1")  # the same author, but another day
+    send_at(cast.owner, cast.general, today + timedelta(minutes=3), "today 2")
+    send_at(cast.member, cast.general, today + timedelta(minutes=4), "mia answers")
+    send_at(cast.member, cast.general, today + timedelta(minutes=30), "mia, later")  # too long after
 
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
 
     assert page_items(html) == [
         f"day:{markup.day_label(earlier.date(), today.date())}",
@@ -74,38 +74,38 @@ def test_days_are_divided_and_one_authors_run_is_grouped_in_the_viewers_time_zon
     assert f'<time class="message-time" datetime="{today.isoformat()}"' in html
 
 
-def test_the_day_a_message_falls_on_depends_on_the_viewers_time_zone(team, login):
+def test_the_day_a_message_falls_on_depends_on_the_viewers_time_zone(cast, login):
     late_sunday_utc = datetime(2020, 3, 1, 23, 30, tzinfo=UTC)  # already Monday in Tokyo
-    send_at(team.owner, team.general, late_sunday_utc, "late")
-    team.member.time_zone = "Asia/Tokyo"
-    team.member.save(update_fields=["time_zone"])
+    send_at(cast.owner, cast.general, late_sunday_utc, "late")
+    cast.member.time_zone = "Asia/Tokyo"
+    cast.member.save(update_fields=["time_zone"])
 
-    in_tokyo = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
-    in_utc = login(team.other_member).get(f"/chats/{team.general.pk}/").content.decode()  # no zone chosen
+    in_tokyo = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
+    in_utc = login(cast.other_member).get(f"/chats/{cast.general.pk}/").content.decode()  # no zone chosen
 
     assert page_items(in_tokyo) == ["day:Monday, March 2, 2020", "late"]
     assert page_items(in_utc) == ["day:Sunday, March 1, 2020", "late"]
     assert 'data-time-zone=""' in in_utc
 
 
-def test_an_unknown_time_zone_falls_back_to_the_sites(team, login):
-    send_at(team.owner, team.general, datetime(2020, 3, 1, 23, 30, tzinfo=UTC), "late")
-    team.member.time_zone = "Mars/Olympus_Mons"
-    team.member.save(update_fields=["time_zone"])
+def test_an_unknown_time_zone_falls_back_to_the_sites(cast, login):
+    send_at(cast.owner, cast.general, datetime(2020, 3, 1, 23, 30, tzinfo=UTC), "late")
+    cast.member.time_zone = "Mars/Olympus_Mons"
+    cast.member.save(update_fields=["time_zone"])
 
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
 
     assert page_items(html) == ["day:Sunday, March 1, 2020", "late"]
     assert 'data-time-zone=""' in html
 
 
-def test_an_older_page_starts_with_the_day_of_its_first_message(team, login, settings):
+def test_an_older_page_starts_with_the_day_of_its_first_message(cast, login, settings):
     settings.HISTORY_PAGE_SIZE = 2
     start = datetime(2021, 6, 7, 10, 0, tzinfo=UTC)  # a Monday
     for n in range(4):
-        send_at(team.owner, team.general, start + timedelta(minutes=n), f"m{n + 1}")
+        send_at(cast.owner, cast.general, start + timedelta(minutes=n), f"m{n + 1}")
 
-    html = login(team.member).get(f"/chats/{team.general.pk}/?before=3").content.decode()
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/?before=3").content.decode()
 
     # A page of older history is a page of its own: its first message heads its day and its run.
     assert page_items(html) == ["day:Monday, June 7, 2021", "m1", "m2+"]

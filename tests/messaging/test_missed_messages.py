@@ -13,6 +13,7 @@ from groups import services as group_services
 from messaging import services
 from messaging.models import Message, MissedMessageNotice
 from messaging.selectors import default_conversation
+from tests.conftest import send
 
 MINUTES = 10
 
@@ -34,10 +35,6 @@ def time_passes(minutes: float) -> None:
         last_sent_at=F("last_sent_at") - delta,
     )
     DBTaskResult.objects.filter(status="READY").update(run_after=F("run_after") - delta)
-
-
-def send(actor, conversation, body: str) -> Message:
-    return services.message_send(actor=actor, conversation_id=conversation.pk, body=body)[0]
 
 
 def test_unread_direct_messages_are_mailed_once_in_one_batch(alice, bob, direct, mailbox, run_worker):

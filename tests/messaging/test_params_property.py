@@ -54,15 +54,15 @@ queries = st.dictionaries(param_names, numbers_as_text, max_size=3)
 
 
 @pytest.fixture
-def conversation(team):
+def conversation(cast):
     for n in range(3):
-        services.message_send(actor=team.member, conversation_id=team.general.pk, body=f"message {n}")
-    return team.general
+        services.message_send(actor=cast.member, conversation_id=cast.general.pk, body=f"message {n}")
+    return cast.general
 
 
 @pytest.fixture
-def member_client(login, team):
-    return login(team.member)
+def member_client(login, cast):
+    return login(cast.member)
 
 
 def assert_no_server_error(response, caplog) -> None:

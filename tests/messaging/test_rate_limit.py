@@ -27,13 +27,13 @@ def bodies(conversation) -> list[str]:
     return list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("body", flat=True))
 
 
-def test_rapid_form_posts_over_the_limit_answer_429_and_are_not_stored(login, team, limit):
+def test_rapid_form_posts_over_the_limit_answer_429_and_are_not_stored(login, cast, limit):
     limit(20)
-    client = login(team.member)
-    url = f"/chats/{team.general.pk}/"
+    client = login(cast.member)
+    url = f"/chats/{cast.general.pk}/"
     statuses = [client.post(url, {"body": f"post {n}"}).status_code for n in range(40)]
     assert statuses == [302] * 20 + [429] * 20
-    assert bodies(team.general) == [f"post {n}" for n in range(20)]
+    assert bodies(cast.general) == [f"post {n}" for n in range(20)]
 
     response = client.post(url, {"body": "one more"})
     assert response.status_code == 429
@@ -43,21 +43,21 @@ def test_rapid_form_posts_over_the_limit_answer_429_and_are_not_stored(login, te
     assert 'id="messages"' in body or "post 19" in body  # the conversation page itself
 
 
-def test_the_limit_is_per_user(login, team, limit):
+def test_the_limit_is_per_user(login, cast, limit):
     limit(2)
     for n in range(2):
-        assert login(team.member).post(f"/chats/{team.general.pk}/", {"body": f"{n}"}).status_code == 302
-    assert login(team.member).post(f"/chats/{team.general.pk}/", {"body": "x"}).status_code == 429
-    assert login(team.other_member).post(f"/chats/{team.general.pk}/", {"body": "mine"}).status_code == 302
-    assert bodies(team.general) == ["0", "1", "mine"]
+        assert login(cast.member).post(f"/chats/{cast.general.pk}/", {"body": f"{n}"}).status_code == 302
+    assert login(cast.member).post(f"/chats/{cast.general.pk}/", {"body": "x"}).status_code == 429
+    assert login(cast.other_member).post(f"/chats/{cast.general.pk}/", {"body": "mine"}).status_code == 302
+    assert bodies(cast.general) == ["0", "1", "mine"]
 
 
-def test_edits_and_deletes_share_the_allowance_with_sends(login, team, limit):
+def test_edits_and_deletes_share_the_allowance_with_sends(login, cast, limit):
     limit(3)
-    client = login(team.member)
-    assert client.post(f"/chats/{team.general.pk}/", {"body": "first"}).status_code == 302
-    edit_url = f"/chats/{team.general.pk}/messages/1/edit/"
-    delete_url = f"/chats/{team.general.pk}/messages/1/delete/"
+    client = login(cast.member)
+    assert client.post(f"/chats/{cast.general.pk}/", {"body": "first"}).status_code == 302
+    edit_url = f"/chats/{cast.general.pk}/messages/1/edit/"
+    delete_url = f"/chats/{cast.general.pk}/messages/1/delete/"
     assert client.post(edit_url, {"body": "edited"}).status_code == 302
     assert client.post(edit_url, {"body": "edited again"}).status_code == 302
 
@@ -71,21 +71,21 @@ def test_edits_and_deletes_share_the_allowance_with_sends(login, team, limit):
     response = client.post(delete_url, **JSON)
     assert response.status_code == 429 and response.json()["error"] == "rate_limited"
 
-    stored = Message.objects.get(conversation=team.general, seq=1)
+    stored = Message.objects.get(conversation=cast.general, seq=1)
     assert stored.body == "edited again" and not stored.deleted
 
 
-def test_the_services_raise_rate_limited_for_every_caller(team, limit):
+def test_the_services_raise_rate_limited_for_every_caller(cast, limit):
     limit(1)
-    services.message_send(actor=team.member, conversation_id=team.general.pk, body="one")
+    services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="one")
     with pytest.raises(RateLimited):
-        services.message_send(actor=team.member, conversation_id=team.general.pk, body="two")
+        services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="two")
     with pytest.raises(RateLimited):
-        services.message_delete(actor=team.member, conversation_id=team.general.pk, seq=1)
-    assert bodies(team.general) == ["one"]
+        services.message_delete(actor=cast.member, conversation_id=cast.general.pk, seq=1)
+    assert bodies(cast.general) == ["one"]
 
 
-def test_a_cache_that_is_down_lets_messages_through_and_is_reported_once(login, team, limit, settings, caplog):
+def test_a_cache_that_is_down_lets_messages_through_and_is_reported_once(login, cast, limit, settings, caplog):
     """The limit protects the service; it must not stop it. A closed port stands for Redis being down."""
     from chatsite import outage
 
@@ -99,13 +99,13 @@ def test_a_cache_that_is_down_lets_messages_through_and_is_reported_once(login, 
     }
     outage._warned_at.clear()  # reported once a minute: start this test's minute
     for n in range(3):
-        services.message_send(actor=team.member, conversation_id=team.general.pk, body=f"{n}")
-    assert bodies(team.general) == ["0", "1", "2"]
+        services.message_send(actor=cast.member, conversation_id=cast.general.pk, body=f"{n}")
+    assert bodies(cast.general) == ["0", "1", "2"]
     warnings = [r for r in caplog.records if r.name == "chatsite.ratelimit"]
     assert len(warnings) == 1
 
 
-def test_on_redis_the_window_counter_counts_every_write_and_expires_with_its_window(team, limit, settings):
+def test_on_redis_the_window_counter_counts_every_write_and_expires_with_its_window(cast, limit, settings):
     """One script per hit: INCR, and the expiry set on the window's first hit, so no counter outlives it."""
     import time
 
@@ -118,14 +118,14 @@ def test_on_redis_the_window_counter_counts_every_write_and_expires_with_its_win
     window = 10**6
     limit(2)
     settings.MESSAGE_RATE_WINDOW = window
-    key = cache.make_and_validate_key(f"rate:message:{team.member.pk}:{int(time.time() // window)}")
+    key = cache.make_and_validate_key(f"rate:message:{cast.member.pk}:{int(time.time() // window)}")
     client = cache._cache.get_client(key, write=True)
     client.delete(key)
     for n in range(2):
-        services.message_send(actor=team.member, conversation_id=team.general.pk, body=f"{n}")
+        services.message_send(actor=cast.member, conversation_id=cast.general.pk, body=f"{n}")
     with pytest.raises(RateLimited):
-        services.message_send(actor=team.member, conversation_id=team.general.pk, body="over")
-    assert bodies(team.general) == ["0", "1"]
+        services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="over")
+    assert bodies(cast.general) == ["0", "1"]
     assert int(client.get(key)) == 3
     assert 0 < client.ttl(key) <= window + 1
     client.delete(key)

@@ -134,34 +134,34 @@ def test_the_stylesheet_is_the_one_served():
 # --- Stored once: on send and edit; gone on delete -----------------------------------------------
 
 
-def test_the_html_is_stored_with_the_message_and_follows_edits_and_deletes(team):
-    message, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="**hi**")
+def test_the_html_is_stored_with_the_message_and_follows_edits_and_deletes(cast):
+    message, _ = services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body="**hi**")
     assert Message.objects.get(pk=message.pk).html == "<p><strong>hi</strong></p>"
-    services.message_edit(actor=team.owner, conversation_id=team.general.pk, seq=message.seq, body="*there*")
+    services.message_edit(actor=cast.owner, conversation_id=cast.general.pk, seq=message.seq, body="*there*")
     stored = Message.objects.get(pk=message.pk)
     assert (stored.body, stored.html) == ("*there*", "<p><em>there</em></p>")
-    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=message.seq)
+    services.message_delete(actor=cast.owner, conversation_id=cast.general.pk, seq=message.seq)
     stored = Message.objects.get(pk=message.pk)
     assert (stored.body, stored.html, stored.deleted) == ("", "", True)
 
 
-def test_history_json_carries_body_and_html(team, login):
-    services.message_send(actor=team.owner, conversation_id=team.general.pk, body="see <https://example.com>")
-    data = login(team.member).get(f"/chats/{team.general.pk}/messages/").json()
+def test_history_json_carries_body_and_html(cast, login):
+    services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body="see <https://example.com>")
+    data = login(cast.member).get(f"/chats/{cast.general.pk}/messages/").json()
     message = data["messages"][-1]
     assert message["body"] == "see <https://example.com>"
     assert message["html"] == f'<p>see <a href="https://example.com" {A}>https://example.com</a></p>'
 
 
-def test_the_data_migration_renders_messages_stored_before_rendering(team):
+def test_the_data_migration_renders_messages_stored_before_rendering(cast):
     import importlib
 
     from django.apps import apps
 
     migration = importlib.import_module("messaging.migrations.0005_render_existing_messages")
-    kept, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="**old** <i>")
-    gone, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="deleted")
-    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=gone.seq)
+    kept, _ = services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body="**old** <i>")
+    gone, _ = services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body="deleted")
+    services.message_delete(actor=cast.owner, conversation_id=cast.general.pk, seq=gone.seq)
     Message.objects.update(html="")  # as stored before the html column existed
     migration.render_existing(apps, None)
     assert Message.objects.get(pk=kept.pk).html == "<p><strong>old</strong> &lt;i&gt;</p>"

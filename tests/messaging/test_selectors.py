@@ -13,41 +13,37 @@ from messaging.access import visible_to
 from messaging.models import Conversation
 from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
+from tests.conftest import send
 from tests.messaging import unread_rule
 
 pytestmark = pytest.mark.django_db
 
 
-def send(user, conversation, body="hello"):
-    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-    return message
-
-
 @pytest.fixture
-def world(team, make_user, alice, bob):
+def world(cast, make_user, alice, bob):
     """Groups, topics and directs, some read, some deleted, one with a deleted author."""
     other = group_services.group_create(actor=alice, name="Other", member_usernames=["bob"])
     other_general = default_conversation(other)
-    topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="planning")
-    services.topic_create(actor=team.owner, group_id=team.group.pk, name="empty")
-    direct, _ = services.direct_open(actor=team.member, username=team.owner.username)
-    lonely, _ = services.direct_open(actor=alice, username=team.member.username)
+    topic = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="planning")
+    services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="empty")
+    direct, _ = services.direct_open(actor=cast.member, username=cast.owner.username)
+    lonely, _ = services.direct_open(actor=alice, username=cast.member.username)
     leaver = make_user("leaver")
-    gone_direct, _ = services.direct_open(actor=leaver, username=team.member.username)
+    gone_direct, _ = services.direct_open(actor=leaver, username=cast.member.username)
     for n in range(4):
-        send(team.owner, team.general, f"general {n}")
-        send(team.member, team.general, f"mine {n}")
-    send(team.admin, topic, "topic one")
-    deleted = send(team.admin, topic, "topic two")
-    services.message_delete(actor=team.admin, conversation_id=topic.pk, seq=deleted.seq)
-    send(team.owner, direct, "direct hi")
+        send(cast.owner, cast.general, f"general {n}")
+        send(cast.member, cast.general, f"mine {n}")
+    send(cast.admin, topic, "topic one")
+    deleted = send(cast.admin, topic, "topic two")
+    services.message_delete(actor=cast.admin, conversation_id=topic.pk, seq=deleted.seq)
+    send(cast.owner, direct, "direct hi")
     send(alice, lonely, "from alice")
     send(alice, other_general, "other group")
     send(leaver, gone_direct, "bye")
     account_services.user_delete(user=leaver)
-    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=3)
-    services.read_mark(actor=team.owner, conversation_id=direct.pk, seq=1)
-    return team
+    services.read_mark(actor=cast.member, conversation_id=cast.general.pk, seq=3)
+    services.read_mark(actor=cast.owner, conversation_id=direct.pk, seq=1)
+    return cast
 
 
 def test_sidebar_agrees_with_visible_to_and_unread_count(world, alice, bob):
@@ -74,13 +70,13 @@ def test_sidebar_order_titles_previews_and_read_seq(world):
     assert titles == ["Alice A.", "Olivia", "deleted user"]
 
 
-def test_messages_page_bounds(team):
+def test_messages_page_bounds(cast):
     for n in range(1, 8):
-        send(team.owner if n % 2 else team.member, team.general, f"m{n}")
+        send(cast.owner if n % 2 else cast.member, cast.general, f"m{n}")
     page = selectors.messages_page
 
     def seqs(**kwargs):
-        messages, more = page(team.general, **kwargs)
+        messages, more = page(cast.general, **kwargs)
         return [m.seq for m in messages], more
 
     assert seqs(limit=3) == ([5, 6, 7], True)
@@ -92,26 +88,26 @@ def test_messages_page_bounds(team):
     assert seqs(after=2, before=5, limit=5) == ([3, 4], False)
     assert seqs(after=2**70) == ([], False)
     assert seqs(before=2**70, limit=2) == ([6, 7], True)
-    messages, _ = page(team.general, limit=2)
+    messages, _ = page(cast.general, limit=2)
     assert [m.author.name for m in messages] == ["Mia", "Olivia"]
-    assert messages[-1].body == "m7" and messages[-1].conversation_id == team.general.pk
+    assert messages[-1].body == "m7" and messages[-1].conversation_id == cast.general.pk
 
 
-def test_members_carry_role_and_read_marker(team, alice):
-    send(team.owner, team.general, "one")
-    send(team.owner, team.general, "two")
-    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=2)
-    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=1)
-    members = selectors.conversation_members(team.general)
+def test_members_carry_role_and_read_marker(cast, alice):
+    send(cast.owner, cast.general, "one")
+    send(cast.owner, cast.general, "two")
+    services.read_mark(actor=cast.admin, conversation_id=cast.general.pk, seq=2)
+    services.read_mark(actor=cast.member, conversation_id=cast.general.pk, seq=1)
+    members = selectors.conversation_members(cast.general)
     assert [(m.username, m.role, m.read_seq) for m in members] == [
         ("adam", "admin", 2),
         ("max", "member", 0),
         ("mia", "member", 1),
         ("olivia", "owner", 0),
     ]
-    assert [m.username for m in selectors.conversation_members(team.general, limit=2)] == ["adam", "max"]
-    direct, _ = services.direct_open(actor=alice, username=team.member.username)
+    assert [m.username for m in selectors.conversation_members(cast.general, limit=2)] == ["adam", "max"]
+    direct, _ = services.direct_open(actor=alice, username=cast.member.username)
     send(alice, direct, "hi")
-    services.read_mark(actor=team.member, conversation_id=direct.pk, seq=1)
+    services.read_mark(actor=cast.member, conversation_id=direct.pk, seq=1)
     participants = selectors.conversation_members(direct)
     assert [(m.username, m.role, m.read_seq) for m in participants] == [("alice", None, 0), ("mia", None, 1)]

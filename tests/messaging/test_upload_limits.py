@@ -28,8 +28,8 @@ def small_limit(settings):
 
 @pytest.mark.usefixtures("small_limit")
 @pytest.mark.parametrize("media", ["filesystem"], indirect=True)
-def test_a_body_over_the_limit_is_refused_from_its_content_length(login, team, media):
-    response = post_upload(login(team.member), team.general.pk, "huge.bin", b"x" * (LIMIT + MULTIPART_OVERHEAD))
+def test_a_body_over_the_limit_is_refused_from_its_content_length(login, cast, media):
+    response = post_upload(login(cast.member), cast.general.pk, "huge.bin", b"x" * (LIMIT + MULTIPART_OVERHEAD))
     assert response.status_code == 413
     assert response.json() == {
         "error": "too_large",
@@ -40,19 +40,19 @@ def test_a_body_over_the_limit_is_refused_from_its_content_length(login, team, m
 
 @pytest.mark.usefixtures("small_limit")
 @pytest.mark.parametrize("media", ["filesystem"], indirect=True)
-def test_a_file_over_the_limit_inside_an_allowed_body_is_dropped_as_it_streams(login, team, media):
-    client = login(team.member)
-    response = post_upload(client, team.general.pk, "big.bin", b"x" * (LIMIT + 1))
+def test_a_file_over_the_limit_inside_an_allowed_body_is_dropped_as_it_streams(login, cast, media):
+    client = login(cast.member)
+    response = post_upload(client, cast.general.pk, "big.bin", b"x" * (LIMIT + 1))
     assert response.status_code == 413 and response.json()["error"] == "too_large"
     # The composer form: the text before the files is kept and shown again with the reason.
     files = [("ok.txt", b"fine", "text/plain"), ("big.bin", b"x" * (LIMIT + 1), "application/octet-stream")]
-    page = form_send(client, team.general.pk, "keep this text", files=files)
+    page = form_send(client, cast.general.pk, "keep this text", files=files)
     assert page.status_code == 413
     assert "files can be at most 1000 bytes" in page.content.decode()
     assert "keep this text</textarea>" in page.content.decode()
     assert Message.objects.count() == 0 and Attachment.objects.count() == 0 and media.files() == []
     # A file at the limit still goes through.
-    assert post_upload(client, team.general.pk, "fits.txt", b"y" * LIMIT).status_code == 201
+    assert post_upload(client, cast.general.pk, "fits.txt", b"y" * LIMIT).status_code == 201
 
 
 def http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict:
@@ -124,12 +124,12 @@ async def test_under_asgi_a_form_posted_without_javascript_gets_a_page_not_json(
 
 
 @pytest.mark.usefixtures("small_limit")
-def test_behind_wsgi_a_form_posted_without_javascript_gets_a_page_not_json(login, team, settings):
+def test_behind_wsgi_a_form_posted_without_javascript_gets_a_page_not_json(login, cast, settings):
     """The middleware's wall (WSGI, the test client) answers the same way."""
     body = b"x" * (settings.ATTACHMENT_MAX_PER_MESSAGE * LIMIT + MULTIPART_OVERHEAD + 1)
-    response = login(team.member).generic(
+    response = login(cast.member).generic(
         "POST",
-        f"/chats/{team.general.pk}/",
+        f"/chats/{cast.general.pk}/",
         body,
         content_type="multipart/form-data; boundary=x",
         HTTP_ACCEPT="text/html",

@@ -23,12 +23,12 @@ MESSAGE_KEYS = {
 
 
 @pytest.fixture
-def sixty(team):
+def sixty(cast):
     """60 messages in the team's general conversation, seq 1..60."""
     for n in range(1, 61):
-        author = team.owner if n % 2 else team.member
-        services.message_send(actor=author, conversation_id=team.general.pk, body=f"message {n}")
-    return team
+        author = cast.owner if n % 2 else cast.member
+        services.message_send(actor=author, conversation_id=cast.general.pk, body=f"message {n}")
+    return cast
 
 
 def history(client, conversation_id, query=""):
@@ -39,8 +39,8 @@ def seqs(response) -> list[int]:
     return [m["seq"] for m in response.json()["messages"]]
 
 
-def test_anonymous_gets_401_json(login, team):
-    response = history(login(None), team.general.pk)
+def test_anonymous_gets_401_json(login, cast):
+    response = history(login(None), cast.general.pk)
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "not_authenticated"
@@ -69,17 +69,17 @@ def test_members_get_the_latest_page_oldest_first(login, sixty, role):
     assert data["has_more"] is True
 
 
-def test_message_shape_is_exactly_message_json(login, team):
-    message, _ = services.message_send(actor=team.owner, conversation_id=team.general.pk, body="<b>hi</b>")
-    services.message_edit(actor=team.owner, conversation_id=team.general.pk, seq=1, body="<b>hi</b> edited")
-    (item,) = history(login(team.member), team.general.pk).json()["messages"]
+def test_message_shape_is_exactly_message_json(login, cast):
+    message, _ = services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body="<b>hi</b>")
+    services.message_edit(actor=cast.owner, conversation_id=cast.general.pk, seq=1, body="<b>hi</b> edited")
+    (item,) = history(login(cast.member), cast.general.pk).json()["messages"]
     assert set(item) == MESSAGE_KEYS
     message.refresh_from_db()
     assert item == {
         "id": message.pk,
         "seq": 1,
-        "conversation": team.general.pk,
-        "author": {"id": team.owner.pk, "username": "olivia", "display_name": "Olivia", "avatar_url": None},
+        "conversation": cast.general.pk,
+        "author": {"id": cast.owner.pk, "username": "olivia", "display_name": "Olivia", "avatar_url": None},
         "body": "<b>hi</b> edited",  # the raw text (the edit box, export); pages insert `html`
         "html": "<p>&lt;b&gt;hi&lt;/b&gt; edited</p>",
         "created_at": message.created_at.isoformat(),
@@ -91,8 +91,8 @@ def test_message_shape_is_exactly_message_json(login, team):
     }
 
 
-def test_empty_conversation(login, team):
-    assert history(login(team.member), team.general.pk).json() == {"messages": [], "has_more": False}
+def test_empty_conversation(login, cast):
+    assert history(login(cast.member), cast.general.pk).json() == {"messages": [], "has_more": False}
 
 
 @pytest.mark.parametrize(
@@ -167,9 +167,9 @@ def test_bad_params_are_400_json(login, sixty, query):
     assert body["error"] == "invalid" and body["detail"]
 
 
-def test_get_only(login, team):
-    client = login(team.member)
-    assert client.post(f"/chats/{team.general.pk}/messages/", {"body": "x"}).status_code == 405
+def test_get_only(login, cast):
+    client = login(cast.member)
+    assert client.post(f"/chats/{cast.general.pk}/messages/", {"body": "x"}).status_code == 405
 
 
 def test_direct_participants_and_outsider(login, alice, bob, carol):
@@ -181,10 +181,10 @@ def test_direct_participants_and_outsider(login, alice, bob, carol):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_query_count_is_constant(login, team, count, django_assert_max_num_queries):
+def test_query_count_is_constant(login, cast, count, django_assert_max_num_queries):
     for n in range(count):
-        services.message_send(actor=team.owner, conversation_id=team.general.pk, body=f"m{n}")
-    client = login(team.member)
+        services.message_send(actor=cast.owner, conversation_id=cast.general.pk, body=f"m{n}")
+    client = login(cast.member)
     with django_assert_max_num_queries(6):  # session, user, access, the page, its attachments, reactions
-        response = history(client, team.general.pk)
+        response = history(client, cast.general.pk)
     assert len(seqs(response)) == count

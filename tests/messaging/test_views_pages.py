@@ -6,6 +6,7 @@ import pytest
 
 from messaging import services
 from messaging.models import Conversation, Message, ReadState
+from tests.conftest import send
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +18,6 @@ LIST_MAX_QUERIES = 3  # session, user, sidebar
 # check, upsert, the counts for `unread`), then counts again for the sidebar row.
 PAGE_MAX_QUERIES = 9
 PAGE_FIRST_VIEW_MAX_QUERIES = 14
-
-
-def send(user, conversation, body="hello"):
-    message, _ = services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-    return message
 
 
 def sidebar_ids(html: str) -> list[int]:
@@ -51,59 +47,59 @@ def test_list_empty_has_links_to_start(login, alice):
     assert sidebar_ids(html) == []
 
 
-def test_list_orders_by_activity_with_names_previews_and_unread(login, team):
-    random = services.topic_create(actor=team.owner, group_id=team.group.pk, name="random")
-    direct, _ = services.direct_open(actor=team.outsider, username=team.member.username)
-    send(team.owner, team.general, "first")
-    send(team.admin, team.general, "second in general")
-    send(team.owner, random, "random talk")
-    send(team.outsider, direct, "psst")
+def test_list_orders_by_activity_with_names_previews_and_unread(login, cast):
+    random = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="random")
+    direct, _ = services.direct_open(actor=cast.outsider, username=cast.member.username)
+    send(cast.owner, cast.general, "first")
+    send(cast.admin, cast.general, "second in general")
+    send(cast.owner, random, "random talk")
+    send(cast.outsider, direct, "psst")
     other_group_conversation = Conversation.objects.exclude(
-        pk__in=[team.general.pk, random.pk, direct.pk]
+        pk__in=[cast.general.pk, random.pk, direct.pk]
     ).first()  # none: nobody else has any
     assert other_group_conversation is None
 
-    response = login(team.member).get("/chats/")
+    response = login(cast.member).get("/chats/")
     assert response.status_code == 200
     html = response.content.decode()
     # The group's section, newest first, then the direct messages' section.
-    assert sidebar_ids(html) == [random.pk, team.general.pk, direct.pk]
+    assert sidebar_ids(html) == [random.pk, cast.general.pk, direct.pk]
     rows = {c.pk: c for c in response.context["conversations"]}
-    assert (rows[direct.pk].unread, rows[random.pk].unread, rows[team.general.pk].unread) == (1, 1, 2)
+    assert (rows[direct.pk].unread, rows[random.pk].unread, rows[cast.general.pk].unread) == (1, 1, 2)
     assert "Team / general" in html and "Team / random" in html and "Nora" in html
     assert "second in general" in html and "psst" in html
     assert 'aria-label="2 unread"' in html
 
 
-def test_list_unread_skips_own_and_deleted_messages(login, team):
-    send(team.member, team.general, "mine")
-    gone = send(team.owner, team.general, "oops")
-    send(team.owner, team.general, "kept")
-    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=gone.seq)
-    response = login(team.member).get("/chats/")
+def test_list_unread_skips_own_and_deleted_messages(login, cast):
+    send(cast.member, cast.general, "mine")
+    gone = send(cast.owner, cast.general, "oops")
+    send(cast.owner, cast.general, "kept")
+    services.message_delete(actor=cast.owner, conversation_id=cast.general.pk, seq=gone.seq)
+    response = login(cast.member).get("/chats/")
     assert [c.unread for c in response.context["conversations"]] == [1]
 
 
-def test_list_preview_of_deleted_last_message(login, team):
-    message = send(team.owner, team.general, "secret")
-    services.message_delete(actor=team.owner, conversation_id=team.general.pk, seq=message.seq)
-    html = login(team.member).get("/chats/").content.decode()
+def test_list_preview_of_deleted_last_message(login, cast):
+    message = send(cast.owner, cast.general, "secret")
+    services.message_delete(actor=cast.owner, conversation_id=cast.general.pk, seq=message.seq)
+    html = login(cast.member).get("/chats/").content.decode()
     assert "Message deleted" in html and "secret" not in html
 
 
-def test_list_preview_is_shortened_to_90_characters(login, team):
-    send(team.owner, team.general, "x" * 89 + "yz <&>")
-    html = login(team.member).get("/chats/").content.decode()
+def test_list_preview_is_shortened_to_90_characters(login, cast):
+    send(cast.owner, cast.general, "x" * 89 + "yz <&>")
+    html = login(cast.member).get("/chats/").content.decode()
     assert f'<span class="conversation-preview">{"x" * 89}…</span>' in html
-    send(team.owner, team.general, "short <b>one</b>")
-    html = login(team.member).get("/chats/").content.decode()
+    send(cast.owner, cast.general, "short <b>one</b>")
+    html = login(cast.member).get("/chats/").content.decode()
     assert '<span class="conversation-preview">short &lt;b&gt;one&lt;/b&gt;</span>' in html
 
 
-def test_list_hides_other_peoples_conversations(login, team, make_user):
+def test_list_hides_other_peoples_conversations(login, cast, make_user):
     stranger = make_user("stranger")
-    services.direct_open(actor=stranger, username=team.owner.username)
-    html = login(team.outsider).get("/chats/").content.decode()
+    services.direct_open(actor=stranger, username=cast.owner.username)
+    html = login(cast.outsider).get("/chats/").content.decode()
     assert sidebar_ids(html) == []
 
 
@@ -112,12 +108,12 @@ def test_list_is_get_only(login, alice):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_list_query_count_is_constant(login, team, count, django_assert_max_num_queries):
+def test_list_query_count_is_constant(login, cast, count, django_assert_max_num_queries):
     for index in range(count - 1):
-        topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name=f"topic {index}")
-        send(team.owner, topic, f"message {index}")
-    send(team.owner, team.general, "latest")
-    client = login(team.member)
+        topic = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name=f"topic {index}")
+        send(cast.owner, topic, f"message {index}")
+    send(cast.owner, cast.general, "latest")
+    client = login(cast.member)
     with django_assert_max_num_queries(LIST_MAX_QUERIES):
         response = client.get("/chats/")
     assert len(sidebar_ids(response.content.decode())) == count
@@ -126,143 +122,143 @@ def test_list_query_count_is_constant(login, team, count, django_assert_max_num_
 # --- /chats/<id>/: who may see it -------------------------------------------------------------
 
 
-def test_page_anonymous_is_sent_to_login(login, team):
-    response = login(None).get(f"/chats/{team.general.pk}/")
+def test_page_anonymous_is_sent_to_login(login, cast):
+    response = login(None).get(f"/chats/{cast.general.pk}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_page_refuses_outsider_and_missing_ids_alike(login, team):
-    client = login(team.outsider)
-    assert client.get(f"/chats/{team.general.pk}/").status_code == 404
+def test_page_refuses_outsider_and_missing_ids_alike(login, cast):
+    client = login(cast.outsider)
+    assert client.get(f"/chats/{cast.general.pk}/").status_code == 404
     assert client.get("/chats/999999/").status_code == 404
-    assert not ReadState.objects.filter(user=team.outsider).exists()
+    assert not ReadState.objects.filter(user=cast.outsider).exists()
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
-def test_page_for_every_role(login, team, role):
-    send(team.owner, team.general, "welcome")
-    topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="planning")
-    response = login(getattr(team, role)).get(f"/chats/{team.general.pk}/")
+def test_page_for_every_role(login, cast, role):
+    send(cast.owner, cast.general, "welcome")
+    topic = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="planning")
+    response = login(getattr(cast, role)).get(f"/chats/{cast.general.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "welcome" in html
-    assert f'href="/groups/{team.group.pk}/"' in html
+    assert f'href="/groups/{cast.group.pk}/"' in html
     assert f'href="/chats/{topic.pk}/"' in html  # the group's other conversations
-    for person in (team.owner, team.admin, team.member, team.other_member):
+    for person in (cast.owner, cast.admin, cast.member, cast.other_member):
         assert f'<li data-user-id="{person.pk}">' in html
-    assert f'<li data-user-id="{team.outsider.pk}">' not in html
+    assert f'<li data-user-id="{cast.outsider.pk}">' not in html
     assert '<form id="composer"' in html and 'name="body"' in html and "csrfmiddlewaretoken" in html
 
 
-def test_page_hooks_for_scripts(login, team):
-    message = send(team.owner, team.general, "hi")
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+def test_page_hooks_for_scripts(login, cast):
+    message = send(cast.owner, cast.general, "hi")
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert (
-        f'data-conversation-id="{team.general.pk}" data-last-seq="{message.seq}" data-user-id="{team.member.pk}"'
+        f'data-conversation-id="{cast.general.pk}" data-last-seq="{message.seq}" data-user-id="{cast.member.pk}"'
         in html
     )
-    assert 'data-live="true"' in html and f'data-history-url="/chats/{team.general.pk}/messages/"' in html
+    assert 'data-live="true"' in html and f'data-history-url="/chats/{cast.general.pk}/messages/"' in html
     assert '<ol id="messages"' in html and '<div id="conversation-list"' in html
     assert (
-        f'id="m{message.seq}" data-seq="{message.seq}" data-id="{message.pk}" data-author-id="{team.owner.pk}"' in html
+        f'id="m{message.seq}" data-seq="{message.seq}" data-id="{message.pk}" data-author-id="{cast.owner.pk}"' in html
     )
     assert 'data-can-moderate="false"' in html
-    assert 'data-can-moderate="true"' in login(team.admin).get(f"/chats/{team.general.pk}/").content.decode()
+    assert 'data-can-moderate="true"' in login(cast.admin).get(f"/chats/{cast.general.pk}/").content.decode()
 
 
-def test_page_shows_author_time_edited_and_deleted(login, team):
-    send(team.owner, team.general, "original")
-    send(team.admin, team.general, "to delete")
-    services.message_edit(actor=team.owner, conversation_id=team.general.pk, seq=1, body="changed")
-    services.message_delete(actor=team.admin, conversation_id=team.general.pk, seq=2)
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+def test_page_shows_author_time_edited_and_deleted(login, cast):
+    send(cast.owner, cast.general, "original")
+    send(cast.admin, cast.general, "to delete")
+    services.message_edit(actor=cast.owner, conversation_id=cast.general.pk, seq=1, body="changed")
+    services.message_delete(actor=cast.admin, conversation_id=cast.general.pk, seq=2)
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert "Olivia" in html and "changed" in html and "(edited)" in html and 'class="message-time"' in html
     assert "This message was deleted." in html and "to delete" not in html
     assert shown_seqs(html) == [1, 2]
 
 
-def test_page_marks_the_conversation_read(login, team):
+def test_page_marks_the_conversation_read(login, cast):
     for n in range(3):
-        send(team.owner, team.general, f"m{n}")
-    client = login(team.member)
-    response = client.get(f"/chats/{team.general.pk}/")
+        send(cast.owner, cast.general, f"m{n}")
+    client = login(cast.member)
+    response = client.get(f"/chats/{cast.general.pk}/")
     assert response.status_code == 200
-    assert ReadState.objects.get(user=team.member, conversation=team.general).last_read_seq == 3
+    assert ReadState.objects.get(user=cast.member, conversation=cast.general).last_read_seq == 3
     assert [c.unread for c in response.context["conversations"]] == [0]
 
 
-def test_page_shows_latest_50_oldest_first_and_pages_back_without_js(login, team):
+def test_page_shows_latest_50_oldest_first_and_pages_back_without_js(login, cast):
     for n in range(1, 61):
-        send(team.owner, team.general, f"message number {n}")
-    services.read_mark(actor=team.member, conversation_id=team.general.pk, seq=60)  # nothing unread: the latest
-    client = login(team.member)
-    html = client.get(f"/chats/{team.general.pk}/").content.decode()
+        send(cast.owner, cast.general, f"message number {n}")
+    services.read_mark(actor=cast.member, conversation_id=cast.general.pk, seq=60)  # nothing unread: the latest
+    client = login(cast.member)
+    html = client.get(f"/chats/{cast.general.pk}/").content.decode()
     assert shown_seqs(html) == list(range(11, 61))
     assert 'href="?before=11"' in html
 
-    older = client.get(f"/chats/{team.general.pk}/?before=11").content.decode()
+    older = client.get(f"/chats/{cast.general.pk}/?before=11").content.decode()
     assert shown_seqs(older) == list(range(1, 11))
     assert "?before=" not in older  # nothing older
     assert 'href="?after=10"' in older and 'data-live="false"' in older
 
-    newer = client.get(f"/chats/{team.general.pk}/?after=10").content.decode()
+    newer = client.get(f"/chats/{cast.general.pk}/?after=10").content.decode()
     assert shown_seqs(newer) == list(range(11, 61))
     assert 'href="?before=11"' in newer
 
 
-def test_page_rejects_bad_paging_params(login, team):
-    client = login(team.member)
-    assert client.get(f"/chats/{team.general.pk}/?before=abc").status_code == 400
-    assert client.get(f"/chats/{team.general.pk}/?after=-1").status_code == 400
+def test_page_rejects_bad_paging_params(login, cast):
+    client = login(cast.member)
+    assert client.get(f"/chats/{cast.general.pk}/?before=abc").status_code == 400
+    assert client.get(f"/chats/{cast.general.pk}/?after=-1").status_code == 400
 
 
-def test_page_seen_by_under_latest_message(login, team):
-    send(team.member, team.general, "anyone?")
-    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=1)
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+def test_page_seen_by_under_latest_message(login, cast):
+    send(cast.member, cast.general, "anyone?")
+    services.read_mark(actor=cast.admin, conversation_id=cast.general.pk, seq=1)
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     seen = re.search(r'<p id="seen-by" class="seen">(.*?)</p>', html)
     # Each name marked with its user's id: user.updated renames it live.
-    assert seen and seen.group(1) == f'Seen by <span data-user-name="{team.admin.pk}">Adam</span>'
+    assert seen and seen.group(1) == f'Seen by <span data-user-name="{cast.admin.pk}">Adam</span>'
     # The author's own marker and readers behind the latest message do not count.
-    send(team.owner, team.general, "newer")
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+    send(cast.owner, cast.general, "newer")
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert '<p id="seen-by" class="seen" hidden>' in html
 
 
-def test_page_no_seen_by_over_50_members(login, team, make_user):
+def test_page_no_seen_by_over_50_members(login, cast, make_user):
     from groups import services as group_services
 
     for n in range(47):  # 4 members + 47 = 51
         user = make_user(f"extra{n}")
-        group_services.member_add(actor=team.owner, group_id=team.group.pk, username=user.username)
-    send(team.member, team.general, "big room")
-    services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=1)
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+        group_services.member_add(actor=cast.owner, group_id=cast.group.pk, username=user.username)
+    send(cast.member, cast.general, "big room")
+    services.read_mark(actor=cast.admin, conversation_id=cast.general.pk, seq=1)
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert '<p id="seen-by" class="seen" hidden>' in html
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_page_query_count_is_constant(login, team, make_user, count, django_assert_max_num_queries):
+def test_page_query_count_is_constant(login, cast, make_user, count, django_assert_max_num_queries):
     from groups import services as group_services
 
     for n in range(count):
         user = make_user(f"member{n}")
-        group_services.member_add(actor=team.owner, group_id=team.group.pk, username=user.username)
-        services.topic_create(actor=team.owner, group_id=team.group.pk, name=f"topic {n}")
-        services.direct_open(actor=team.member, username=user.username)
+        group_services.member_add(actor=cast.owner, group_id=cast.group.pk, username=user.username)
+        services.topic_create(actor=cast.owner, group_id=cast.group.pk, name=f"topic {n}")
+        services.direct_open(actor=cast.member, username=user.username)
     for n in range(count):
-        author = team.owner if n % 2 else team.admin
-        services.message_send(actor=author, conversation_id=team.general.pk, body=f"message {n}", reply_to=n or None)
-        services.reaction_toggle(actor=team.owner, conversation_id=team.general.pk, seq=n + 1, emoji="👍")
-        services.read_mark(actor=team.admin, conversation_id=team.general.pk, seq=n + 1)
-    client = login(team.member)
+        author = cast.owner if n % 2 else cast.admin
+        services.message_send(actor=author, conversation_id=cast.general.pk, body=f"message {n}", reply_to=n or None)
+        services.reaction_toggle(actor=cast.owner, conversation_id=cast.general.pk, seq=n + 1, emoji="👍")
+        services.read_mark(actor=cast.admin, conversation_id=cast.general.pk, seq=n + 1)
+    client = login(cast.member)
     with django_assert_max_num_queries(PAGE_FIRST_VIEW_MAX_QUERIES):
-        response = client.get(f"/chats/{team.general.pk}/")
+        response = client.get(f"/chats/{cast.general.pk}/")
     assert response.status_code == 200
     assert len(shown_seqs(response.content.decode())) == count
     with django_assert_max_num_queries(PAGE_MAX_QUERIES):
-        again = client.get(f"/chats/{team.general.pk}/")
+        again = client.get(f"/chats/{cast.general.pk}/")
     assert shown_seqs(again.content.decode()) == shown_seqs(response.content.decode())
 
 
@@ -270,31 +266,31 @@ def test_page_query_count_is_constant(login, team, make_user, count, django_asse
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
-def test_post_stores_and_redirects(login, team, role):
-    author = getattr(team, role)
-    response = login(author).post(f"/chats/{team.general.pk}/", {"body": "  hello there  "})
+def test_post_stores_and_redirects(login, cast, role):
+    author = getattr(cast, role)
+    response = login(author).post(f"/chats/{cast.general.pk}/", {"body": "  hello there  "})
     assert response.status_code == 302
-    assert response["Location"] == f"/chats/{team.general.pk}/?latest=1"
-    message = Message.objects.get(conversation=team.general)
+    assert response["Location"] == f"/chats/{cast.general.pk}/?latest=1"
+    message = Message.objects.get(conversation=cast.general)
     assert (message.seq, message.body, message.author_id) == (1, "hello there", author.pk)
 
 
-def test_post_anonymous_and_outsider_change_nothing(login, team):
-    anonymous = login(None).post(f"/chats/{team.general.pk}/", {"body": "hi"})
+def test_post_anonymous_and_outsider_change_nothing(login, cast):
+    anonymous = login(None).post(f"/chats/{cast.general.pk}/", {"body": "hi"})
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
-    assert login(team.outsider).post(f"/chats/{team.general.pk}/", {"body": "hi"}).status_code == 404
-    assert login(team.outsider).post("/chats/999999/", {"body": "hi"}).status_code == 404
+    assert login(cast.outsider).post(f"/chats/{cast.general.pk}/", {"body": "hi"}).status_code == 404
+    assert login(cast.outsider).post("/chats/999999/", {"body": "hi"}).status_code == 404
     assert not Message.objects.exists()
-    team.general.refresh_from_db()
-    assert team.general.last_seq == 0
+    cast.general.refresh_from_db()
+    assert cast.general.last_seq == 0
 
 
 @pytest.mark.parametrize(
     ("body", "error"),
     [("", "Write something"), ("   \n ", "Write something"), ("x" * 4001, "at most 4000 characters")],
 )
-def test_post_invalid_rerenders_with_400_and_keeps_text(login, team, body, error):
-    response = login(team.member).post(f"/chats/{team.general.pk}/", {"body": body})
+def test_post_invalid_rerenders_with_400_and_keeps_text(login, cast, body, error):
+    response = login(cast.member).post(f"/chats/{cast.general.pk}/", {"body": body})
     assert response.status_code == 400
     html = response.content.decode()
     assert error in html
@@ -304,39 +300,39 @@ def test_post_invalid_rerenders_with_400_and_keeps_text(login, team, body, error
     assert not Message.objects.exists()
 
 
-def test_post_4000_characters_after_strip_is_accepted(login, team):
+def test_post_4000_characters_after_strip_is_accepted(login, cast):
     body = "y" * 4000
-    response = login(team.member).post(f"/chats/{team.general.pk}/", {"body": f"  {body}\n"})
+    response = login(cast.member).post(f"/chats/{cast.general.pk}/", {"body": f"  {body}\n"})
     assert response.status_code == 302
     assert Message.objects.get().body == body
 
 
-def test_post_many_sends_have_gap_free_seqs(login, team):
-    client = login(team.member)
-    other = login(team.owner)
+def test_post_many_sends_have_gap_free_seqs(login, cast):
+    client = login(cast.member)
+    other = login(cast.owner)
     for n in range(30):
-        (client if n % 3 else other).post(f"/chats/{team.general.pk}/", {"body": f"n{n}"})
-    seqs = list(Message.objects.filter(conversation=team.general).order_by("seq").values_list("seq", flat=True))
+        (client if n % 3 else other).post(f"/chats/{cast.general.pk}/", {"body": f"n{n}"})
+    seqs = list(Message.objects.filter(conversation=cast.general).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 31))
-    team.general.refresh_from_db()
-    assert team.general.last_seq == 30
+    cast.general.refresh_from_db()
+    assert cast.general.last_seq == 30
 
 
-def test_other_methods_are_refused(login, team):
-    client = login(team.member)
-    assert client.put(f"/chats/{team.general.pk}/").status_code == 405
-    assert client.delete(f"/chats/{team.general.pk}/").status_code == 405
+def test_other_methods_are_refused(login, cast):
+    client = login(cast.member)
+    assert client.put(f"/chats/{cast.general.pk}/").status_code == 405
+    assert client.delete(f"/chats/{cast.general.pk}/").status_code == 405
 
 
 # --- Rendering of message bodies ---------------------------------------------------------------
 
 
-def test_bodies_are_escaped_with_line_breaks_and_safe_links(login, team):
-    send(team.owner, team.general, "<script>alert(1)</script>")
-    send(team.owner, team.general, "line one\nline two")
-    send(team.owner, team.general, "see https://example.com/x?a=1&b=2 now")
-    send(team.owner, team.general, 'javascript:alert(1) <img src=x onerror="alert(2)">')
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+def test_bodies_are_escaped_with_line_breaks_and_safe_links(login, cast):
+    send(cast.owner, cast.general, "<script>alert(1)</script>")
+    send(cast.owner, cast.general, "line one\nline two")
+    send(cast.owner, cast.general, "see https://example.com/x?a=1&b=2 now")
+    send(cast.owner, cast.general, 'javascript:alert(1) <img src=x onerror="alert(2)">')
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '<div class="message-body"><p>line one<br>\nline two</p></div>' in html
@@ -348,11 +344,11 @@ def test_bodies_are_escaped_with_line_breaks_and_safe_links(login, team):
     assert 'href="javascript:' not in html
 
 
-def test_names_are_escaped_in_messages_and_sidebar(login, team, make_user):
+def test_names_are_escaped_in_messages_and_sidebar(login, cast, make_user):
     sneaky = make_user("sneaky", display_name='<b>Bold</b> "q"')
-    direct, _ = services.direct_open(actor=sneaky, username=team.member.username)
+    direct, _ = services.direct_open(actor=sneaky, username=cast.member.username)
     send(sneaky, direct, "hi")
-    html = login(team.member).get(f"/chats/{direct.pk}/").content.decode()
+    html = login(cast.member).get(f"/chats/{direct.pk}/").content.decode()
     assert "<b>Bold</b>" not in html
     escaped = "&lt;b&gt;Bold&lt;/b&gt; &quot;q&quot;"
     assert f'<span class="message-author">{escaped}</span>' in html
@@ -390,13 +386,13 @@ def test_direct_page_for_participants_only(login, alice, bob, carol):
         ("/dm/max/", {}),
     ],
 )
-def test_posts_without_a_csrf_token_are_refused(team, path, data):
+def test_posts_without_a_csrf_token_are_refused(cast, path, data):
     from django.test import Client
 
-    send(team.member, team.general, "original")
+    send(cast.member, cast.general, "original")
     client = Client(enforce_csrf_checks=True)
-    client.force_login(team.member)
-    url = path.format(conversation=team.general.pk, group=team.group.pk)
+    client.force_login(cast.member)
+    url = path.format(conversation=cast.general.pk, group=cast.group.pk)
     assert client.post(url, data).status_code == 403
     assert list(Message.objects.values_list("body", "deleted")) == [("original", False)]
     assert Conversation.objects.count() == 1

@@ -7,35 +7,35 @@ from messaging.models import Conversation
 pytestmark = pytest.mark.django_db
 
 
-def topic_url(team) -> str:
-    return f"/groups/{team.group.pk}/conversations/new/"
+def topic_url(cast) -> str:
+    return f"/groups/{cast.group.pk}/conversations/new/"
 
 
-def topic_names(team) -> list[str]:
-    return sorted(Conversation.objects.filter(group=team.group).values_list("name", flat=True))
+def topic_names(cast) -> list[str]:
+    return sorted(Conversation.objects.filter(group=cast.group).values_list("name", flat=True))
 
 
 # --- POST /groups/<id>/conversations/new/ -------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
-def test_members_create_topics(login, team, role):
-    response = login(getattr(team, role)).post(topic_url(team), {"name": "  Release plan "})
+def test_members_create_topics(login, cast, role):
+    response = login(getattr(cast, role)).post(topic_url(cast), {"name": "  Release plan "})
     assert response.status_code == 302
-    topic = Conversation.objects.get(group=team.group, name="Release plan")
+    topic = Conversation.objects.get(group=cast.group, name="Release plan")
     assert response["Location"] == f"/chats/{topic.pk}/"
     # Every member sees it at once.
-    assert login(team.other_member).get(f"/chats/{topic.pk}/").status_code == 200
+    assert login(cast.other_member).get(f"/chats/{topic.pk}/").status_code == 200
 
 
-def test_topic_refusals_change_nothing(login, team):
-    anonymous = login(None).post(topic_url(team), {"name": "sneaky"})
+def test_topic_refusals_change_nothing(login, cast):
+    anonymous = login(None).post(topic_url(cast), {"name": "sneaky"})
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
-    assert login(team.outsider).post(topic_url(team), {"name": "sneaky"}).status_code == 404
-    assert login(team.outsider).post(topic_url(team), {"name": ""}).status_code == 404  # 404 before validation
-    assert login(team.member).post("/groups/999999/conversations/new/", {"name": "x"}).status_code == 404
-    assert login(team.member).get(topic_url(team)).status_code == 405
-    assert topic_names(team) == ["general"]
+    assert login(cast.outsider).post(topic_url(cast), {"name": "sneaky"}).status_code == 404
+    assert login(cast.outsider).post(topic_url(cast), {"name": ""}).status_code == 404  # 404 before validation
+    assert login(cast.member).post("/groups/999999/conversations/new/", {"name": "x"}).status_code == 404
+    assert login(cast.member).get(topic_url(cast)).status_code == 405
+    assert topic_names(cast) == ["general"]
 
 
 @pytest.mark.parametrize(
@@ -48,21 +48,21 @@ def test_topic_refusals_change_nothing(login, team):
         ("n" * 81, "at most 80 characters"),
     ],
 )
-def test_topic_invalid_names_are_400_with_the_form(login, team, name, error):
-    response = login(team.member).post(topic_url(team), {"name": name})
+def test_topic_invalid_names_are_400_with_the_form(login, cast, name, error):
+    response = login(cast.member).post(topic_url(cast), {"name": name})
     assert response.status_code == 400
     html = response.content.decode()
-    assert error in html and f'action="{topic_url(team)}"' in html
-    assert topic_names(team) == ["general"]
+    assert error in html and f'action="{topic_url(cast)}"' in html
+    assert topic_names(cast) == ["general"]
 
 
-def test_topic_name_of_80_characters_is_fine(login, team):
-    assert login(team.member).post(topic_url(team), {"name": "n" * 80}).status_code == 302
+def test_topic_name_of_80_characters_is_fine(login, cast):
+    assert login(cast.member).post(topic_url(cast), {"name": "n" * 80}).status_code == 302
 
 
-def test_conversation_page_offers_the_topic_form(login, team):
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
-    assert f'action="{topic_url(team)}"' in html and 'name="name"' in html
+def test_conversation_page_offers_the_topic_form(login, cast):
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
+    assert f'action="{topic_url(cast)}"' in html and 'name="name"' in html
 
 
 # --- /dm/ ---------------------------------------------------------------------------------------

@@ -15,12 +15,6 @@ from chatsite.logging import LineFormatter
 from messaging.models import Message
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Many users are made here; argon2's deliberate cost buys nothing in these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def log_output():
     """What the configured stdout handler writes during the test, as text."""

@@ -31,12 +31,6 @@ HOST = b"testserver"  # the Host header a browser sends with the handshake; the 
 TIMEOUT = 10
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are logged in with force_login; argon2's cost buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _close_thread_connections(django_db_setup):
     """Close the connections the socket pool's threads and asgiref's shared thread keep open.

@@ -84,7 +84,8 @@ async def test_resending_a_client_id_answers_with_the_original_and_stores_nothin
     assert await alice.nothing() and await bob.nothing()  # no second message.new
 
     direct = await call(_direct)(team.alice, "carol")
-    assert (await alice.expect("conversation.added"))["conversation"]["id"] == direct.pk
+    added = (await alice.expect("conversation.added"))["conversation"]
+    assert (added["id"], added["kind"], added["other_user_id"]) == (direct.pk, "direct", team.carol.pk)
     await alice.send({**frame, "conversation": direct.pk})
     error = await alice.expect("error")
     assert error["code"] == "invalid" and error["client_id"] == "c-1"
@@ -143,6 +144,31 @@ async def test_edit_and_delete_follow_the_same_rules_as_the_pages(connect, team)
     assert [(m.body, m.deleted) for m in rows] == [("edited", False), ("", True)]
     await bob.send({"type": "message.edit", "conversation": team.general.pk, "seq": theirs.seq, "body": "back"})
     assert (await bob.receive_type("error"))[0]["code"] == "forbidden"  # deleted stays deleted
+
+
+async def test_a_refused_change_is_named_by_its_client_id_in_the_error(connect, team):
+    """Edits, deletes and reactions may carry a `client_id`: the `error` refusing one names it, so the
+    client undoes that change and not another one still waiting."""
+    bob = await connect(team.bob)
+    mine, _ = await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="alice's")
+    await bob.receive_type("message.new")
+    general = team.general.pk
+    changes = [
+        {"type": "message.edit", "conversation": general, "seq": mine.seq, "body": "bob was here", "client_id": "e-1"},
+        {"type": "message.delete", "conversation": general, "seq": mine.seq, "client_id": "d-1"},
+        {"type": "reaction.toggle", "conversation": general, "seq": 99, "emoji": "👍", "client_id": "r-1"},
+    ]
+    for frame in changes:
+        await bob.send(frame)
+    refused = [(await bob.receive_type("error"))[0] for _ in changes]
+    assert [(e["code"], e["client_id"]) for e in refused] == [
+        ("forbidden", "e-1"),
+        ("forbidden", "d-1"),
+        ("not_found", "r-1"),
+    ]
+    await bob.send({"type": "message.delete", "conversation": general, "seq": mine.seq})
+    assert "client_id" not in (await bob.receive_type("error"))[0]  # none sent, none echoed
+    assert (await call(stored)(general))[0].body == "alice's"
 
 
 async def test_bad_frames_get_error_frames_and_the_socket_stays_open(connect, team, settings):

@@ -1,54 +1,10 @@
-"""Fixtures of the search tests: a team group (olivia owns it, mia is a member), an outsider
-(nora), and `say` to store messages through the real service."""
-
-from dataclasses import dataclass
+"""Fixtures of the search tests: `search`, the JSON endpoint. The people are tests/conftest.py's
+`cast` (olivia owns "Team", mia is a member, nora an outsider); messages are stored with
+tests.conftest.send."""
 
 import pytest
 
 from accounts.models import User
-from groups import services as group_services
-from groups.models import Group
-from messaging import services as messaging_services
-from messaging.models import Conversation, Message
-from messaging.selectors import default_conversation
-
-
-@dataclass
-class Team:
-    group: Group
-    general: Conversation
-    owner: User  # olivia
-    member: User  # mia
-    outsider: User  # nora: logged in, in no group
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def team(make_user) -> Team:
-    users = {name: make_user(name, display_name=name.title()) for name in ("olivia", "mia", "nora")}
-    group = group_services.group_create(actor=users["olivia"], name="Team", member_usernames=["mia"])
-    return Team(
-        group=group,
-        general=default_conversation(group),
-        owner=users["olivia"],
-        member=users["mia"],
-        outsider=users["nora"],
-    )
-
-
-@pytest.fixture
-def say():
-    """`say(user, conversation, body)` → the stored message."""
-
-    def send(user: User, conversation: Conversation, body: str) -> Message:
-        message, _created = messaging_services.message_send(actor=user, conversation_id=conversation.pk, body=body)
-        return message
-
-    return send
 
 
 @pytest.fixture

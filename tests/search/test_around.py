@@ -4,20 +4,22 @@ import re
 
 import pytest
 
+from tests.conftest import send
+
 
 @pytest.fixture
-def long_conversation(team, say):
+def long_conversation(cast):
     for n in range(1, 121):
-        say(team.owner if n % 2 else team.member, team.general, f"line {n}")
-    return team.general
+        send(cast.owner if n % 2 else cast.member, cast.general, f"line {n}")
+    return cast.general
 
 
 def seqs(html: str) -> list[int]:
     return [int(s) for s in re.findall(r'<li class="message[^"]*"[^>]* data-seq="(\d+)"', html)]
 
 
-def test_the_page_shows_the_message_in_the_middle_of_its_neighbours(team, long_conversation, login):
-    response = login(team.member).get(f"/chats/{long_conversation.pk}/", {"around": 60})
+def test_the_page_shows_the_message_in_the_middle_of_its_neighbours(cast, long_conversation, login):
+    response = login(cast.member).get(f"/chats/{long_conversation.pk}/", {"around": 60})
     assert response.status_code == 200
     html = response.content.decode()
     shown = seqs(html)
@@ -30,8 +32,8 @@ def test_the_page_shows_the_message_in_the_middle_of_its_neighbours(team, long_c
     assert 'id="newer-link" href="?after=84"' in html
 
 
-def test_around_the_first_and_the_last_messages(team, long_conversation, login):
-    client = login(team.member)
+def test_around_the_first_and_the_last_messages(cast, long_conversation, login):
+    client = login(cast.member)
     first = client.get(f"/chats/{long_conversation.pk}/", {"around": 1}).content.decode()
     assert seqs(first)[0] == 1 and 1 in seqs(first)
     assert 'id="older-link"' not in first and 'id="newer-link"' in first
@@ -43,20 +45,20 @@ def test_around_the_first_and_the_last_messages(team, long_conversation, login):
 
 
 @pytest.mark.parametrize("around", ["-1", "abc", "1.5", "", str(10**30)])
-def test_a_bad_around_is_400(team, long_conversation, login, around):
-    response = login(team.member).get(f"/chats/{long_conversation.pk}/", {"around": around})
+def test_a_bad_around_is_400(cast, long_conversation, login, around):
+    response = login(cast.member).get(f"/chats/{long_conversation.pk}/", {"around": around})
     assert response.status_code == 400
 
 
-def test_around_in_a_conversation_you_cannot_see_is_404(team, long_conversation, login):
-    assert login(team.outsider).get(f"/chats/{long_conversation.pk}/", {"around": 5}).status_code == 404
+def test_around_in_a_conversation_you_cannot_see_is_404(cast, long_conversation, login):
+    assert login(cast.outsider).get(f"/chats/{long_conversation.pk}/", {"around": 5}).status_code == 404
 
 
-def test_from_a_search_result_to_the_message_with_javascript_off(team, long_conversation, login, say):
-    say(team.owner, long_conversation, "the needle in the haystack")
+def test_from_a_search_result_to_the_message_with_javascript_off(cast, long_conversation, login):
+    send(cast.owner, long_conversation, "the needle in the haystack")
     for n in range(30):
-        say(team.member, long_conversation, f"after {n}")
-    client = login(team.member)
+        send(cast.member, long_conversation, f"after {n}")
+    client = login(cast.member)
     results = client.get("/search/", {"q": "needle"}).content.decode()
     link = re.search(r'class="search-result-link" href="([^"]+)"', results).group(1).replace("&amp;", "&")
     assert link == f"/chats/{long_conversation.pk}/?around=121#m121"

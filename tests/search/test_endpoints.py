@@ -6,6 +6,7 @@ import pytest
 
 from messaging.models import Conversation, Message
 from messaging.serializers import message_json
+from tests.conftest import send
 
 
 def unmarked(response) -> str:
@@ -13,20 +14,20 @@ def unmarked(response) -> str:
     return re.sub(r"</?mark>", "", response.content.decode())
 
 
-def test_json_shape_is_the_history_message_plus_conversation_and_highlight(team, say, search, login):
-    message = say(team.owner, team.general, "Ship the release")
-    status, data = search(team.member, "release")
+def test_json_shape_is_the_history_message_plus_conversation_and_highlight(cast, search, login):
+    message = send(cast.owner, cast.general, "Ship the release")
+    status, data = search(cast.member, "release")
     assert status == 200
-    history = login(team.member).get(f"/chats/{team.general.pk}/messages/").json()["messages"]
+    history = login(cast.member).get(f"/chats/{cast.general.pk}/messages/").json()["messages"]
     assert data == {
         "results": [
             {
                 "message": history[0],
                 "conversation": {
-                    "id": team.general.pk,
+                    "id": cast.general.pk,
                     "kind": "group",
                     "name": "Team / general",
-                    "group": {"id": team.group.pk, "name": "Team"},
+                    "group": {"id": cast.group.pk, "name": "Team"},
                 },
                 "highlight": "Ship the <mark>release</mark>",
             }
@@ -36,43 +37,43 @@ def test_json_shape_is_the_history_message_plus_conversation_and_highlight(team,
     assert history[0] == message_json(Message.objects.select_related("author").get(pk=message.pk))
 
 
-def test_a_direct_conversation_is_named_after_the_other_person(team, search):
+def test_a_direct_conversation_is_named_after_the_other_person(cast, search):
     from messaging import services
 
-    direct, _ = services.direct_open(actor=team.owner, username="mia")
-    services.message_send(actor=team.owner, conversation_id=direct.pk, body="hello there")
-    _, data = search(team.member, "hello")
+    direct, _ = services.direct_open(actor=cast.owner, username="mia")
+    services.message_send(actor=cast.owner, conversation_id=direct.pk, body="hello there")
+    _, data = search(cast.member, "hello")
     assert data["results"][0]["conversation"] == {"id": direct.pk, "kind": "direct", "name": "Olivia", "group": None}
 
 
-def test_highlights_escape_everything_but_the_marks(team, say, search, login):
-    say(team.owner, team.general, '<script>alert("x")</script> deploy & <b>reviews</b>')
-    _, data = search(team.member, "review deploy")
+def test_highlights_escape_everything_but_the_marks(cast, search, login):
+    send(cast.owner, cast.general, '<script>alert("x")</script> deploy & <b>reviews</b>')
+    _, data = search(cast.member, "review deploy")
     assert data["results"][0]["highlight"] == (
         "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; <mark>deploy</mark> &amp; "
         "&lt;b&gt;<mark>reviews</mark>&lt;/b&gt;"
     )
-    page = login(team.member).get("/search/", {"q": "deploy"}).content.decode()
+    page = login(cast.member).get("/search/", {"q": "deploy"}).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; <mark>deploy</mark>" in page
 
 
-def test_json_paging_with_limit_and_offset(team, say, found, search):
+def test_json_paging_with_limit_and_offset(cast, found, search):
     for n in range(7):
-        say(team.owner, team.general, f"standup note {n}")
-    assert found(team.member, "standup", limit=3) == ["standup note 6", "standup note 5", "standup note 4"]
-    _status, data = search(team.member, "standup", limit=3, offset=3)
+        send(cast.owner, cast.general, f"standup note {n}")
+    assert found(cast.member, "standup", limit=3) == ["standup note 6", "standup note 5", "standup note 4"]
+    _status, data = search(cast.member, "standup", limit=3, offset=3)
     assert [r["message"]["body"] for r in data["results"]] == ["standup note 3", "standup note 2", "standup note 1"]
     assert data["has_more"] is True
-    _status, data = search(team.member, "standup", limit=3, offset=6)
+    _status, data = search(cast.member, "standup", limit=3, offset=6)
     assert [r["message"]["body"] for r in data["results"]] == ["standup note 0"]
     assert data["has_more"] is False
 
 
-def test_the_page_shows_twenty_results_and_links_to_the_next_and_previous(team, say, login):
+def test_the_page_shows_twenty_results_and_links_to_the_next_and_previous(cast, login):
     for n in range(25):
-        say(team.owner, team.general, f"standup note {n}")
-    client = login(team.member)
+        send(cast.owner, cast.general, f"standup note {n}")
+    client = login(cast.member)
     first = client.get("/search/", {"q": "standup"})
     assert first.status_code == 200
     html = unmarked(first)
@@ -87,33 +88,33 @@ def test_the_page_shows_twenty_results_and_links_to_the_next_and_previous(team, 
     assert 'id="search-next"' not in second
 
 
-def test_a_result_links_to_its_message_in_context(team, say, login):
-    message = say(team.owner, team.general, "find me")
-    html = unmarked(login(team.member).get("/search/", {"q": "find"}))
-    assert f'href="/chats/{team.general.pk}/?around={message.seq}#m{message.seq}"' in html
+def test_a_result_links_to_its_message_in_context(cast, login):
+    message = send(cast.owner, cast.general, "find me")
+    html = unmarked(login(cast.member).get("/search/", {"q": "find"}))
+    assert f'href="/chats/{cast.general.pk}/?around={message.seq}#m{message.seq}"' in html
     assert "Team / general" in html and "Olivia" in html
 
 
-def test_searching_one_conversation(team, say, found, search, login):
+def test_searching_one_conversation(cast, found, search, login):
     from messaging import services
 
-    topic = services.topic_create(actor=team.owner, group_id=team.group.pk, name="ops")
-    say(team.owner, team.general, "backup done")
-    say(team.owner, topic, "backup failed")
-    assert found(team.member, "backup", conversation=topic.pk) == ["backup failed"]
-    assert found(team.member, "backup") == ["backup failed", "backup done"]
-    html = unmarked(login(team.member).get("/search/", {"q": "backup", "conversation": topic.pk}))
+    topic = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="ops")
+    send(cast.owner, cast.general, "backup done")
+    send(cast.owner, topic, "backup failed")
+    assert found(cast.member, "backup", conversation=topic.pk) == ["backup failed"]
+    assert found(cast.member, "backup") == ["backup failed", "backup done"]
+    html = unmarked(login(cast.member).get("/search/", {"q": "backup", "conversation": topic.pk}))
     assert "backup failed" in html and "backup done" not in html
     assert f'name="conversation" value="{topic.pk}"' in html
 
 
-def test_a_conversation_you_cannot_see_is_not_found_like_one_that_does_not_exist(team, say, search, login):
-    say(team.owner, team.general, "secret")
+def test_a_conversation_you_cannot_see_is_not_found_like_one_that_does_not_exist(cast, search, login):
+    send(cast.owner, cast.general, "secret")
     missing = (Conversation.objects.order_by("-pk").first().pk or 0) + 1000
-    for conversation in (team.general.pk, missing):
-        status, data = search(team.outsider, "secret", conversation=conversation)
+    for conversation in (cast.general.pk, missing):
+        status, data = search(cast.outsider, "secret", conversation=conversation)
         assert (status, data["error"]) == (404, "not_found")
-        assert login(team.outsider).get("/search/", {"q": "secret", "conversation": conversation}).status_code == 404
+        assert login(cast.outsider).get("/search/", {"q": "secret", "conversation": conversation}).status_code == 404
 
 
 def test_anonymous_gets_401_json_and_the_login_page(client):
@@ -140,8 +141,8 @@ def test_anonymous_gets_401_json_and_the_login_page(client):
         {"q": "x after:2026-02-30"},
     ],
 )
-def test_bad_parameters_are_400_invalid(team, search, params):
-    status, data = search(team.member, **params)
+def test_bad_parameters_are_400_invalid(cast, search, params):
+    status, data = search(cast.member, **params)
     assert status == 400
     assert data["error"] == "invalid" and data["detail"]
 
@@ -156,40 +157,40 @@ def test_bad_parameters_are_400_invalid(team, search, params):
         {"q": "x before:soon"},
     ],
 )
-def test_the_page_answers_bad_parameters_with_400_and_the_form(team, login, params):
-    response = login(team.member).get("/search/", params)
+def test_the_page_answers_bad_parameters_with_400_and_the_form(cast, login, params):
+    response = login(cast.member).get("/search/", params)
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="search-page-form"' in html and 'id="search-error"' in html
 
 
-def test_an_empty_search_shows_the_hint(team, login, search):
+def test_an_empty_search_shows_the_hint(cast, login, search):
     for q in ("", "   ", "!!!"):
-        response = login(team.member).get("/search/", {"q": q})
+        response = login(cast.member).get("/search/", {"q": q})
         assert response.status_code == 200
         assert 'id="search-hint"' in response.content.decode()
-        assert search(team.member, q) == (200, {"results": [], "has_more": False})
-    assert 'id="search-hint"' in login(team.member).get("/search/").content.decode()
+        assert search(cast.member, q) == (200, {"results": [], "has_more": False})
+    assert 'id="search-hint"' in login(cast.member).get("/search/").content.decode()
 
 
-def test_the_search_box_is_in_the_header_of_every_logged_in_page(team, login, client):
-    member = login(team.member)
-    for path in ("/chats/", f"/chats/{team.general.pk}/", f"/groups/{team.group.pk}/", "/accounts/settings/", "/dm/"):
+def test_the_search_box_is_in_the_header_of_every_logged_in_page(cast, login, client):
+    member = login(cast.member)
+    for path in ("/chats/", f"/chats/{cast.general.pk}/", f"/groups/{cast.group.pk}/", "/accounts/settings/", "/dm/"):
         html = member.get(path).content.decode()
         assert 'class="header-search" method="get" action="/search/"' in html, path
     assert 'action="/search/"' not in client.get("/accounts/login/").content.decode()
 
 
-def test_the_conversation_page_offers_to_search_in_it(team, login):
-    html = login(team.member).get(f"/chats/{team.general.pk}/").content.decode()
+def test_the_conversation_page_offers_to_search_in_it(cast, login):
+    html = login(cast.member).get(f"/chats/{cast.general.pk}/").content.decode()
     assert 'class="search-in"' in html
-    assert f'<input type="hidden" name="conversation" value="{team.general.pk}">' in html
+    assert f'<input type="hidden" name="conversation" value="{cast.general.pk}">' in html
 
 
-def test_the_results_page_reads_a_fixed_number_of_queries(team, say, login, django_assert_max_num_queries):
+def test_the_results_page_reads_a_fixed_number_of_queries(cast, login, django_assert_max_num_queries):
     for n in range(20):
-        say(team.owner, team.general, f"load item {n}")
-    client = login(team.member)
+        send(cast.owner, cast.general, f"load item {n}")
+    client = login(cast.member)
     with django_assert_max_num_queries(6):
         response = client.get("/search/", {"q": "load"})
     assert response.content.decode().count('class="search-result"') == 20

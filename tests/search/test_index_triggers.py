@@ -5,16 +5,18 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from tests.conftest import send
+
 
 @pytest.mark.django_db(transaction=True)
-def test_migrate_restores_dropped_triggers_and_refills_the_index(team, say, found):
+def test_migrate_restores_dropped_triggers_and_refills_the_index(cast, found):
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL keeps the index in a generated column, which a table change keeps")
     with connection.cursor() as cursor:
         cursor.execute("DROP TRIGGER search_message_ai")
-    say(team.owner, team.general, "written while the trigger was missing")
-    assert found(team.member, "missing") == []
+    send(cast.owner, cast.general, "written while the trigger was missing")
+    assert found(cast.member, "missing") == []
     call_command("migrate", verbosity=0)
-    assert found(team.member, "missing") == ["written while the trigger was missing"]
-    say(team.owner, team.general, "written after migrate")
-    assert found(team.member, "after") == ["written after migrate"]
+    assert found(cast.member, "missing") == ["written while the trigger was missing"]
+    send(cast.owner, cast.general, "written after migrate")
+    assert found(cast.member, "after") == ["written after migrate"]

@@ -10,26 +10,15 @@ sync simply have fewer rows; a conversation whose newest message was pruned
 shows no preview in the list. The files of pruned messages are deleted with them.
 """
 
-import argparse
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
+from chatsite import retention
+from chatsite.retention import delete_in_batches, older_than
 from messaging.attachments import delete_for_messages
 from messaging.models import Conversation, Message
-
-
-def _positive(value: str) -> int:
-    """argparse type: a whole number of at least 1, with a message that says so."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
-    return number
 
 
 class Command(BaseCommand):
@@ -39,17 +28,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--older-than", type=_positive, required=True, metavar="DAYS", help="Delete messages older than DAYS days."
-        )
+        retention.add_arguments(parser, days_flag="--older-than", rows="messages")
         parser.add_argument("--conversation", type=int, metavar="ID", help="Only this conversation.")
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
-        parser.add_argument("--batch-size", type=_positive, default=1000, help="Rows per transaction (default 1000).")
 
-    def handle(
-        self, *args, older_than: int, conversation: int | None, dry_run: bool, batch_size: int, **options
-    ) -> None:
-        cutoff = timezone.now() - timedelta(days=older_than)
+    def handle(self, *args, conversation: int | None, dry_run: bool, batch_size: int, **options) -> None:
+        days = options["older_than"]
+        cutoff = timezone.now() - timedelta(days=days)
         old = Message.objects.filter(created_at__lt=cutoff)
         where = "in all conversations"
         if conversation is not None:
@@ -57,7 +41,7 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no conversation with id {conversation}.")
             old = old.filter(conversation_id=conversation)
             where = f"in conversation {conversation}"
-        since = f"older than {older_than} day{'s' if older_than != 1 else ''} (before {cutoff:%Y-%m-%d %H:%M} UTC)"
+        since = older_than(days, cutoff)
 
         if dry_run:
             count = old.count()
@@ -68,27 +52,10 @@ class Command(BaseCommand):
             )
             return
 
-        deleted, batches = self._delete_in_batches(old, batch_size, verbose=options["verbosity"] >= 2)
-        self.stdout.write(f"Deleted {deleted} messages {since} {where}, in {batches} batches of at most {batch_size}.")
+        def report(number: int, count: int, first: int, last: int) -> None:
+            if options["verbosity"] >= 2:
+                self.stdout.write(f"  batch {number}: deleted {count} (ids {first}..{last})")
 
-    def _delete_in_batches(self, old, batch_size: int, *, verbose: bool) -> tuple[int, int]:
-        """Walk the matching primary keys upwards, deleting one key range per transaction."""
-        deleted = batches = 0
-        after = 0
-        while True:
-            keys = list(old.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if not keys:
-                return deleted, batches
-            first, last = keys[0], keys[-1]
-            with transaction.atomic():
-                # The same filter again: rows inside the key range that are not old (or in another
-                # conversation) stay.
-                batch = old.filter(pk__gte=first, pk__lte=last)
-                delete_for_messages(batch)  # their files: rows now, stored bytes after the commit
-                _total, per_model = batch.delete()
-            count = per_model.get(Message._meta.label, 0)
-            deleted += count
-            batches += 1
-            after = last
-            if verbose:
-                self.stdout.write(f"  batch {batches}: deleted {count} (ids {first}..{last})")
+        # Their files go with them: rows in the batch's transaction, stored bytes after its commit.
+        deleted, batches = delete_in_batches(old, batch_size, before_delete=delete_for_messages, on_batch=report)
+        self.stdout.write(f"Deleted {deleted} messages {since} {where}, in {batches} batches of at most {batch_size}.")
