@@ -72,8 +72,8 @@ def browser():
 
 @pytest.fixture
 def server(browser, transactional_db, tmp_path) -> Iterator[AppServer]:
-    """The app in a server subprocess on the committed test database."""
-    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1))
+    """The app in a server subprocess on the committed test database, storing uploads in a folder of this test."""
+    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1, MEDIA_ROOT=tmp_path / "media"))
     server.start()
     yield server
     server.close()

@@ -19,21 +19,10 @@ from messaging.models import Attachment, Message
 from messaging.selectors import default_conversation
 from tests.e2e.conftest import TIMEOUT_MS, connected, login
 from tests.messaging.files import PDF, image_bytes
-from tests.servers import AppServer, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture
-def server(browser, transactional_db, tmp_path):
-    """The app, storing attachments in a folder of this test."""
-    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1, MEDIA_ROOT=tmp_path / "media"))
-    server.start()
-    yield server
-    server.close()
-    print(f"--- server log ---\n{server.log_tail()}")
 
 
 @pytest.fixture

@@ -9,21 +9,10 @@ from messaging.selectors import default_conversation
 from messaging.services import message_send
 from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, login
 from tests.messaging.files import image_bytes
-from tests.servers import AppServer, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture
-def server(browser, transactional_db, tmp_path):
-    """The app, storing files (and pictures) in a folder of this test."""
-    server = AppServer(tmp_path / "server.log", env=server_env(DEBUG=1, MEDIA_ROOT=tmp_path / "media"))
-    server.start()
-    yield server
-    server.close()
-    print(f"--- server log ---\n{server.log_tail()}")
 
 
 def test_a_new_picture_shows_on_her_messages_in_another_members_open_tab(server, new_context, make_user):

@@ -157,6 +157,20 @@ async def test_sockets_past_the_per_user_cap_are_closed_with_4009_and_the_others
     await connect(cookie=cookie)  # a place was freed
 
 
+def socket_scope(cookie: bytes) -> dict:
+    """The ASGI scope of a socket to /ws/ from the site, for tests that drive the app with their own transport."""
+    return {
+        "type": "websocket",
+        "path": "/ws/",
+        "raw_path": b"/ws/",
+        "query_string": b"",
+        "headers": [(b"origin", ORIGIN), (b"cookie", cookie), (b"host", b"testserver")],
+        "subprotocols": [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
 async def test_a_client_that_stops_reading_is_closed_with_4010_and_the_others_are_not_held_up(
     application, connect, team, settings
 ):
@@ -180,17 +194,7 @@ async def test_a_client_that_stops_reading_is_closed_with_4010_and_the_others_ar
             if sends > 1:  # `hello` went out; from now on the client reads nothing
                 await asyncio.Event().wait()
 
-    scope = {
-        "type": "websocket",
-        "path": "/ws/",
-        "raw_path": b"/ws/",
-        "query_string": b"",
-        "headers": [(b"origin", ORIGIN), (b"cookie", cookie), (b"host", b"testserver")],
-        "subprotocols": [],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    frozen = asyncio.ensure_future(application(scope, inbox.get, send))
+    frozen = asyncio.ensure_future(application(socket_scope(cookie), inbox.get, send))
     await asyncio.wait_for(greeted.wait(), 3)  # connected: it listens to the conversation
     layer = get_channel_layer()
     count = 120
@@ -262,17 +266,7 @@ async def test_a_client_gone_while_an_event_is_delivered_is_no_fault(application
             refused.set()
             raise ConnectionResetError("client disconnected")
 
-    scope = {
-        "type": "websocket",
-        "path": "/ws/",
-        "raw_path": b"/ws/",
-        "query_string": b"",
-        "headers": [(b"origin", ORIGIN), (b"cookie", cookie), (b"host", b"testserver")],
-        "subprotocols": [],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    gone = asyncio.ensure_future(application(scope, inbox.get, send))
+    gone = asyncio.ensure_future(application(socket_scope(cookie), inbox.get, send))
     await asyncio.wait_for(greeted.wait(), 3)
     for n in range(3):
         frame = {"type": "typing", "conversation": team.general.pk, "user": {"id": team.carol.pk}, "n": n}
