@@ -31,8 +31,6 @@ import sys
 import time
 from pathlib import Path
 
-from messaging.selectors import default_conversation
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -59,6 +57,7 @@ from accounts.services import user_create  # noqa: E402
 from groups import services as group_services  # noqa: E402
 from messaging import services  # noqa: E402
 from messaging.models import Conversation, ReadState  # noqa: E402
+from messaging.selectors import default_conversation  # noqa: E402
 
 VIEWER = "pagebench0"
 MEMBERS = 20
