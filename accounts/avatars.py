@@ -13,16 +13,18 @@ it; the people app serves it (`GET /people/<username>/avatar/`, docs/protocol.md
 
 import io
 import secrets
+from functools import cache
 from typing import IO
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
-from django.urls import reverse
 from PIL import Image, ImageOps
 
 from chatsite.errors import Invalid
 from chatsite.images import open_image
+from chatsite.paths import path_filler
 from chatsite.uploads import format_size
 
 CONTENT_TYPE = "image/webp"
@@ -42,7 +44,13 @@ def avatar_url(username: str, name: str | None) -> str | None:
     """Where a user's avatar is served, with its version; None when they have none."""
     if not name:
         return None
-    return f"{reverse('people:avatar', args=[username])}?v={version(name)}"
+    return f"{_avatar_path()(quote(username, safe='@+'))}?v={version(name)}"
+
+
+@cache
+def _avatar_path():
+    """The avatar route reversed once: every author of a page or frame has their user object built."""
+    return path_filler("people:avatar")
 
 
 def too_large() -> Invalid:
