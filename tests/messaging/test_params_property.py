@@ -5,6 +5,7 @@ Numbers are capped by length before conversion (chatsite/numbers.py): before tha
 """
 
 import logging
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,7 +50,7 @@ numbers_as_text = st.one_of(
     ),
     st.text(max_size=50),
 )
-param_names = st.sampled_from(["before", "after", "limit", "seq", "page"])
+param_names = st.sampled_from(["before", "after", "limit", "seq", "page", "around", "latest"])
 queries = st.dictionaries(param_names, numbers_as_text, max_size=3)
 
 
@@ -124,3 +125,26 @@ def test_numbers_past_the_databases_range_find_nothing(member_client, conversati
     assert member_client.get(f"/chats/{conversation.pk}/messages/{2**63}/edit/").status_code == 404
     assert member_client.get(f"/chats/{2**63 - 1}/").status_code == 404
     assert member_client.get("/groups/" + "9" * 5000 + "/").status_code == 404
+
+
+@BOUNDED
+@given(conversation_id=path_segments, attachment_id=st.text(min_size=1, max_size=80), query=numbers_as_text)
+def test_the_per_user_toggles_discard_and_member_lookup_never_give_a_server_error(
+    member_client, conversation, caplog, conversation_id, attachment_id, query
+):
+    """The endpoints this round added: mark read, mute, star, discard an upload, people of a conversation."""
+    caplog.clear()
+    for url in (
+        f"/chats/{conversation_id}/read/",
+        f"/chats/{conversation_id}/mute/",
+        f"/chats/{conversation_id}/star/",
+    ):
+        response = member_client.post(url, HTTP_ACCEPT="application/json")
+        assert_no_server_error(response, caplog)
+        assert response.status_code in (200, 302, 404)
+    response = member_client.post(f"/files/{quote(attachment_id, safe='')}/discard/", HTTP_ACCEPT="application/json")
+    assert_no_server_error(response, caplog)
+    assert response.status_code == 404
+    response = member_client.get("/people/search/", {"q": "a", "conversation": query})
+    assert_no_server_error(response, caplog)
+    assert response.status_code in (200, 400, 404)
