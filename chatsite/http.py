@@ -46,6 +46,13 @@ TITLE_BY_STATUS: dict[int, str] = {
 }
 
 
+def query_text(request: HttpRequest, name: str, max_length: int) -> str:
+    """A free-text query parameter (a search box) as the text looked up: trimmed, at most `max_length`
+    characters, without NUL (PostgreSQL text cannot hold it: the lookup raised DataError, a 500).
+    Forms refuse NUL on their own; this is for boxes read straight from the query string."""
+    return request.GET.get(name, "").replace("\x00", "").strip()[:max_length]
+
+
 def client_address(request: HttpRequest) -> str:
     """The client's address (login throttling, the audit log): the proxy's last hop only when configured to trust it."""
     if settings.USE_X_FORWARDED_FOR:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import accounts.converters  # noqa: F401 (registers the `<username:…>` route converter)
 import chatsite.numbers  # noqa: F401 (registers the `<id:…>` route converter)
 from groups import invite_views, views
 
@@ -12,8 +13,8 @@ urlpatterns = [
     path("groups/<id:group_id>/", views.group_detail, name="detail"),
     path("groups/<id:group_id>/edit/", views.group_edit, name="edit"),
     path("groups/<id:group_id>/members/", views.member_add, name="member_add"),
-    path("groups/<id:group_id>/members/<str:username>/remove/", views.member_remove, name="member_remove"),
-    path("groups/<id:group_id>/members/<str:username>/role/", views.member_role, name="member_role"),
+    path("groups/<id:group_id>/members/<username:username>/remove/", views.member_remove, name="member_remove"),
+    path("groups/<id:group_id>/members/<username:username>/role/", views.member_role, name="member_role"),
     path("groups/<id:group_id>/transfer/", views.group_transfer, name="transfer"),
     path("groups/<id:group_id>/delete/", views.group_delete, name="delete"),
     path("groups/<id:group_id>/leave/", views.group_leave, name="leave"),

@@ -19,7 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chatsite.errors import Forbidden, Invalid
-from chatsite.http import domain_errors, form_error
+from chatsite.http import domain_errors, form_error, query_text
 from groups import registry, selectors, services
 from groups.access import access_group, check_can_remove, check_can_set_role, permits, require_manager, require_owner
 from groups.forms import EmptyForm, GroupCreateForm, GroupEditForm, MemberAddForm, MemberRoleForm, TransferForm
@@ -121,7 +121,7 @@ def _group_action(
 @require_safe
 def group_browse(request: HttpRequest) -> HttpResponse:
     """GET /groups/?q=&page=: the public groups, with member counts and a join button."""
-    query = request.GET.get("q", "").strip()[:80]
+    query = query_text(request, "q", 80)
     groups = selectors.public_groups(request.user, query)
     page = Paginator(groups, settings.PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "groups/browse.html", {"query": query, "page": page})

@@ -31,7 +31,14 @@ from messaging.access import access_conversation
 from messaging.models import Attachment, Message
 
 SNIFF_BYTES = 8192  # what type detection reads of a file
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_ID = re.compile(r"\A[A-Za-z0-9_-]{1,32}\Z")  # an upload id (random, URL-safe); anything else names nothing
+
+
+def _is_id(value) -> bool:
+    """Checked before any lookup: a NUL in an id made PostgreSQL raise (a 500), not find nothing."""
+    return isinstance(value, str) and _ID.match(value) is not None
+
+
 # Characters never kept in a name: controls, path separators, and what upsets download headers and shells.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 NAME_MAX = 120
@@ -180,7 +187,7 @@ def clean_ids(value: Any) -> list[str]:
     if len(value) > settings.ATTACHMENT_MAX_PER_MESSAGE:
         raise Invalid(f"A message can have at most {settings.ATTACHMENT_MAX_PER_MESSAGE} files.", code="invalid")
     ids = list(dict.fromkeys(value))
-    if not all(_ID.match(item) for item in ids):
+    if not all(_is_id(item) for item in ids):
         raise Invalid("Those files are not uploaded (or were already sent).", code="invalid")
     return ids
 
@@ -241,7 +248,9 @@ def attachment_discard(*, actor: User, attachment_id: str) -> None:
     its bytes go now, and its size leaves the quota at once. Anything else, someone else's upload
     or one already sent with a message included, is NotFound, as a missing id."""
     with transaction.atomic():
-        found = Attachment.objects.filter(pk=str(attachment_id)[:32], uploader=actor, message__isnull=True)
+        found = Attachment.objects.filter(pk=attachment_id, uploader=actor, message__isnull=True)
+        if not _is_id(attachment_id):
+            found = found.none()
         if not delete_attachments(found):
             raise NotFound("That upload does not exist, or it was already sent.")
 
@@ -288,7 +297,7 @@ def load_for_messages(messages: list[Message]) -> list[Message]:
 def attachment_for_download(user, attachment_id: str) -> Attachment:
     """The attachment if the user may fetch it now: its conversation is theirs and its message is
     not deleted (an unsent upload: only its uploader). NotFound otherwise, the same as a missing id."""
-    if not isinstance(attachment_id, str) or not _ID.match(attachment_id):
+    if not _is_id(attachment_id):
         raise NotFound("That file does not exist or you cannot see it.")
     attachment = (
         Attachment.objects.select_related("message").filter(pk=attachment_id).first()

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import accounts.converters  # noqa: F401 (registers the `<username:…>` route converter)
 import chatsite.numbers  # noqa: F401 (registers the `<id:…>` route converter)
 from messaging import file_views, views
 
@@ -25,5 +26,5 @@ urlpatterns = [
     path("files/<str:attachment_id>/discard/", file_views.attachment_discard, name="attachment_discard"),
     path("groups/<id:group_id>/conversations/new/", views.topic_create, name="topic_create"),
     path("dm/", views.direct_start, name="direct_start"),
-    path("dm/<str:username>/", views.direct_open, name="direct_open"),
+    path("dm/<username:username>/", views.direct_open, name="direct_open"),
 ]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import accounts.converters  # noqa: F401 (registers the `<username:…>` route converter)
 from people import views
 
 app_name = "people"
@@ -9,6 +10,6 @@ urlpatterns = [
     path("people/", views.directory, name="directory"),
     # Before the profile route: "search" is not anyone's profile.
     path("people/search/", views.search, name="search"),
-    path("people/<str:username>/", views.profile, name="profile"),
-    path("people/<str:username>/avatar/", views.avatar, name="avatar"),
+    path("people/<username:username>/", views.profile, name="profile"),
+    path("people/<username:username>/avatar/", views.avatar, name="avatar"),
 ]

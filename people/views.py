@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.selectors import people_search
 from accounts.serializers import user_json
 from chatsite.errors import Invalid, NotFound
-from chatsite.http import domain_errors, json_errors
+from chatsite.http import domain_errors, json_errors, query_text
 from chatsite.numbers import whole_number
 from groups.access import access_group
 from groups.selectors import groups_shared_by
@@ -32,7 +32,7 @@ QUERY_MAX_LENGTH = 100  # characters of a search box that are looked at
 
 
 def _query(request: HttpRequest) -> str:
-    return request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    return query_text(request, "q", QUERY_MAX_LENGTH)
 
 
 def _limited_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -4,7 +4,7 @@ Every check on what a client sends that does not need the database lives here,
 so the consumer's handlers start from well-formed values. Nothing a client sends
 can raise anything but `FrameError` (or `Invalid` from the field readers):
 oversize text, deep nesting (json's RecursionError), numbers with thousands of
-digits, wrong types.
+digits, wrong types, text the database cannot store (NUL, unpaired surrogates).
 """
 
 import json
@@ -57,11 +57,40 @@ def parse(message: dict) -> tuple[str, dict]:
         raise FrameError(protocol.INVALID_JSON, "That frame is not valid JSON.") from None
     if not isinstance(frame, dict):
         raise FrameError(protocol.INVALID, "A frame is a JSON object with a “type”.")
+    # Both come only as a \u escape (JSON text holds no raw control character): most frames skip the walk.
+    if "\\u" in text and not _storable(frame):
+        raise FrameError(protocol.INVALID, "Text cannot contain NUL characters or unpaired surrogates.")
     kind = frame.get("type")
     handler = HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
         raise FrameError(protocol.UNKNOWN_TYPE, "Unknown frame type.")
     return handler, frame
+
+
+def _storable(value) -> bool:
+    """No string anywhere in `value` has a NUL or an unpaired surrogate: PostgreSQL text cannot hold
+    the first, UTF-8 cannot encode the second, and either raised from the write (an internal error).
+    A loop, not recursion: the frame may be nested as deep as the JSON parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and not _encodable(item)):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def whole_number(frame: dict, name: str) -> int:

@@ -9,6 +9,7 @@ from channels.layers import get_channel_layer
 from accounts.models import User
 from groups.models import Membership
 from messaging import events, protocol, services
+from messaging.models import Message
 from messaging.realtime import presence
 from messaging.realtime.heartbeat import heartbeat
 from tests.realtime.conftest import ORIGIN, call, login_cookie
@@ -78,6 +79,23 @@ async def test_a_binary_frame_is_invalid_and_the_socket_goes_on(connect, team):
     assert (await bob.expect("error"))["code"] == "invalid"
     await bob.send({"type": "sync", "cursors": {}})
     await bob.expect("sync.done")
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800", "ok \udfff"])
+@pytest.mark.parametrize("field", ["body", "client_id", "emoji", "extra"])
+async def test_text_the_database_cannot_store_is_invalid_and_nothing_is_stored(connect, team, caplog, field, text):
+    """NUL (PostgreSQL text refuses it) or an unpaired surrogate (UTF-8 cannot encode it), in any field of
+    any frame: before, a message body with NUL raised from the insert and answered `internal_error`."""
+    bob = await connect(team.bob)
+    send = {"type": "message.send", "conversation": team.general.pk, "body": "hello", "client_id": "c1"}
+    await bob.send({**send, field: text})
+    assert (await bob.expect("error"))["code"] == "invalid"
+    await bob.send({"type": "reaction.toggle", "conversation": team.general.pk, "seq": 1, field: text})
+    assert (await bob.expect("error"))["code"] == "invalid"
+    assert await call(lambda: Message.objects.count())() == 0
+    await bob.send(send)
+    assert (await bob.expect("message.ack"))["message"]["body"] == "hello"
+    assert _errors_logged(caplog) == []
 
 
 async def test_sync_takes_500_cursors_and_refuses_more(connect, team, settings):
