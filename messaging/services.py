@@ -1,5 +1,7 @@
 """Every write about conversations and messages. Views and consumers both call these."""
 
+from contextlib import nullcontext
+
 import emoji as emoji_data
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -125,43 +127,24 @@ def message_send(
     conversation, _membership = access_conversation(actor, conversation_id)
     original = _reply_target(conversation, reply_to)
     mentions = mention_targets(conversation, body)
-    html = rendering.render(
-        body, mentions=mentions
-    )  # before the transaction: the seq's row lock is not held while rendering
+    # Before the write: the seq's row lock is not held while rendering.
+    html = rendering.render(body, mentions=mentions)
+    mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
     # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
     # before every send, let the (author, client_id) unique constraint refuse the copy; the
     # rollback also returns the seq, and the original is answered below.
+    fields = {"body": body, "html": html, "reply_to": original, "client_id": client_id}
     try:
-        with transaction.atomic():
-            now = timezone.now()
-            seq = _next_seq(conversation.pk, now)
-            message = Message.objects.create(
-                conversation=conversation,
-                seq=seq,
-                author=actor,
-                body=body,
-                html=html,
-                reply_to=original,
-                client_id=client_id,
-                created_at=now,
-            )
-            mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
-            _store_mentions(message, mentioned, new=True)
-            message.attachment_list = attachments_.attach(actor=actor, message=message, attachment_ids=attachment_ids)
-            message.as_json = message_json(message)
-            events.to_conversation(
-                conversation.pk,
-                {"type": protocol.MESSAGE_NEW, "message": message.as_json},
-                author_id=actor.pk,
-                outbox=outbox,
-            )
-            missed = set(mentioned)  # told by email if it stays unread (messaging.missed)
-            if conversation.is_direct:
-                other = conversation.user_high_id if conversation.user_low_id == actor.pk else conversation.user_low_id
-                if other is not None and other != actor.pk:
-                    missed.add(other)
-            for user_id in sorted(missed):
-                missed_message_schedule(user_id)
+        if (
+            not mentioned
+            and not attachment_ids
+            and not conversation.is_direct
+            and connection.vendor in _ONE_STATEMENT_VENDORS
+        ):
+            # Nothing else to store with it: seq and row in one statement, committed by it.
+            message = _store_alone(conversation, actor, fields)
+        else:
+            message = _store_with_extras(conversation, actor, fields, mentioned, attachment_ids)
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
@@ -171,7 +154,81 @@ def message_send(
         attach_reactions([existing], actor.pk)
         existing.as_json = message_json(existing)
         return existing, False
+    message.as_json = message_json(message)
+    events.to_conversation(
+        conversation.pk,
+        {"type": protocol.MESSAGE_NEW, "message": message.as_json},
+        author_id=actor.pk,
+        outbox=outbox,
+    )
     return message, True
+
+
+# Where `_store_alone`'s single statement can run: PostgreSQL takes a data-modifying CTE; SQLite does not.
+_ONE_STATEMENT_VENDORS = frozenset({"postgresql"})
+
+_STORE_ALONE_SQL = f"""
+WITH taken AS (
+    UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1, last_message_at = %(now)s
+    WHERE id = %(conversation_id)s RETURNING last_seq
+)
+INSERT INTO {Message._meta.db_table}
+    (conversation_id, seq, author_id, body, html, reply_to_id, client_id, created_at, edited_at, deleted)
+SELECT %(conversation_id)s, taken.last_seq, %(author_id)s, %(body)s, %(html)s, %(reply_to_id)s, %(client_id)s,
+    %(now)s, NULL, FALSE
+FROM taken
+RETURNING id, seq
+"""  # noqa: S608 (table names from the models; every value is a parameter)
+
+
+def _store_alone(conversation: Conversation, actor: User, fields: dict) -> Message:
+    """A message with nothing stored beside it (no mentions, files or missed-message notice), on PostgreSQL:
+    the seq's `UPDATE … RETURNING` and the insert in one statement, which commits on its own.
+
+    The conversation's row lock is held for that statement only, not across a transaction's round
+    trips and the Python work between them (under load, the database spent its time idle in
+    transaction, waiting for the interpreter: BENCHMARKS.md). The same row as `_store_with_extras`
+    writes; tests/messaging/test_store_alone.py compares the two.
+    """
+    now = timezone.now()
+    params = {
+        "now": now,
+        "conversation_id": conversation.pk,
+        "author_id": actor.pk,
+        "body": fields["body"],
+        "html": fields["html"],
+        "reply_to_id": fields["reply_to"].pk if fields["reply_to"] else None,
+        "client_id": fields["client_id"],
+    }
+    # Inside a caller's transaction, a savepoint keeps a refused copy (IntegrityError) from breaking it.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(_STORE_ALONE_SQL, params)
+        message_id, seq = cursor.fetchone()
+    message = Message(id=message_id, conversation=conversation, seq=seq, author=actor, created_at=now, **fields)
+    message._state.adding = False
+    message._state.db = connection.alias
+    message.attachment_list = []
+    return message
+
+
+def _store_with_extras(
+    conversation: Conversation, actor: User, fields: dict, mentioned: set[int], attachment_ids: list[str]
+) -> Message:
+    """A message with its mentions, files and missed-message notices, in one transaction."""
+    with transaction.atomic():
+        now = timezone.now()
+        seq = _next_seq(conversation.pk, now)
+        message = Message.objects.create(conversation=conversation, seq=seq, author=actor, created_at=now, **fields)
+        _store_mentions(message, mentioned, new=True)
+        message.attachment_list = attachments_.attach(actor=actor, message=message, attachment_ids=attachment_ids)
+        missed = set(mentioned)  # told by email if it stays unread (messaging.missed)
+        if conversation.is_direct:
+            other = conversation.user_high_id if conversation.user_low_id == actor.pk else conversation.user_low_id
+            if other is not None and other != actor.pk:
+                missed.add(other)
+        for user_id in sorted(missed):
+            missed_message_schedule(user_id)
+    return message
 
 
 def _store_mentions(message: Message, user_ids: set[int], *, new: bool) -> None:
