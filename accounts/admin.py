@@ -21,10 +21,13 @@ class UserAdmin(BaseUserAdmin):
     )
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
-        """Switching an account off here closes its open sockets, as `deactivate_user` does."""
+        """Switching an account off here closes its open sockets, as `deactivate_user` does; a new display name
+        or username reaches the pages open on it, as the settings page's change does."""
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.user_deactivate(user=obj, actor=request.user)
+        if change and obj.is_active and {"display_name", "username"} & set(form.changed_data):
+            services.profile_changed(obj)
 
     def delete_model(self, request, obj: User) -> None:
         """Deleting from the admin hands groups over and keeps history, as the user's own deletion does."""

@@ -45,9 +45,15 @@ def user_update_profile(*, user: User, display_name: str, time_zone: str = "") -
     user.time_zone = time_zone or ""
     user.save(update_fields=["display_name", "time_zone"])
     if renamed:
-        for changed in registry.profile_listeners():
-            changed(user)
+        profile_changed(user)
     return user
+
+
+def profile_changed(user: User) -> None:
+    """What others see of the user (name, username, picture) has changed in this transaction: open pages are
+    told once it commits (`on_profile_change` listeners). The settings page's writes call it, and the admin's."""
+    for changed in registry.profile_listeners():
+        changed(user)
 
 
 def user_set_avatar(*, user: User, upload) -> User:
@@ -65,8 +71,7 @@ def user_set_avatar(*, user: User, upload) -> User:
                 return user
             user.avatar = name
             user.save(update_fields=["avatar"])
-            for changed in registry.profile_listeners():
-                changed(user)
+            profile_changed(user)
             if old:
                 transaction.on_commit(lambda: avatars.delete(old))
     except BaseException:

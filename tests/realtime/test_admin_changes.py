@@ -106,3 +106,25 @@ async def test_deactivating_a_user_in_the_admin_closes_their_sockets(connect, te
     assert await call(admin_post)(url, data) == 302
     assert not (await call(User.objects.get)(pk=team.bob.pk)).is_active
     assert await bob.closed_with() == protocol.CLOSE_SESSION_ENDED
+
+
+async def test_a_display_name_or_username_changed_in_the_admin_reaches_open_pages(connect, team):
+    alice = await connect(team.alice)
+    staff = await call(staff_client)()
+    url = f"/admin/accounts/user/{team.bob.pk}/change/"
+    data = {"username": "bob", "email": "bob@example.com", "is_active": "on", "display_name": "Robert"}
+
+    def post(changes: dict) -> int:
+        return staff.post(url, data | changes).status_code
+
+    assert await call(post)({}) == 302
+    assert (await alice.expect("user.updated"))["user"] == {
+        "id": team.bob.pk,
+        "username": "bob",
+        "display_name": "Robert",
+        "avatar_url": None,
+    }
+    assert await call(post)({"username": "bobby"}) == 302
+    assert (await alice.expect("user.updated"))["user"]["username"] == "bobby"
+    assert await call(post)({"username": "bobby", "first_name": "Rob"}) == 302
+    assert await alice.nothing()  # nothing others see changed
