@@ -86,12 +86,15 @@ def conversation_title(conversation: Conversation, viewer) -> str:
 
 
 def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) -> dict[str, Any]:
-    """The `conversation.added` payload. `other_user_id`: the other person of a direct conversation
-    (the row's avatar colour, as messaging.markup draws it), null for a group's."""
+    """The `conversation.added` payload. `other_user_id` and `other_user`: the other person of a direct
+    conversation (the row's avatar: their picture or initial, as messaging.markup draws it), null for a group's."""
     group = conversation.group
-    other_user_id = None
+    other_user_id = other_user = None
     if conversation.is_direct:
-        other_user_id = conversation.user_high_id if conversation.user_low_id == viewer.pk else conversation.user_low_id
+        low = conversation.user_low_id == viewer.pk
+        other_user_id = conversation.user_high_id if low else conversation.user_low_id
+        if other_user_id is not None:
+            other_user = user_json(conversation.user_high if low else conversation.user_low)
     return {
         "id": conversation.pk,
         "kind": conversation.kind,
@@ -100,6 +103,7 @@ def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) ->
         "last_seq": conversation.last_seq,
         "unread": unread,
         "other_user_id": other_user_id,
+        "other_user": other_user,
     }
 
 

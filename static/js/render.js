@@ -264,11 +264,9 @@ export function conversationRow(conversation) {
     el(
       "a",
       { href: paths.conversation(conversation.id) },
-      el("span", {
-        class: direct ? `chat-avatar avatar-${avatarColor(conversation.other_user_id)}` : "chat-avatar avatar-topic",
-        "aria-hidden": "true",
-        text: direct ? initial(conversation.name) : "#",
-      }),
+      direct
+        ? avatar(conversation.other_user, conversation.name)
+        : el("span", { class: "chat-avatar avatar-topic", "aria-hidden": "true", text: "#" }),
       el("span", { class: "conversation-name", text: conversation.name }),
       el("time", { class: "conversation-time" }),
       el("span", { class: "conversation-preview", text: conversation.last_seq ? "" : "No messages yet" }),

@@ -58,3 +58,23 @@ def test_a_new_picture_shows_on_her_messages_in_another_members_open_tab(server,
 def _version(user) -> str:
     user.refresh_from_db()
     return user.avatar_url.rsplit("=", 1)[-1]
+
+
+def test_a_direct_conversation_gained_live_shows_the_other_persons_picture(server, new_context, make_user):
+    from accounts.services import user_set_avatar
+    from messaging.services import direct_open
+    from tests.messaging.files import upload
+
+    alice = make_user("alice", display_name="Alice A.")
+    bob = make_user("bob")
+    user_set_avatar(user=alice, upload=upload("me.png", image_bytes(), "image/png"))
+    page = login(new_context(), server, "bob", "/chats/")
+    page.wait_for_selector("html[data-socket=connected]")
+
+    direct, _ = direct_open(actor=alice, username=bob.username)  # the row arrives with conversation.added
+    avatar = page.locator(f"#conversation-list li[data-conversation-id='{direct.pk}'] [data-user-avatar='{alice.pk}']")
+    expect(avatar).to_have_js_property("tagName", "IMG")
+    alice.refresh_from_db()
+    expect(avatar).to_have_attribute("src", f"/people/alice/avatar/?v={_version(alice)}")
+    page.reload()  # the server renders the same row
+    expect(avatar).to_have_attribute("src", f"/people/alice/avatar/?v={_version(alice)}")

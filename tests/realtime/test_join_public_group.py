@@ -32,6 +32,7 @@ async def test_joining_a_public_group_adds_its_conversations_to_every_tab(connec
             "last_seq": 1,
             "unread": 0,  # the history from before joining starts read
             "other_user_id": None,
+            "other_user": None,
         }
     # From now on its events reach the joiner.
     await call(services.message_send)(actor=team.alice, conversation_id=general.pk, body="hello carol")

@@ -86,6 +86,7 @@ async def test_resending_a_client_id_answers_with_the_original_and_stores_nothin
     direct = await call(_direct)(team.alice, "carol")
     added = (await alice.expect("conversation.added"))["conversation"]
     assert (added["id"], added["kind"], added["other_user_id"]) == (direct.pk, "direct", team.carol.pk)
+    assert added["other_user"] == {"id": team.carol.pk, "username": "carol", "display_name": "", "avatar_url": None}
     await alice.send({**frame, "conversation": direct.pk})
     error = await alice.expect("error")
     assert error["code"] == "invalid" and error["client_id"] == "c-1"

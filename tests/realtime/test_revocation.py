@@ -49,6 +49,7 @@ async def test_added_to_a_group_delivers_its_conversations_from_then_on(connect,
         "last_seq": 0,
         "unread": 0,
         "other_user_id": None,
+        "other_user": None,
     }
     await call(services.message_send)(actor=team.bob, conversation_id=team.general.pk, body="welcome")
     assert (await carol.expect("message.new"))["message"]["body"] == "welcome"
