@@ -15,6 +15,7 @@ so they come out in the same single-line format as every other record.
 
 import argparse
 import os
+import sys
 import warnings
 
 import uvicorn
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     # uvicorn 0.54 announces that `ws="websockets"` will later mean its sans-I/O
     # implementation; this one is the implementation benchmarked, chosen on purpose.
     warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+    if settings.SWITCH_INTERVAL:
+        sys.setswitchinterval(settings.SWITCH_INTERVAL)
     uvicorn.run(APP, **server_options(parse_args(argv)))
 
 

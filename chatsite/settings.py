@@ -386,7 +386,11 @@ AVATAR_SIZE = 256  # pixels, width and height
 AVATAR_CACHE_SECONDS = 7 * 24 * 60 * 60  # how long a browser keeps one version (a new picture is a new URL)
 # Uploads larger than this go to a temporary file on disk, not memory (Django's default, 2.5 MB).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-WS_DB_THREADS = 8  # worker threads, so database connections, for socket work per process
+WS_DB_THREADS = env.int("WS_DB_THREADS", default=8)  # worker threads (so database connections) for socket work
+# The interpreter's thread switch interval in seconds (sys.setswitchinterval) under `python -m chatsite.serve`;
+# 0 keeps Python's 0.005. A worker thread back from the database waits up to this long for the event loop to
+# let it run (BENCHMARKS.md, round two).
+SWITCH_INTERVAL = env.float("SWITCH_INTERVAL", default=0.0)
 
 # Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.
 DEFAULT_GROUPS = env.list("DEFAULT_GROUPS", default=[])
