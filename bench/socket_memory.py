@@ -75,7 +75,11 @@ async def bare_app(scope, receive, send) -> None:
 
 
 async def open_socket(session_key: str, app=application) -> WebsocketCommunicator:
-    headers = [(b"cookie", f"sessionid={session_key}".encode()), (b"origin", b"http://127.0.0.1")]
+    headers = [
+        (b"host", b"127.0.0.1"),  # the origin check compares the Origin with the Host
+        (b"cookie", f"sessionid={session_key}".encode()),
+        (b"origin", b"http://127.0.0.1"),
+    ]
     socket = WebsocketCommunicator(app, "/ws/", headers=headers)
     connected, _ = await socket.connect(timeout=10)
     if not connected:
