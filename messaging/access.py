@@ -78,21 +78,41 @@ _ACCESS_SQL = f"""
 
 def access_conversation(user, conversation_id) -> tuple[Conversation, Membership | None]:
     """The conversation (with its group) and, for a group's conversation, the user's membership. One query."""
-    if not getattr(user, "is_authenticated", False):
+    params = access_params(user, conversation_id)
+    if params is None:
         raise NotFound()
-    conversation_id = row_id(conversation_id)
-    if conversation_id is None:
-        raise NotFound()
-    row = rawsql.fetch_one(_ACCESS_SQL, [user.pk, conversation_id, *visible_params(user)], _ACCESS_FIELDS)
+    row = rawsql.fetch_one(ACCESS_SQL, params, ACCESS_FIELDS)
     if row is None:
         raise NotFound()
+    return access_from_row(user, row)
+
+
+# The gate as parts, for a statement that checks access and writes at once (messaging.services
+# `_store_alone`): its SQL, the fields of its row, its parameters, and the objects from its row.
+ACCESS_SQL = _ACCESS_SQL
+ACCESS_FIELDS = _ACCESS_FIELDS
+ACCESS_KIND_COLUMN = _CONVERSATION_FIELDS.index("kind")
+
+
+def access_params(user, conversation_id) -> list | None:
+    """The parameters of ACCESS_SQL, or None when nobody can see that conversation (anonymous, not an id)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    conversation_id = row_id(conversation_id)
+    if conversation_id is None:
+        return None
+    return [user.pk, conversation_id, *visible_params(user)]
+
+
+def access_from_row(user, row) -> tuple[Conversation, Membership | None]:
+    """`access_conversation`'s answer from a row of ACCESS_SQL (converted with ACCESS_FIELDS)."""
     split = len(_CONVERSATION_FIELDS)
     conversation = Conversation.from_db(connection.alias, _CONVERSATION_FIELDS, row[:split])
     membership = None
     if conversation.group_id is not None:
-        group = Group.from_db(connection.alias, _GROUP_FIELDS, row[split:-1])
+        group = Group.from_db(connection.alias, _GROUP_FIELDS, row[split : len(_ACCESS_FIELDS) - 1])
         conversation.group = group
-        membership = Membership(group=group, user=user, role=row[-1])
+        membership = Membership(group=group, user=user, role=row[len(_ACCESS_FIELDS) - 1])
     return conversation, membership
 
 

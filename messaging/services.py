@@ -15,8 +15,8 @@ from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import row_id
 from chatsite.sockets import Outbox
 from groups.access import access_group, require_manager
+from messaging import access, events, protocol, rawsql, rendering, unread
 from messaging import attachments as attachments_
-from messaging import events, protocol, rendering, unread
 from messaging.access import access_conversation, check_can_delete, check_can_edit
 from messaging.missed import missed_message_schedule
 from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
@@ -124,39 +124,38 @@ def message_send(
         raise Invalid("client_id must be a string of 1 to 64 characters.")
     if check_rate:
         check_message_rate(actor)
-    conversation, _membership = access_conversation(actor, conversation_id)
-    original = _reply_target(conversation, reply_to)
-    mentions = mention_targets(conversation, body)
-    # Before the write: the seq's row lock is not held while rendering.
-    html = rendering.render(body, mentions=mentions)
-    mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
     # A re-sent client_id is rare (a retry after a dropped socket): rather than look it up
     # before every send, let the (author, client_id) unique constraint refuse the copy; the
     # rollback also returns the seq, and the original is answered below.
-    fields = {"body": body, "html": html, "reply_to": original, "client_id": client_id}
+    conversation = message = None
+    fields = {"body": body, "reply_to": None, "client_id": client_id}
     try:
-        if (
-            not mentioned
-            and not attachment_ids
-            and not conversation.is_direct
-            and connection.vendor in _ONE_STATEMENT_VENDORS
-        ):
-            # Nothing else to store with it: seq and row in one statement, committed by it.
-            message = _store_alone(conversation, actor, fields)
-        else:
+        if _alone(body, reply_to, attachment_ids):
+            fields["html"] = rendering.render(body, mentions={})
+            conversation, message = _store_alone(actor, conversation_id, fields)
+        if message is None:  # the gate refused it, or it has more than a row to store
+            if conversation is None:
+                conversation, _membership = access_conversation(actor, conversation_id)
+            fields["reply_to"] = _reply_target(conversation, reply_to)
+            mentions = mention_targets(conversation, body)
+            # Before the write: the seq's row lock is not held while rendering.
+            fields["html"] = rendering.render(body, mentions=mentions)
+            mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
             message = _store_with_extras(conversation, actor, fields, mentioned, attachment_ids)
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
         if existing is None:
             raise
+        if conversation is None:
+            conversation, _membership = access_conversation(actor, conversation_id)
         existing = _same_conversation(existing, conversation)
         attach_reactions([existing], actor.pk)
         existing.as_json = message_json(existing)
         return existing, False
     message.as_json = message_json(message)
     events.to_conversation(
-        conversation.pk,
+        message.conversation_id,
         {"type": protocol.MESSAGE_NEW, "message": message.as_json},
         author_id=actor.pk,
         outbox=outbox,
@@ -167,48 +166,72 @@ def message_send(
 # Where `_store_alone`'s single statement can run: PostgreSQL takes a data-modifying CTE; SQLite does not.
 _ONE_STATEMENT_VENDORS = frozenset({"postgresql"})
 
+
+def _alone(body: str, reply_to, attachment_ids: list[str]) -> bool:
+    """Whether the message may be nothing but its row (`_store_alone`): no files, not a reply, no `@name`
+    (told from the text alone, before any query; a direct conversation is told by the statement)."""
+    return (
+        connection.vendor in _ONE_STATEMENT_VENDORS
+        and not attachment_ids
+        and reply_to in (None, "")
+        and not rendering.mentioned_names(body)
+    )
+
+
+# The gate's own query (messaging.access: the one access rule) as the first part of the statement,
+# its columns renamed (a conversation's and a group's both have an `id`). Only a group's conversation
+# is written: a direct one's missed-message notice is stored with the message, in the transaction.
+_ACCESS_COLUMNS = [f"a{i}" for i in range(len(access.ACCESS_FIELDS))]
 _STORE_ALONE_SQL = f"""
-WITH taken AS (
-    UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1, last_message_at = %(now)s
-    WHERE id = %(conversation_id)s RETURNING last_seq
+WITH allowed ({", ".join(_ACCESS_COLUMNS)}) AS ({access.ACCESS_SQL}),
+taken AS (
+    UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1, last_message_at = %s
+    WHERE id = (SELECT a0 FROM allowed WHERE {_ACCESS_COLUMNS[access.ACCESS_KIND_COLUMN]} = 'group')
+    RETURNING id, last_seq
+),
+stored AS (
+    INSERT INTO {Message._meta.db_table}
+        (conversation_id, seq, author_id, body, html, reply_to_id, client_id, created_at, edited_at, deleted)
+    SELECT taken.id, taken.last_seq, %s, %s, %s, NULL, %s, %s, NULL, FALSE FROM taken
+    RETURNING id, seq
 )
-INSERT INTO {Message._meta.db_table}
-    (conversation_id, seq, author_id, body, html, reply_to_id, client_id, created_at, edited_at, deleted)
-SELECT %(conversation_id)s, taken.last_seq, %(author_id)s, %(body)s, %(html)s, %(reply_to_id)s, %(client_id)s,
-    %(now)s, NULL, FALSE
-FROM taken
-RETURNING id, seq
+SELECT allowed.*, stored.id, stored.seq FROM allowed LEFT JOIN stored ON TRUE
 """  # noqa: S608 (table names from the models; every value is a parameter)
+_STORE_ALONE_FIELDS = (*access.ACCESS_FIELDS, None, None)
 
 
-def _store_alone(conversation: Conversation, actor: User, fields: dict) -> Message:
-    """A message with nothing stored beside it (no mentions, files or missed-message notice), on PostgreSQL:
-    the seq's `UPDATE … RETURNING` and the insert in one statement, which commits on its own.
+def _store_alone(actor: User, conversation_id, fields: dict) -> tuple[Conversation | None, Message | None]:
+    """A group message with nothing stored beside it (no mentions, files or reply), on PostgreSQL: the
+    access check, the seq's `UPDATE … RETURNING` and the insert in one statement, which commits on its own.
 
     The conversation's row lock is held for that statement only, not across a transaction's round
     trips and the Python work between them (under load, the database spent its time idle in
-    transaction, waiting for the interpreter: BENCHMARKS.md). The same row as `_store_with_extras`
-    writes; tests/messaging/test_store_alone.py compares the two.
+    transaction, waiting for the interpreter: BENCHMARKS.md). Returns (None, None) when the gate
+    refuses (the caller asks `access_conversation` for the error), and (the conversation, None) for a
+    direct conversation, which `_store_with_extras` writes. The same row as `_store_with_extras` writes;
+    tests/messaging/test_store_alone.py compares the two.
     """
+    params = access.access_params(actor, conversation_id)
+    if params is None:
+        return None, None
     now = timezone.now()
-    params = {
-        "now": now,
-        "conversation_id": conversation.pk,
-        "author_id": actor.pk,
-        "body": fields["body"],
-        "html": fields["html"],
-        "reply_to_id": fields["reply_to"].pk if fields["reply_to"] else None,
-        "client_id": fields["client_id"],
-    }
+    params += [now, actor.pk, fields["body"], fields["html"], fields["client_id"], now]
     # Inside a caller's transaction, a savepoint keeps a refused copy (IntegrityError) from breaking it.
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
         cursor.execute(_STORE_ALONE_SQL, params)
-        message_id, seq = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    row = rawsql.convert(row, _STORE_ALONE_FIELDS)
+    conversation, _membership = access.access_from_row(actor, row)
+    message_id, seq = row[-2:]
+    if message_id is None:
+        return conversation, None
     message = Message(id=message_id, conversation=conversation, seq=seq, author=actor, created_at=now, **fields)
     message._state.adding = False
     message._state.db = connection.alias
     message.attachment_list = []
-    return message
+    return conversation, message
 
 
 def _store_with_extras(

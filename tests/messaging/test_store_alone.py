@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from chatsite.errors import NotFound
 from messaging import services
 from messaging.models import Conversation, Message
 
@@ -33,33 +34,51 @@ def test_a_plain_message_is_one_statement_and_the_same_row_as_the_transaction_pa
     first, _ = services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="**hello**")
     with CaptureQueriesContext(connection) as queries:
         alone, _ = services.message_send(
-            actor=cast.member, conversation_id=cast.general.pk, body="**hello** _there_", client_id="a", reply_to=1
+            actor=cast.member, conversation_id=cast.general.pk, body="**hello** _there_", client_id="a"
         )
-    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(writes) == 1 and writes[0].lstrip().startswith("WITH taken AS"), writes
-
+    assert [q["sql"].lstrip()[:12] for q in queries] == ["WITH allowed"]  # access, seq and row: one statement
     conversation = Conversation.objects.get(pk=cast.general.pk)
     assert (conversation.last_seq, conversation.last_message_at) == (2, alone.created_at)
 
-    fields = {"body": alone.body, "html": alone.html, "reply_to": first, "client_id": "b"}
+    fields = {"body": alone.body, "html": alone.html, "reply_to": None, "client_id": "b"}
     extras = services._store_with_extras(cast.general, cast.member, fields, set(), [])
 
     stored_alone, stored_extras = _row(alone.pk), _row(extras.pk)
     assert {k: stored_alone[k] for k in COLUMNS} == {k: stored_extras[k] for k in COLUMNS}
-    assert (stored_alone["seq"], stored_extras["seq"]) == (2, 3)
+    assert (first.seq, stored_alone["seq"], stored_extras["seq"]) == (1, 2, 3)
     assert stored_alone["client_id"] == "a" and stored_alone["created_at"] == alone.created_at
-    assert stored_alone["reply_to_id"] == first.pk and "<strong>hello</strong>" in stored_alone["html"]
+    assert "<strong>hello</strong>" in stored_alone["html"]
     assert Conversation.objects.get(pk=cast.general.pk).last_seq == 3
     # What the socket acks and publishes is built from the same values as a read from the database.
     assert alone.as_json == services.message_json(Message.objects.select_related("author").get(pk=alone.pk))
 
 
-def test_messages_with_mentions_or_to_a_direct_conversation_take_the_transaction(cast):
+def test_someone_who_cannot_see_the_conversation_stores_nothing_and_takes_no_seq(cast):
+    with pytest.raises(NotFound):
+        services.message_send(actor=cast.outsider, conversation_id=cast.general.pk, body="let me in")
+    with pytest.raises(NotFound):
+        services.message_send(actor=cast.member, conversation_id=10**12, body="nowhere")
+    assert not Message.objects.exists() and Conversation.objects.get(pk=cast.general.pk).last_seq == 0
+
+
+def test_mentions_replies_and_direct_conversations_take_the_transaction(cast):
+    first, _ = services.message_send(actor=cast.member, conversation_id=cast.general.pk, body="first")
     direct, _ = services.direct_open(actor=cast.member, username=cast.other_member.username)
-    for conversation_id, body in [(cast.general.pk, f"hi @{cast.other_member.username}"), (direct.pk, "hi")]:
+    sends = [
+        (cast.general.pk, f"hi @{cast.other_member.username}", None),
+        (cast.general.pk, "a reply", first.seq),
+        (direct.pk, "hi", None),
+    ]
+    for conversation_id, body, reply_to in sends:
         with CaptureQueriesContext(connection) as queries:
-            services.message_send(actor=cast.member, conversation_id=conversation_id, body=body)
-        assert not any("WITH taken AS" in q["sql"] for q in queries)
+            message, _ = services.message_send(
+                actor=cast.member, conversation_id=conversation_id, body=body, reply_to=reply_to
+            )
+        statements = [q["sql"] for q in queries]
+        assert "BEGIN" in statements and "COMMIT" in statements, statements
+        assert Message.objects.get(pk=message.pk).body == body
+    # The direct conversation's gate was the statement's: not asked a second time.
+    assert sum(1 for q in queries if "kind = 'direct'" in q["sql"]) == 1
 
 
 @pytest.mark.parametrize("in_transaction", [False, True])
