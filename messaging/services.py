@@ -13,7 +13,7 @@ from accounts.selectors import user_by_name
 from chatsite import ratelimit
 from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.numbers import row_id
-from chatsite.sockets import Outbox
+from chatsite.sockets import Outbox, commit_order
 from groups.access import access_group, require_manager
 from messaging import access, events, protocol, rawsql, rendering, unread
 from messaging import attachments as attachments_
@@ -129,19 +129,31 @@ def message_send(
     # rollback also returns the seq, and the original is answered below.
     conversation = message = None
     fields = {"body": body, "reply_to": None, "client_id": client_id}
+    alone = _alone(body, reply_to, attachment_ids)
+    if alone:
+        fields["html"] = rendering.render(body, mentions={})
     try:
-        if _alone(body, reply_to, attachment_ids):
-            fields["html"] = rendering.render(body, mentions={})
-            conversation, message = _store_alone(actor, conversation_id, fields)
-        if message is None:  # the gate refused it, or it has more than a row to store
-            if conversation is None:
-                conversation, _membership = access_conversation(actor, conversation_id)
-            fields["reply_to"] = _reply_target(conversation, reply_to)
-            mentions = mention_targets(conversation, body)
-            # Before the write: the seq's row lock is not held while rendering.
-            fields["html"] = rendering.render(body, mentions=mentions)
-            mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
-            message = _store_with_extras(conversation, actor, fields, mentioned, attachment_ids)
+        # Held from before the seq is taken until the event is handed over: this process publishes
+        # a conversation's messages in seq order (chatsite.sockets.commit_order).
+        with commit_order(row_id(conversation_id) or 0):
+            if alone:
+                conversation, message = _store_alone(actor, conversation_id, fields)
+            if message is None:  # the gate refused it, or it has more than a row to store
+                if conversation is None:
+                    conversation, _membership = access_conversation(actor, conversation_id)
+                fields["reply_to"] = _reply_target(conversation, reply_to)
+                mentions = mention_targets(conversation, body)
+                # Before the write: the seq's row lock is not held while rendering.
+                fields["html"] = rendering.render(body, mentions=mentions)
+                mentioned = mentioned_user_ids(conversation, mentions) - {actor.pk}
+                message = _store_with_extras(conversation, actor, fields, mentioned, attachment_ids)
+            message.as_json = message_json(message)
+            events.to_conversation(
+                message.conversation_id,
+                {"type": protocol.MESSAGE_NEW, "message": message.as_json},
+                author_id=actor.pk,
+                outbox=outbox,
+            )
     except IntegrityError:
         # This client_id was used before (a retry, or a race with another process): answer with that one.
         existing = _message_by_client_id(actor, client_id) if client_id else None
@@ -153,13 +165,6 @@ def message_send(
         attach_reactions([existing], actor.pk)
         existing.as_json = message_json(existing)
         return existing, False
-    message.as_json = message_json(message)
-    events.to_conversation(
-        message.conversation_id,
-        {"type": protocol.MESSAGE_NEW, "message": message.as_json},
-        author_id=actor.pk,
-        outbox=outbox,
-    )
     return message, True
 
 

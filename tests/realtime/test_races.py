@@ -114,3 +114,36 @@ async def test_a_socket_opened_while_the_accounts_are_rechecked_is_not_closed(
     assert await bob.nothing(0.3) and await alice.nothing(0.3)  # both still open
     await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="still here")
     assert (await bob.expect("message.new"))["message"]["body"] == "still here"
+
+
+async def test_two_sends_at_once_reach_every_socket_in_seq_order(connect, team, monkeypatch):
+    """Two sends to one conversation in two worker threads: the first commits seq 1, but its thread is
+    held after the commit until the second's event is handed over (or 0.5 s pass, which is what happens
+    when the second cannot take its seq before the first has handed over: chatsite.sockets.commit_order).
+    Before, the second's message.new was published first. The watcher is the first sender's other tab."""
+    from chatsite import sockets
+
+    first_committed, second_handed_over = threading.Event(), threading.Event()
+    original_put, original_json = sockets.Outbox.put, services.message_json
+
+    def put(outbox, group, event):
+        original_put(outbox, group, event)
+        if event.get("seq") == 2:
+            second_handed_over.set()
+
+    def message_json(message):
+        if message.body == "first":
+            first_committed.set()
+            second_handed_over.wait(0.5)
+        return original_json(message)
+
+    monkeypatch.setattr(sockets.Outbox, "put", put)
+    monkeypatch.setattr(services, "message_json", message_json)
+    alice, bob, watcher = await connect(team.alice), await connect(team.bob), await connect(team.alice)
+
+    await alice.send({"type": "message.send", "conversation": team.general.pk, "body": "first", "client_id": "a"})
+    assert await asyncio.to_thread(first_committed.wait, TIMEOUT)
+    await bob.send({"type": "message.send", "conversation": team.general.pk, "body": "second", "client_id": "b"})
+
+    received = [(await watcher.receive_type("message.new"))[0]["message"] for _ in range(2)]
+    assert [(m["seq"], m["body"]) for m in received] == [(1, "first"), (2, "second")]
