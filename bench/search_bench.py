@@ -422,6 +422,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per query kind and layer")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run (no reload)")
+    parser.add_argument("--load-only", action="store_true", help="load the data (and the state file), measure nothing")
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -454,6 +455,9 @@ def main(argv=None) -> int:
         people["messages"] = args.messages
         people["searcher"] = people["searcher"].pk
         state_file.write_text(json.dumps({"people": people, "data": data, "load": result["load"]}))
+        if args.load_only:
+            print(json.dumps(result["load"]), flush=True)
+            return 0
     else:
         setup_django()
         state = json.loads(state_file.read_text())
