@@ -37,6 +37,39 @@ def test_json_shape_is_the_history_message_plus_conversation_and_highlight(cast,
     assert history[0] == message_json(Message.objects.select_related("author").get(pk=message.pk))
 
 
+def test_a_result_carries_its_attachments_reactions_and_reply_as_history_does(cast, search, login, settings, tmp_path):
+    """The results are read by id with flags for attachments and reactions: those are read only when some
+    result has any, and then each result is still exactly the history endpoint's message for the reader."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging import attachments, services
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
+    upload = SimpleUploadedFile("notes.txt", b"release notes", content_type="text/plain")
+    file_id = attachments.attachment_upload(actor=cast.owner, conversation_id=cast.general.pk, upload=upload).pk
+    with_file = send(cast.owner, cast.general, "release with a file", attachments=[file_id])
+    reacted = send(cast.owner, cast.general, "release with reactions")
+    services.reaction_toggle(actor=cast.member, conversation_id=cast.general.pk, seq=reacted.seq, emoji="👍")
+    services.reaction_toggle(actor=cast.owner, conversation_id=cast.general.pk, seq=reacted.seq, emoji="🎉")
+    send(cast.member, cast.general, "release reply", reply_to=with_file.seq)
+    send(cast.owner, cast.general, "release plain")
+    status, data = search(cast.member, "release")
+    assert status == 200
+    history = {m["id"]: m for m in login(cast.member).get(f"/chats/{cast.general.pk}/messages/").json()["messages"]}
+    assert [r["message"] for r in data["results"]] == [history[r["message"]["id"]] for r in data["results"]]
+    by_body = {r["message"]["body"]: r["message"] for r in data["results"]}
+    assert [a["name"] for a in by_body["release with a file"]["attachments"]] == ["notes.txt"]
+    assert {r["emoji"]: r["mine"] for r in by_body["release with reactions"]["reactions"]} == {"👍": True, "🎉": False}
+    assert by_body["release reply"]["reply_to"]["seq"] == with_file.seq
+    assert by_body["release plain"]["attachments"] == [] and by_body["release plain"]["reactions"] == []
+
+
 def test_a_direct_conversation_is_named_after_the_other_person(cast, search):
     from messaging import services
 
