@@ -33,7 +33,8 @@ _VISIBLE_IDS_SQL = f"SELECT c.id FROM {Conversation._meta.db_table} c WHERE {VIS
 
 _USER_FIELDS = ["id", "username", "display_name", "avatar"]  # what results show of a person
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
-_CONVERSATION_FIELDS = [f.attname for f in Conversation._meta.concrete_fields]
+# What a result shows of its conversation (its title, the group); the rest of the row stays deferred.
+_CONVERSATION_FIELDS = ["id", "kind", "group_id", "name", "user_low_id", "user_high_id"]
 _USER = User._meta.db_table
 
 
@@ -46,7 +47,7 @@ def _user_columns(alias: str) -> str:
 # reads those only when some result has any (load_for_json).
 _RESULTS_SQL = f"""
     SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)}, {_user_columns("a")},
-        {", ".join(f"c.{f.column}" for f in Conversation._meta.concrete_fields)}, g.name,
+        {", ".join(f"c.{Conversation._meta.get_field(name).column}" for name in _CONVERSATION_FIELDS)}, g.name,
         {_user_columns("ul")}, {_user_columns("uh")},
         EXISTS (SELECT 1 FROM {Attachment._meta.db_table} f WHERE f.message_id = m.id),
         EXISTS (SELECT 1 FROM {Reaction._meta.db_table} r WHERE r.message_id = m.id)
@@ -61,7 +62,7 @@ _RESULTS_SQL = f"""
 _RESULTS_COLUMNS = (
     *Message._meta.concrete_fields,
     *(None,) * len(_USER_FIELDS),
-    *Conversation._meta.concrete_fields,
+    *(Conversation._meta.get_field(name) for name in _CONVERSATION_FIELDS),
     *(None,) * (1 + 2 * len(_USER_FIELDS) + 2),
 )
 
@@ -125,8 +126,13 @@ def load_for_json(messages: list[Message], viewer_id: int) -> list[Message]:
             message.attachment_list = []
         if not message.has_reactions:
             message.reaction_list = []  # serializers.reactions_json of no reactions
-    load_for_messages([m for m in messages if m.has_attachments])  # no query for an empty list
-    attach_reactions([m for m in messages if m.has_reactions], viewer_id)  # one query when any
+    # Neither is called with no messages: an empty `IN ()` sends no query, but the ORM still compiles it.
+    with_attachments = [m for m in messages if m.has_attachments]
+    if with_attachments:
+        load_for_messages(with_attachments)
+    with_reactions = [m for m in messages if m.has_reactions]
+    if with_reactions:
+        attach_reactions(with_reactions, viewer_id)
     attach_replies(messages)  # one query when any is a reply
     return messages
 

@@ -91,6 +91,14 @@ def test_highlights_escape_everything_but_the_marks(cast, search, login):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; <mark>deploy</mark>" in page
 
 
+def test_highlights_mark_prefixes_stems_and_words_whatever_their_case_and_accents(cast, search):
+    send(cast.owner, cast.general, "Café deployed; DEPLOYS and redeploy, cafes")
+    _, data = search(cast.member, "depl* cafe")
+    assert data["results"][0]["highlight"] == (
+        "<mark>Café</mark> <mark>deployed</mark>; <mark>DEPLOYS</mark> and redeploy, <mark>cafes</mark>"
+    )
+
+
 def test_json_paging_with_limit_and_offset(cast, found, search):
     for n in range(7):
         send(cast.owner, cast.general, f"standup note {n}")
