@@ -194,6 +194,7 @@ def load_messages(people: dict, count: int, rng: random.Random, words: list[str]
         cursor.execute(f"CREATE INDEX search_message_vector ON {table} USING gin (search_vector)")
         indexed_s = time.monotonic() - started
         cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("ANALYZE")  # the other tables too: users, groups, memberships, conversations
     return {
         "doc_freq": doc_freq,
         "samples": samples,

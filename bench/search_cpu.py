@@ -79,7 +79,7 @@ PARTS = {
     "session (load)": [("django.contrib.sessions.backends.db", "SessionStore.load")],
     "user (auth.get_user)": [("django.contrib.auth", "get_user")],
     "the view (search_messages)": [("search.views", "search_messages")],
-    "  form and query parsing": [("search.views", "SearchForm.is_valid")],
+    "  form and query parsing": [("search.views", "SearchForm.is_valid"), ("search.views", "SearchForm")],
     "  selector (message_search)": [("search.views", "selectors.message_search")],
     "    visible conversation ids": [("search.selectors", "_visible_ids")],
     "    planner's estimate (EXPLAIN)": [("search.backends", "pg_few_matches")],
