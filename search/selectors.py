@@ -57,8 +57,11 @@ _RESULTS_SQL = f"""
     LEFT JOIN {Group._meta.db_table} g ON g.id = c.group_id
     LEFT JOIN {_USER} ul ON ul.id = c.user_low_id
     LEFT JOIN {_USER} uh ON uh.id = c.user_high_id
-    WHERE m.id IN ({{ids}})
+    WHERE m.id IN ({{ids}}){{visible}}
 """  # noqa: S608 (table and column names come from the models, values are parameters)
+# PostgreSQL: the visible conversations again, redundant but for the planner, which otherwise hashed
+# every conversation to join the 20 results (0.75 -> 0.35 ms on 2,000 conversations).
+_RESULTS_VISIBLE_PG = f" AND c.id = ANY({backends.PG_IDS})"
 _RESULTS_COLUMNS = (
     *Message._meta.concrete_fields,
     *(None,) * len(_USER_FIELDS),
@@ -90,11 +93,17 @@ class _Rows:
         return instance
 
 
-def _results(ids: list[int]) -> list[Message]:
-    """The messages of `ids`, in that order, with what a result shows loaded (one query)."""
+def _results(ids: list[int], visible: list[int]) -> list[Message]:
+    """The messages of `ids` (in `visible` conversations), in that order, with what a result shows loaded
+    (one query)."""
     if not ids:
         return []
-    rows = rawsql.fetch(_RESULTS_SQL.format(ids=", ".join(["%s"] * len(ids))), ids, _RESULTS_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(ids))
+    if connection.vendor == "postgresql":
+        sql, params = _RESULTS_SQL.format(ids=placeholders, visible=_RESULTS_VISIBLE_PG), [*ids, visible]
+    else:
+        sql, params = _RESULTS_SQL.format(ids=placeholders, visible=""), ids
+    rows = rawsql.fetch(sql, params, _RESULTS_COLUMNS)
     users = _Rows(User, _USER_FIELDS)
     conversations = _Rows(Conversation, _CONVERSATION_FIELDS)
     groups = _Rows(Group, ["id", "name"])
@@ -208,4 +217,4 @@ def message_search(
         messages = messages.annotate(rank=RawSQL(sql, params, output_field=FloatField()))  # noqa: S611
         order.insert(0, F("rank").desc() if higher_is_better else F("rank").asc())
     ids = list(messages.order_by(*order).values_list("pk", flat=True)[offset : offset + limit + 1])
-    return _results(ids[:limit]), len(ids) > limit
+    return _results(ids[:limit], visible), len(ids) > limit
