@@ -60,7 +60,7 @@ _RESULTS_SQL = f"""
     WHERE m.id IN ({{ids}}){{visible}}
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 # PostgreSQL: the visible conversations again, redundant but for the planner, which otherwise hashed
-# every conversation to join the 20 results (0.75 -> 0.35 ms on 2,000 conversations).
+# every conversation to join the 20 results (execution 0.65 -> 0.3 ms with 2,000 conversations).
 _RESULTS_VISIBLE_PG = f" AND c.id = ANY({backends.PG_IDS})"
 _RESULTS_COLUMNS = (
     *Message._meta.concrete_fields,
