@@ -235,3 +235,26 @@ def test_the_results_page_reads_a_fixed_number_of_queries(cast, login, django_as
     with django_assert_max_num_queries(6):
         response = client.get("/search/", {"q": "load"})
     assert response.content.decode().count('class="search-result"') == 20
+
+
+def test_the_json_endpoint_reads_attachments_and_reactions_only_when_a_result_has_some(cast, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging import services
+
+    for n in range(20):
+        send(cast.owner, cast.general, f"load item {n}")
+    client = login(cast.member)
+
+    def tables_read() -> str:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/search/messages/", {"q": "load"}).status_code == 200
+        return " ".join(q["sql"] for q in captured.captured_queries)
+
+    read = tables_read()
+    assert 'FROM "messaging_reaction"' not in read and 'FROM "messaging_attachment"' not in read
+    message = send(cast.owner, cast.general, "load with a reaction")
+    services.reaction_toggle(actor=cast.owner, conversation_id=cast.general.pk, seq=message.seq, emoji="👍")
+    read = tables_read()
+    assert 'FROM "messaging_reaction"' in read and 'FROM "messaging_attachment"' not in read
