@@ -2,6 +2,8 @@
 
     python bench/search_bench.py                          # full size: 1,000,000 messages, 2,000 conversations
     python bench/search_bench.py --messages 100000        # a quicker look (results go to bench/results/tmp/)
+    python bench/search_bench.py --load-only              # only load the data (then --reuse measures it)
+    python bench/search_bench.py --reuse --explain 21     # only time each kind's statements, one at a time
 
 What it does, on its own database (BENCH_SEARCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/chat_bench_search: dropped, re-created and migrated):
@@ -194,6 +196,7 @@ def load_messages(people: dict, count: int, rng: random.Random, words: list[str]
         cursor.execute(f"CREATE INDEX search_message_vector ON {table} USING gin (search_vector)")
         indexed_s = time.monotonic() - started
         cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("ANALYZE")  # the other tables too: users, groups, memberships, conversations
     return {
         "doc_freq": doc_freq,
         "samples": samples,
@@ -310,6 +313,32 @@ def explain(sql: str) -> dict:
     return {"plan": lines}
 
 
+def statement_times(statements: list[str], repeats: int) -> list[dict]:
+    """Planning + execution ms of each statement, min and median of `repeats` single runs in turn:
+    EXPLAIN (ANALYZE, BUFFERS), or for the selector's own EXPLAIN (the planner's estimate) its planning time."""
+    import re
+
+    from django.db import connection
+
+    estimate = "EXPLAIN (FORMAT JSON) "
+    times: list[list[float]] = [[] for _ in statements]
+    with connection.cursor() as cursor:
+        for _ in range(repeats):
+            for i, sql in enumerate(statements):
+                is_estimate = sql.startswith(estimate)
+                prefix = "EXPLAIN (SUMMARY) " if is_estimate else "EXPLAIN (ANALYZE, BUFFERS) "
+                cursor.execute(prefix + (sql[len(estimate) :] if is_estimate else sql))
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                total = float(re.search(r"Planning Time: ([\d.]+)", plan).group(1))
+                if not is_estimate:
+                    total += float(re.search(r"Execution Time: ([\d.]+)", plan).group(1))
+                times[i].append(total)
+    return [
+        {"sql": sql[:80], "min_ms": round(min(t), 2), "median_ms": round(statistics.median(t), 2)}
+        for sql, t in zip(statements, times, strict=True)
+    ]
+
+
 def percentiles(samples_ns: list[int]) -> dict:
     ms = sorted(s / 1e6 for s in samples_ns)
     if not ms:
@@ -422,6 +451,13 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per query kind and layer")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run (no reload)")
+    parser.add_argument("--load-only", action="store_true", help="load the data (and the state file), measure nothing")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        metavar="N",
+        help="only time each kind's statements one at a time, N runs (EXPLAIN ANALYZE; no load generators)",
+    )
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -454,6 +490,9 @@ def main(argv=None) -> int:
         people["messages"] = args.messages
         people["searcher"] = people["searcher"].pk
         state_file.write_text(json.dumps({"people": people, "data": data, "load": result["load"]}))
+        if args.load_only:
+            print(json.dumps(result["load"]), flush=True)
+            return 0
     else:
         setup_django()
         state = json.loads(state_file.read_text())
@@ -463,6 +502,8 @@ def main(argv=None) -> int:
     from accounts.models import User
 
     searcher = User.objects.get(pk=people["searcher"])
+    if args.explain:
+        return print_statement_times(searcher, query_kinds(words, data, people), args.explain)
     result["index"] = index_sizes()
     print(json.dumps(result, indent=1), flush=True)
     result["extra_cpu"] = extra_cpu_per_message()
@@ -500,6 +541,22 @@ def main(argv=None) -> int:
     print_table(result)
     print(f"\nresults in {out}")
     return 0 if result["ok"] else 1
+
+
+def print_statement_times(searcher, kinds: dict[str, str], repeats: int) -> int:
+    """Each kind's statements as the selector sends them, timed one at a time (bench/results/search-explain.json)."""
+    found = {}
+    print(f"ms per statement, planning + execution, min / median of {repeats} single runs")
+    for kind, q in kinds.items():
+        statements = captured_sql(searcher, q)
+        found[kind] = {"q": q, "statements": statement_times(statements, repeats)}
+        cells = " | ".join(f"{t['min_ms']:.2f} / {t['median_ms']:.2f}" for t in found[kind]["statements"])
+        total_min = sum(t["min_ms"] for t in found[kind]["statements"])
+        print(f"{kind:12} {q:22} {cells} | all {total_min:.2f}")
+    with open("/proc/loadavg") as f:
+        found["host_loadavg"] = f.read().split()[:3]
+    (RESULTS_DIR / "search-explain.json").write_text(json.dumps(found, indent=2) + "\n")
+    return 0
 
 
 def print_table(result: dict) -> None:

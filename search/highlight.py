@@ -22,6 +22,13 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+@lru_cache(maxsize=8192)
+def _normal_stem(text: str) -> tuple[str, str]:
+    """A word of a body as compared: normalized, and its stem (the same few thousand words recur)."""
+    word = normalize(text)
+    return word, stem(word)
+
+
 def highlight(body: str, query: SearchQuery) -> SafeString:
     words = {*query.words, *(w for phrase in query.phrases for w in phrase)}
     stems = {stem(w) for w in words}
@@ -29,8 +36,8 @@ def highlight(body: str, query: SearchQuery) -> SafeString:
     parts = []
     position = 0
     for match in WORD.finditer(body):
-        word = normalize(match.group())
-        if not (word in words or stem(word) in stems or any(word.startswith(p) for p in prefixes)):
+        word, word_stem = _normal_stem(match.group())
+        if not (word in words or word_stem in stems or (prefixes and word.startswith(prefixes))):
             continue
         parts.append(escape(body[position : match.start()]))
         parts.append(f"<mark>{escape(match.group())}</mark>")

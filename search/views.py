@@ -16,8 +16,6 @@ from django.views.decorators.http import require_GET
 from chatsite.errors import Invalid
 from chatsite.http import domain_errors, json_errors
 from messaging.access import access_conversation
-from messaging.attachments import load_for_messages
-from messaging.selectors import attach_reactions, attach_replies
 from messaging.serializers import conversation_title, message_json
 from search import selectors
 from search.forms import PAGE_SIZE, SearchForm
@@ -107,7 +105,5 @@ def search_messages(request: HttpRequest) -> JsonResponse:
         limit=data["limit"],
         offset=data["offset"],
     )
-    load_for_messages(results)  # their attachments: one query for the page
-    attach_replies(results)  # what replies answer: one query when any is a reply
-    attach_reactions(results, request.user.pk)  # one query
+    selectors.load_for_json(results, request.user.pk)  # attachments, reactions, replies: a query only when any
     return JsonResponse({"results": [_result_json(m, query, request.user) for m in results], "has_more": has_more})

@@ -37,6 +37,39 @@ def test_json_shape_is_the_history_message_plus_conversation_and_highlight(cast,
     assert history[0] == message_json(Message.objects.select_related("author").get(pk=message.pk))
 
 
+def test_a_result_carries_its_attachments_reactions_and_reply_as_history_does(cast, search, login, settings, tmp_path):
+    """The results are read by id with flags for attachments and reactions: those are read only when some
+    result has any, and then each result is still exactly the history endpoint's message for the reader."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging import attachments, services
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None},
+        },
+    }
+    upload = SimpleUploadedFile("notes.txt", b"release notes", content_type="text/plain")
+    file_id = attachments.attachment_upload(actor=cast.owner, conversation_id=cast.general.pk, upload=upload).pk
+    with_file = send(cast.owner, cast.general, "release with a file", attachments=[file_id])
+    reacted = send(cast.owner, cast.general, "release with reactions")
+    services.reaction_toggle(actor=cast.member, conversation_id=cast.general.pk, seq=reacted.seq, emoji="👍")
+    services.reaction_toggle(actor=cast.owner, conversation_id=cast.general.pk, seq=reacted.seq, emoji="🎉")
+    send(cast.member, cast.general, "release reply", reply_to=with_file.seq)
+    send(cast.owner, cast.general, "release plain")
+    status, data = search(cast.member, "release")
+    assert status == 200
+    history = {m["id"]: m for m in login(cast.member).get(f"/chats/{cast.general.pk}/messages/").json()["messages"]}
+    assert [r["message"] for r in data["results"]] == [history[r["message"]["id"]] for r in data["results"]]
+    by_body = {r["message"]["body"]: r["message"] for r in data["results"]}
+    assert [a["name"] for a in by_body["release with a file"]["attachments"]] == ["notes.txt"]
+    assert {r["emoji"]: r["mine"] for r in by_body["release with reactions"]["reactions"]} == {"👍": True, "🎉": False}
+    assert by_body["release reply"]["reply_to"]["seq"] == with_file.seq
+    assert by_body["release plain"]["attachments"] == [] and by_body["release plain"]["reactions"] == []
+
+
 def test_a_direct_conversation_is_named_after_the_other_person(cast, search):
     from messaging import services
 
@@ -56,6 +89,14 @@ def test_highlights_escape_everything_but_the_marks(cast, search, login):
     page = login(cast.member).get("/search/", {"q": "deploy"}).content.decode()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; <mark>deploy</mark>" in page
+
+
+def test_highlights_mark_prefixes_stems_and_words_whatever_their_case_and_accents(cast, search):
+    send(cast.owner, cast.general, "Café deployed; DEPLOYS and redeploy, cafes")
+    _, data = search(cast.member, "depl* cafe")
+    assert data["results"][0]["highlight"] == (
+        "<mark>Café</mark> <mark>deployed</mark>; <mark>DEPLOYS</mark> and redeploy, <mark>cafes</mark>"
+    )
 
 
 def test_json_paging_with_limit_and_offset(cast, found, search):
@@ -194,3 +235,26 @@ def test_the_results_page_reads_a_fixed_number_of_queries(cast, login, django_as
     with django_assert_max_num_queries(6):
         response = client.get("/search/", {"q": "load"})
     assert response.content.decode().count('class="search-result"') == 20
+
+
+def test_the_json_endpoint_reads_attachments_and_reactions_only_when_a_result_has_some(cast, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging import services
+
+    for n in range(20):
+        send(cast.owner, cast.general, f"load item {n}")
+    client = login(cast.member)
+
+    def tables_read() -> str:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/search/messages/", {"q": "load"}).status_code == 200
+        return " ".join(q["sql"] for q in captured.captured_queries)
+
+    read = tables_read()
+    assert 'FROM "messaging_reaction"' not in read and 'FROM "messaging_attachment"' not in read
+    message = send(cast.owner, cast.general, "load with a reaction")
+    services.reaction_toggle(actor=cast.owner, conversation_id=cast.general.pk, seq=message.seq, emoji="👍")
+    read = tables_read()
+    assert 'FROM "messaging_reaction"' in read and 'FROM "messaging_attachment"' not in read
