@@ -4,7 +4,8 @@ A load test needs hundreds of users with real session cookies; logging each one 
 through the form would spend minutes in argon2. This command makes the users (with
 unusable passwords: nobody can log in to them), puts them in groups through
 group_create, optionally sends messages through message_send, and mints one session
-per user in the configured session store, exactly what `login()` stores. It prints a
+per user in the configured session store, exactly what `login()` stores (and the
+sessions page's row a login adds). It prints a
 JSON plan: per user, the `sessionid` cookie and the conversation it belongs to.
 
 Because those cookies are live logins, the command refuses to run with DEBUG off
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.names import search_name
+from accounts.services import session_record
 from groups import services as group_services
 from messaging import services as messaging_services
 from messaging.selectors import default_conversation
@@ -92,4 +94,6 @@ class Command(BaseCommand):
         store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
+        # What a login through the form adds (accounts.apps: on `user_logged_in`): the sessions page's row.
+        session_record(session_key=store.session_key, user=user, user_agent="bench", address="127.0.0.1")
         return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
