@@ -169,7 +169,8 @@ if REDIS_URL:
     # socket), so bursts are never dropped for a socket that has not drained yet.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis's pub/sub layer, with a socket's groups joined in one command (chatsite/layers.py).
+            "BACKEND": "chatsite.layers.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="chatsite")},
         }
     }

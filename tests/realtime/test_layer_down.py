@@ -21,7 +21,7 @@ def broken_layer(settings):
     """A Redis pub/sub layer pointing at a port where nothing listens."""
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "chatsite.layers.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [f"redis://127.0.0.1:{unused_port()}/0"], "prefix": "broken"},
         }
     }
