@@ -17,7 +17,7 @@ per delivered frame. Unread counters follow the rule in `counters`.
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from channels.exceptions import StopConsumer
 from django.conf import settings
@@ -69,14 +69,28 @@ def _sync_page(user, cursors: dict[int, int]) -> tuple[list[str], bool]:
     return [sockets.encode({"type": protocol.MESSAGE_NEW, "message": message_json(m)}) for m in messages], complete
 
 
-def _open_presence(user, socket_id: str) -> tuple[bool, list[dict]]:
-    """Count this socket in; return whether the user just came online, and which co-members are.
+class Opening(NamedTuple):
+    """What a connect reads once its groups are joined: `hello`'s state, and presence."""
 
-    One query, then one Redis round trip for both.
+    hello: selectors.HelloState
+    came_online: bool | None  # None: the presence store could not be reached
+    online: list[dict]  # the co-members online now
+
+
+def _open(user, socket_id: str) -> Opening:
+    """`hello`'s cursors and flags, and presence: count this socket in, see which co-members are on.
+
+    One worker hop: two queries, then one Redis round trip. The database failing raises (the
+    handshake is refused); the presence store failing does not (the socket goes on without it).
     """
+    hello = selectors.hello_state(user)
     members = selectors.co_members(user)
-    came_online, online = presence.store().opened_among(user.pk, socket_id, [m["id"] for m in members])
-    return came_online, [member for member in members if member["id"] in online]
+    try:
+        came_online, online = presence.store().opened_among(user.pk, socket_id, [m["id"] for m in members])
+    except Exception:
+        log_outage("presence store unreachable on connect")
+        return Opening(hello, None, [])
+    return Opening(hello, came_online, [member for member in members if member["id"] in online])
 
 
 class ChatConsumer(LeanConsumer):
@@ -112,8 +126,7 @@ class ChatConsumer(LeanConsumer):
         self.limits = limits.acquire(self.user_id)
         self.holds_limits = True
         try:
-            cursors = await self._load()
-            muted, starred = await in_db_thread(selectors.muted_and_starred)(self.user)
+            opening = await self._load()
         except DATABASE_DOWN:
             log_outage("database unreachable: socket handshakes refused")
             await self.base_send({"type": "websocket.close"})
@@ -125,45 +138,51 @@ class ChatConsumer(LeanConsumer):
             {
                 "type": protocol.HELLO,
                 "user": user_json(self.user),
-                "conversations": cursors,
+                "conversations": opening.hello.cursors,
                 # A tab that was closed or cut off when they changed catches up here.
-                "muted": sorted(muted & self.counters.ids()),
-                "starred": sorted(starred & self.counters.ids()),
+                "muted": sorted(opening.hello.muted & self.counters.ids()),
+                "starred": sorted(opening.hello.starred & self.counters.ids()),
             }
         )
-        await self._announce_presence()
+        await self._announce_presence(opening)
         if not self.closed:
             heartbeat.add(self)
 
-    async def _load(self) -> list[dict]:
+    async def _load(self) -> Opening:
         """Join the user's groups and read `hello`'s cursors, in the order that misses nothing.
 
         Access events first, so none is missed between reading the conversations and
         joining them; then every conversation's group before reading its cursor, so a
         message stored in between is either in that cursor or delivered live (the
         rule in `counters`). A conversation gained between the two reads is joined,
-        then its cursor read again.
+        then its cursor read again. Each step's groups are joined in one layer call.
         """
-        await self._join(sockets.user_group(self.user_id))
+        own = [sockets.user_group(self.user_id)]
         if self.session_key:
-            await self._join(sockets.session_group(self.session_key))
-        for conversation_id in await in_db_thread(selectors.conversation_ids_for_user)(self.user):
-            await self._join(events.conversation_group(conversation_id))
-        cursors = {c["id"]: c for c in await in_db_thread(selectors.conversation_cursors)(self.user)}
+            own.append(sockets.session_group(self.session_key))
+        await self._join_many(own)
+        visible = await in_db_thread(selectors.conversation_ids_for_user)(self.user)
+        await self._join_many([events.conversation_group(cid) for cid in sorted(visible)])
+        opening = await in_db_thread(_open)(self.user, self.socket_id)
+        self.presence_open = opening.came_online is not None
+        hello = opening.hello
+        cursors = {c["id"]: c for c in hello.cursors}
         late = [cid for cid in cursors if events.conversation_group(cid) not in self.groups_joined]
         if late and self.channel_layer is not None:
-            for conversation_id in late:
-                await self._join(events.conversation_group(conversation_id))
-            for cursor in await in_db_thread(selectors.cursors_for)(self.user, late):
-                cursors[cursor["id"]] = cursor
+            await self._join_many([events.conversation_group(cid) for cid in late])
+            again = await in_db_thread(selectors.hello_state)(self.user, late)
+            cursors.update((cursor["id"], cursor) for cursor in again.cursors)
+            hello.muted.difference_update(late)
+            hello.starred.difference_update(late)
+            hello.muted.update(again.muted)
+            hello.starred.update(again.starred)
         for cursor in cursors.values():
             self.counters.set(
                 cursor["id"], last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
             )
-        for group in list(self.groups_joined):  # lost in between: stop listening
-            if group.startswith("conv.") and int(group[5:]) not in self.counters:
-                await self._leave(group)
-        return [cursors[cid] for cid in sorted(cursors)]
+        lost = [g for g in self.groups_joined if g.startswith("conv.") and int(g[5:]) not in self.counters]
+        await self._leave_many(lost)  # lost in between: stop listening
+        return opening._replace(hello=hello._replace(cursors=[cursors[cid] for cid in sorted(cursors)]))
 
     async def websocket_disconnect(self, message):
         raise StopConsumer()  # the loop runs `cleanup`
@@ -184,29 +203,23 @@ class ChatConsumer(LeanConsumer):
         self.closed = True
         if getattr(self, "holds_limits", False):
             limits.release(self.user_id)
-        if not self.accepted:
-            await self._leave_all()
-            return
-        await heartbeat.remove(self)
-        try:
-            went_offline = await in_thread(presence.store().closed)(self.user_id, self.socket_id)
-        except Exception:
-            log_outage("presence store unreachable on close")
-            went_offline = False
-        if went_offline:
-            await events.presence_changed(user_json(self.user), sorted(self.counters.ids()), online=False)
+        if self.accepted:
+            await heartbeat.remove(self)
+        if getattr(self, "presence_open", False):
+            try:
+                went_offline = await in_thread(presence.store().closed)(self.user_id, self.socket_id)
+            except Exception:
+                log_outage("presence store unreachable on close")
+                went_offline = False
+            if went_offline and self.accepted:
+                await events.presence_changed(user_json(self.user), sorted(self.counters.ids()), online=False)
         self.counters = UnreadCounters()
-        await self._leave_all()
+        await self._leave_many(list(getattr(self, "groups_joined", ())))
 
-    async def _announce_presence(self) -> None:
-        try:
-            came_online, online = await in_db_thread(_open_presence)(self.user, self.socket_id)
-        except Exception:
-            log_outage("presence store unreachable on connect")
-            return
-        if came_online:
+    async def _announce_presence(self, opening: Opening) -> None:
+        if opening.came_online:
             await events.presence_changed(user_json(self.user), sorted(self.counters.ids()), online=True)
-        for member in online:
+        for member in opening.online:
             self.presence_seen[member["id"]] = True
             await self.send_frame({"type": protocol.PRESENCE, "user": member, "online": True})
 
@@ -476,25 +489,39 @@ class ChatConsumer(LeanConsumer):
     # Channel-layer groups --------------------------------------------------------------------
 
     async def _join(self, group: str) -> None:
-        if self.channel_layer is None or group in self.groups_joined:
+        await self._join_many([group])
+
+    async def _join_many(self, groups: list[str]) -> None:
+        """Join these groups: in one layer call where the layer has `group_add_many` (chatsite.layers)."""
+        groups = [group for group in groups if group not in self.groups_joined]
+        if self.channel_layer is None or not groups:
             return
+        add_many = getattr(self.channel_layer, "group_add_many", None)
         try:
-            await self.channel_layer.group_add(group, self.channel_name)
+            if add_many is not None:
+                await add_many(groups, self.channel_name)
+                self.groups_joined.update(groups)
+                return
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.add(group)
         except Exception:
             log_outage("channel layer group_add failed")
             self.join_failed = True
-            return
-        self.groups_joined.add(group)
 
     async def _leave(self, group: str) -> None:
-        self.groups_joined.discard(group)
-        if self.channel_layer is None:
+        await self._leave_many([group])
+
+    async def _leave_many(self, groups: list[str]) -> None:
+        self.groups_joined.difference_update(groups)
+        if self.channel_layer is None or not groups:
             return
+        discard_many = getattr(self.channel_layer, "group_discard_many", None)
         try:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            if discard_many is not None:
+                await discard_many(groups, self.channel_name)
+                return
+            for group in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
         except Exception:
             log_outage("channel layer group_discard failed")
-
-    async def _leave_all(self) -> None:
-        for group in list(getattr(self, "groups_joined", ())):
-            await self._leave(group)

@@ -6,8 +6,9 @@ each process refreshes its sockets' entries each WS_PRESENCE_TTL / 3 seconds
 (messaging.realtime.heartbeat, one pipeline for all of them), and every
 change first prunes expired entries, so the sockets of a crashed process stop
 counting after WS_PRESENCE_TTL instead of keeping the user online forever (a
-plain counter would leak them). Opening and closing run as one MULTI, so only
-one socket anywhere sees the 0 → 1 or 1 → 0 change and announces it.
+plain counter would leak them). Opening and closing each run as one script
+(atomic), so only one socket anywhere sees the 0 → 1 or 1 → 0 change and
+announces it.
 
 Without Redis there is one process (the in-memory channel layer cannot span
 more), and the same structure lives in a dict.
@@ -29,9 +30,36 @@ def _ttl() -> float:
     return float(settings.WS_PRESENCE_TTL)
 
 
+# Opening and closing are each one script: atomic like the MULTI they replace (only one socket
+# anywhere sees the 0 -> 1 or 1 -> 0 change), but one command to send and one reply to read
+# instead of a transaction of one command per co-member (BENCHMARKS.md, "connect").
+# KEYS: the user's key, then the co-members' keys. ARGV: now, the socket's expiry, the key's TTL
+# in seconds, the socket id. Returns how many sockets the user had, and the (1-based) positions
+# of the co-members online.
+_OPEN_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+local online = {}
+for i = 2, #KEYS do
+    if redis.call('ZCOUNT', KEYS[i], ARGV[1], '+inf') > 0 then online[#online + 1] = i - 1 end
+end
+return {before, online}
+"""
+# KEYS: the user's key. ARGV: the socket id, now. Returns how many sockets the user has left.
+_CLOSE_SCRIPT = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
 class RedisPresence:
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url)
+        self.open_script = self.client.register_script(_OPEN_SCRIPT)
+        self.close_script = self.client.register_script(_CLOSE_SCRIPT)
 
     @staticmethod
     def key(user_id: int) -> str:
@@ -43,27 +71,16 @@ class RedisPresence:
         return self.opened_among(user_id, socket_id, ())[0]
 
     def closed(self, user_id: int, socket_id: str) -> bool:
-        key, now = self.key(user_id), time.time()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zrem(key, socket_id)
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.zcard(key)
-        _removed, _pruned, after = pipe.execute()
-        return after == 0
+        """Count a socket out; whether the user just went offline."""
+        return self.close_script(keys=[self.key(user_id)], args=[socket_id, repr(time.time())]) == 0
 
     def opened_among(self, user_id: int, socket_id: str, among: Iterable[int]) -> tuple[bool, set[int]]:
-        """`opened`, and which of `among` are online, in one round trip."""
+        """`opened`, and which of `among` are online, in one round trip (one script)."""
         among = list(among)
-        key, now, ttl = self.key(user_id), time.time(), _ttl()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.zcard(key)
-        pipe.zadd(key, {socket_id: now + ttl})
-        pipe.expire(key, int(ttl) + 1)
-        for other in among:
-            pipe.zcount(self.key(other), now, "+inf")
-        _pruned, before, _added, _expire, *counts = pipe.execute()
-        return before == 0, {other for other, count in zip(among, counts, strict=True) if count}
+        now, ttl = time.time(), _ttl()
+        keys = [self.key(user_id), *(self.key(other) for other in among)]
+        before, online = self.open_script(keys=keys, args=[repr(now), repr(now + ttl), int(ttl) + 1, socket_id])
+        return before == 0, {among[position - 1] for position in online}
 
     def refresh(self, user_id: int, socket_id: str) -> None:
         self.refresh_many([(user_id, socket_id)])

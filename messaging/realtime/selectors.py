@@ -10,6 +10,7 @@ commit that added them.
 
 import operator
 from functools import reduce
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -31,9 +32,13 @@ _INTS = ()  # ids, counts and names: no column needs converting, on any backend
 
 _IDS_SQL = f"SELECT c.id FROM {_CONVERSATION} c WHERE {VISIBLE_SQL}"  # noqa: S608
 
-# Each conversation's last seq and its `unread, mentions` by the rule of `messaging.unread`.
+# Each conversation's last seq, its `unread, mentions` by the rule of `messaging.unread`, and
+# whether the user muted and starred it (indexed lookups on the unique (user, conversation) pairs):
+# everything `hello` says of a conversation, in one query.
 _CURSORS_SQL = f"""
-    SELECT c.id, c.last_seq, {unread.COUNTS_SQL}
+    SELECT c.id, c.last_seq, {unread.COUNTS_SQL},
+        EXISTS (SELECT 1 FROM {Mute._meta.db_table} mu WHERE mu.user_id = %s AND mu.conversation_id = c.id),
+        EXISTS (SELECT 1 FROM {Star._meta.db_table} st WHERE st.user_id = %s AND st.conversation_id = c.id)
     FROM {_CONVERSATION} c
     {unread.READ_STATE_JOIN}
     WHERE {VISIBLE_SQL}
@@ -58,36 +63,47 @@ _CO_MEMBERS_SQL = f"""
 PRESENCE_SNAPSHOT_MAX = 1000
 
 
-_FLAGS_SQL = f"""
-    SELECT conversation_id, 0 FROM {Mute._meta.db_table} WHERE user_id = %s
-    UNION ALL
-    SELECT conversation_id, 1 FROM {Star._meta.db_table} WHERE user_id = %s
-"""  # noqa: S608 (table names come from the models, values are parameters)
-
-
-def muted_and_starred(user) -> tuple[set[int], set[int]]:
-    """The ids of the conversations the user muted, and of those they starred. One query
-    (the caller keeps those it may see)."""
-    muted: set[int] = set()
-    starred: set[int] = set()
-    for conversation_id, kind in rawsql.fetch(_FLAGS_SQL, [user.pk, user.pk], _INTS):
-        (starred if kind else muted).add(conversation_id)
-    return muted, starred
-
-
 def conversation_ids_for_user(user) -> set[int]:
     """The ids of every conversation the user may see. One query."""
     return {row[0] for row in rawsql.fetch(_IDS_SQL, visible_params(user), _INTS)}
 
 
+class HelloState(NamedTuple):
+    """What `hello` says of the user's conversations: cursors by id, and which are muted and starred."""
+
+    cursors: list[dict]
+    muted: set[int]
+    starred: set[int]
+
+
+def _cursor_rows(user, conversation_ids=None) -> list:
+    """Rows of `_CURSORS_SQL` (all the user may see, or only these of them)."""
+    sql, extra = _CURSORS_SQL, []
+    if conversation_ids is not None:
+        extra = sorted(conversation_ids)
+        if not extra:
+            return []
+        sql = sql.replace("ORDER BY c.id", f"AND c.id IN ({', '.join(['%s'] * len(extra))}) ORDER BY c.id")
+    params = [user.pk, user.pk, user.pk, user.pk, user.pk, *visible_params(user), *extra]
+    return rawsql.fetch(sql, params, _INTS)
+
+
+def hello_state(user, conversation_ids=None) -> HelloState:
+    """Cursors (`conversation_cursors`' dicts) and the muted and starred ids of the conversations the
+    user may see (or only of these of them). One query."""
+    state = HelloState([], set(), set())
+    for cid, last_seq, unread_count, mentions, muted, starred in _cursor_rows(user, conversation_ids):
+        state.cursors.append({"id": cid, "last_seq": last_seq, "unread": unread_count, "mentions": mentions})
+        if muted:
+            state.muted.add(cid)
+        if starred:
+            state.starred.add(cid)
+    return state
+
+
 def conversation_cursors(user) -> list[dict]:
     """`[{"id", "last_seq", "unread", "mentions"}]` by id, for `hello`. One query."""
-    return [
-        {"id": cid, "last_seq": last_seq, "unread": unread, "mentions": mentions}
-        for cid, last_seq, unread, mentions in rawsql.fetch(
-            _CURSORS_SQL, [user.pk, user.pk, user.pk, *visible_params(user)], _INTS
-        )
-    ]
+    return hello_state(user).cursors
 
 
 def sync_messages(user, cursors: dict[int, int], limit: int) -> tuple[list[Message], bool]:
@@ -155,17 +171,7 @@ def access_rows(user_ids, batch: int = 500) -> dict[int, tuple[bool, str, tuple[
 
 def cursors_for(user, conversation_ids) -> list[dict]:
     """`conversation_cursors` for these conversations only (those the user may see). One query."""
-    conversation_ids = sorted(conversation_ids)
-    if not conversation_ids:
-        return []
-    sql = _CURSORS_SQL.replace(
-        "ORDER BY c.id", f"AND c.id IN ({', '.join(['%s'] * len(conversation_ids))}) ORDER BY c.id"
-    )
-    params = [user.pk, user.pk, user.pk, *visible_params(user), *conversation_ids]
-    return [
-        {"id": cid, "last_seq": last_seq, "unread": unread, "mentions": mentions}
-        for cid, last_seq, unread, mentions in rawsql.fetch(sql, params, _INTS)
-    ]
+    return hello_state(user, conversation_ids).cursors
 
 
 def conversations_json(user, conversation_ids) -> list[dict]:

@@ -62,7 +62,7 @@ async def test_a_conversation_gained_while_connecting_is_listened_to_before_its_
         group_services.member_add(actor=team.alice, group_id=team.group.pk, username="carol")
         services.message_send(actor=team.bob, conversation_id=team.general.pk, body="while connecting")
 
-    _before_first_call(monkeypatch, "conversation_cursors", added_and_written)
+    _before_first_call(monkeypatch, "hello_state", added_and_written)
 
     carol = await connect(team.carol)
 
