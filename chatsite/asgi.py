@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSocket through the origin check (chatsite/origin.py) and session auth
-(messaging.realtime.auth)."""
+"""ASGI entry point: HTTP to Django, WebSocket through the origin check (chatsite/origin.py), the line of
+handshakes (chatsite/handshakes.py) and session auth (messaging.realtime.auth)."""
 
 import gc
 import os
@@ -13,6 +13,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chatsite.handshakes import HandshakeGate  # noqa: E402
 from chatsite.origin import SameOriginMiddleware  # noqa: E402
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
 from chatsite.uploads import UploadLimitASGI  # noqa: E402
@@ -22,7 +23,7 @@ application = ProtocolTypeRouter(
     {
         # Upload views refuse a body over their limit before Django spools it (chatsite/uploads.py).
         "http": UploadLimitASGI(django_asgi_app),
-        "websocket": SameOriginMiddleware(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginMiddleware(HandshakeGate(SessionAuthMiddleware(URLRouter(websocket_urlpatterns)))),
     }
 )
 

@@ -34,6 +34,12 @@ WS_PING_TIMEOUT = 30.0  # seconds without the pong before the socket is dropped,
 KEEP_ALIVE_TIMEOUT = 75
 # After SIGTERM: seconds requests and socket handlers get to finish (systemd waits 20).
 GRACEFUL_SHUTDOWN_TIMEOUT = 10
+# Connections the kernel holds for the server to accept (listen()'s backlog; the kernel caps it
+# at net.core.somaxconn, 4096 by default since Linux 5.4). A reconnect storm brings thousands at
+# once: uvicorn's 2048 let the rest overflow, and an overflowed client's SYN is retried only after
+# 1 s, then 3 s. Waiting in this queue does not count towards the 10 s a handshake may take once
+# accepted. No `limit_concurrency`: it answers 503 to whatever is over it, sockets included.
+BACKLOG = 8192
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,6 +81,7 @@ def server_options(args: argparse.Namespace) -> dict:
         "access_log": True,
         "timeout_keep_alive": KEEP_ALIVE_TIMEOUT,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_TIMEOUT,
+        "backlog": BACKLOG,
     }
 
 

@@ -392,6 +392,10 @@ WS_DB_THREADS = env.int("WS_DB_THREADS", default=8)  # worker threads (so databa
 # 0 keeps Python's 0.005. A worker thread back from the database waits up to this long for the event loop to
 # let it run (BENCHMARKS.md, round two).
 SWITCH_INTERVAL = env.float("SWITCH_INTERVAL", default=0.0)
+# Socket handshakes worked on at once per process (up to `hello`); the others wait their turn in
+# arrival order (chatsite/handshakes.py). A reconnect storm then finishes handshakes one batch
+# after another at the process's connect rate, instead of all of them together at the end.
+WS_HANDSHAKES_IN_FLIGHT = 32
 
 # Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.
 DEFAULT_GROUPS = env.list("DEFAULT_GROUPS", default=[])
