@@ -21,6 +21,12 @@ import warnings
 import uvicorn
 from django.conf import settings
 
+# uvicorn 0.54 announces that `ws="websockets"` will later mean its sans-I/O
+# implementation; this one is the implementation benchmarked, chosen on purpose.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+    from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol as UvicornWebSocketProtocol
+
 APP = "chatsite.asgi:application"
 
 # As under daphne: frames up to 1 MiB reach the app, which answers those over
@@ -40,6 +46,20 @@ GRACEFUL_SHUTDOWN_TIMEOUT = 10
 # 1 s, then 3 s. Waiting in this queue does not count towards the 10 s a handshake may take once
 # accepted. No `limit_concurrency`: it answers 503 to whatever is over it, sockets included.
 BACKLOG = 8192
+# Seconds the app may take to answer a socket handshake it has been handed (accept it and send
+# `hello`, or refuse it). websockets' own 10 s, which uvicorn does not expose, dropped the handshakes
+# still in line in a reconnect storm without any HTTP answer, and their clients came back later to
+# the end of the line; in line (chatsite/handshakes.py) they are answered in arrival order, so a
+# longer wait serves them. The request itself has been read by then: this is the app's time only.
+WS_OPEN_TIMEOUT = 30.0
+
+
+class WebSocketProtocol(UvicornWebSocketProtocol):
+    """uvicorn's `websockets` protocol with WS_OPEN_TIMEOUT for the app's answer to a handshake."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_timeout = WS_OPEN_TIMEOUT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,7 +86,7 @@ def server_options(args: argparse.Namespace) -> dict:
         **bind,
         "http": "httptools",
         "loop": "uvloop",
-        "ws": "websockets",
+        "ws": WebSocketProtocol,
         "ws_per_message_deflate": False,
         "ws_max_size": WS_MAX_SIZE,
         "ws_ping_interval": WS_PING_INTERVAL,
@@ -87,9 +107,6 @@ def server_options(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-    # uvicorn 0.54 announces that `ws="websockets"` will later mean its sans-I/O
-    # implementation; this one is the implementation benchmarked, chosen on purpose.
-    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
     if settings.SWITCH_INTERVAL:
         sys.setswitchinterval(settings.SWITCH_INTERVAL)
     uvicorn.run(APP, **server_options(parse_args(argv)))

@@ -175,3 +175,20 @@ def test_the_socket_origin_must_match_scheme_host_and_port_under_the_production_
         assert status(f"http://localhost:{server.port}") == 403  # another host (though in ALLOWED_HOSTS)
     finally:
         server.close()
+
+
+async def test_a_handshake_gets_ws_open_timeout_to_be_answered_and_the_listen_backlog_takes_a_storm():
+    """websockets' own 10 s dropped the handshakes still in line in a reconnect storm with no HTTP answer;
+    uvicorn's default backlog (2048) let the kernel drop the SYNs of the rest of a burst."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from chatsite import serve
+
+    options = serve.server_options(serve.parse_args([]))
+    assert options["backlog"] == serve.BACKLOG >= 4096
+    assert "limit_concurrency" not in options  # it would answer 503 to every socket past it
+    config = uvicorn.Config(app=lambda scope, receive, send: None, **{**options, "log_config": None})
+    protocol = options["ws"](config=config, server_state=ServerState(), app_state={})
+    assert protocol.open_timeout == serve.WS_OPEN_TIMEOUT >= 30
+    assert (protocol.max_size, protocol.ping_interval) == (serve.WS_MAX_SIZE, serve.WS_PING_INTERVAL)
