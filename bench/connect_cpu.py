@@ -23,7 +23,8 @@ Per connect and per disconnect:
 
 With ``--profile FILE``, a second pass of connects and disconnects runs under ``cProfile`` with a per-thread CPU
 clock (``time.thread_time``) in the event loop's thread and every socket worker thread (as ``message_cpu.py``);
-FILE gets the top functions by own and cumulative CPU. The WebSocket server (uvicorn's HTTP parsing, handshake
+FILE gets the profiled CPU per connect and disconnect (the communicator's work, in the loop's thread, is in
+it) and the top functions by own and cumulative CPU. The WebSocket server (uvicorn's HTTP parsing, handshake
 and framing) and the kernel are not in this process: the ``storm`` scenario's server CPU covers them.
 """
 
@@ -280,9 +281,11 @@ def report(args: argparse.Namespace, result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def profile_text(profiles: ThreadProfiles) -> str:
+def profile_text(profiles: ThreadProfiles, n: int) -> str:
     out = io.StringIO()
     stats = profiles.stats(out)
+    total = sum(entry[2] for entry in stats.stats.values())
+    out.write(f"CPU per connect + disconnect in the profile, every profiled thread: {total / n * 1000:.3f} ms\n\n")
     stats.sort_stats("tottime").print_stats(40)
     stats.sort_stats("cumulative").print_stats(80)
     return out.getvalue()
@@ -314,7 +317,9 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **result}, indent=1))
     if args.profile:
         args.profile.parent.mkdir(parents=True, exist_ok=True)
-        args.profile.write_text(text + "\n" + profile_text(profiles))
+        profiled = profile_text(profiles, args.users)
+        print(profiled.splitlines()[0])
+        args.profile.write_text(text + "\n" + profiled)
     return 0
 
 
