@@ -91,7 +91,8 @@ def test_exempt_from_the_https_redirect(client, settings):
 def _probe_channels() -> set[str]:
     """The channels the layer is holding on to: Redis subscriptions, or the in-memory queues."""
     layer = get_channel_layer()
-    if django_settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis"):
+    backend = django_settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if backend.startswith("channels_redis") or backend == "chatsite.layers.RedisPubSubChannelLayer":
         import redis
 
         prefix = django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
