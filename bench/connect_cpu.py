@@ -21,6 +21,10 @@ Per connect and per disconnect:
 - Redis commands and round trips, counted in the clients (redis-py, sync and asyncio: the presence store, the
   cache and the channel layer), so other users of the same Redis server do not count.
 
+``--concurrency`` equal to ``-n`` opens every socket at once, as a reconnect storm does: the ``hello`` line
+then shows when the sockets were back (in arrival order at the server's connect rate, or all together at the
+end), and ``--in-flight`` sets how many handshakes the server works on at once.
+
 With ``--profile FILE``, a second pass of connects and disconnects runs under ``cProfile`` with a per-thread CPU
 clock (``time.thread_time``) in the event loop's thread and every socket worker thread (as ``message_cpu.py``);
 FILE gets the profiled CPU per connect and disconnect (the communicator's work, in the loop's thread, is in
@@ -200,7 +204,11 @@ async def connect(cookie: bytes) -> WebsocketCommunicator:
     frame = await ws.receive_json_from(timeout=TIMEOUT)
     if frame["type"] != "hello":
         raise RuntimeError(f"first frame {frame['type']}, not hello")
+    HELLO_AT.append(time.perf_counter())
     return ws
+
+
+HELLO_AT: list[float] = []  # when each socket of the current pass had its `hello`
 
 
 async def in_batches(items, concurrency: int, func) -> list:
@@ -223,10 +231,13 @@ async def settle() -> None:
 async def one_pass(cookies: list[bytes], concurrency: int) -> dict:
     """Connect every cookie's socket, then disconnect them all: CPU, wall time and counts of each half."""
     figures = {}
+    HELLO_AT.clear()
     c0, w0, n0 = time.process_time(), time.perf_counter(), COUNTS.snapshot()
     sockets = await in_batches(cookies, concurrency, connect)
     c1, w1, n1 = time.process_time(), time.perf_counter(), COUNTS.snapshot()
     figures["connect"] = {"cpu_s": c1 - c0, "wall_s": w1 - w0, "counts": [b - a for a, b in zip(n0, n1, strict=True)]}
+    back = sorted(at - w0 for at in HELLO_AT)
+    figures["hello_s"] = {q: back[min(len(back) - 1, int(len(back) * q / 100))] for q in (10, 50, 90, 100)}
     await settle()
     c0, w0, n0 = time.process_time(), time.perf_counter(), COUNTS.snapshot()
     await in_batches(sockets, concurrency, disconnect)
@@ -271,6 +282,11 @@ def report(args: argparse.Namespace, result: dict) -> str:
             f"({n / f['wall_s']:6.0f}/s at concurrency {args.concurrency}); per socket: {queries:.2f} queries, "
             f"{commands:.2f} Redis commands in {trips:.2f} round trips"
         )
+    back = result["plain"]["hello_s"]
+    lines.append(
+        f"hello, seconds after the first connect: p10 {back[10]:.3f}, p50 {back[50]:.3f}, p90 {back[90]:.3f}, "
+        f"last {back[100]:.3f} (WS_HANDSHAKES_IN_FLIGHT {settings.WS_HANDSHAKES_IN_FLIGHT})"
+    )
     if "profiled" in result:
         for half in ("connect", "disconnect"):
             f = result["profiled"][half]
@@ -300,7 +316,12 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=10, help="connects (and closes) in flight (default 10)")
     parser.add_argument("--profile", type=Path, help="profile a second pass; write the report and profile here")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--in-flight", type=int, help="WS_HANDSHAKES_IN_FLIGHT for this run (with --concurrency N: a storm of N)"
+    )
     args = parser.parse_args(argv)
+    if args.in_flight:
+        settings.WS_HANDSHAKES_IN_FLIGHT = args.in_flight
 
     settings.WS_MAX_SOCKETS_PER_USER = max(settings.WS_MAX_SOCKETS_PER_USER, 2)
     profiles = ThreadProfiles()
