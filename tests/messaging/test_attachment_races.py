@@ -17,8 +17,13 @@ WAIT_SECONDS = 20
 
 
 def waiting_on_locks() -> int:
-    """Backends of this database waiting for a lock now (the uploads queued on the user's row)."""
+    """Backends of this database waiting for a lock now (the uploads queued on the user's row).
+
+    Read inside the caller's transaction, where PostgreSQL would keep answering from the statistics
+    snapshot it took at the first read: that snapshot is cleared first, or a first look taken before
+    the uploads queued is all the loop ever sees."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
