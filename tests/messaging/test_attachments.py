@@ -279,6 +279,17 @@ def test_an_outsider_cannot_upload_into_a_conversation(login, cast, media):
     assert Attachment.objects.count() == 0 and media.files() == []
 
 
+def test_an_outsider_posting_no_file_gets_the_same_404_as_with_one(login, cast):
+    """The missing `file` is a member's mistake; to anyone else the conversation does not exist."""
+    url = f"/chats/{cast.general.pk}/attachments/"
+    refused = login(cast.outsider).post(url, {})
+    assert (refused.status_code, refused.json()["error"]) == (404, "not_found")
+    missing = login(cast.member).post("/chats/999999/attachments/", {})
+    assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    member = login(cast.member).post(url, {})
+    assert (member.status_code, member.json()["error"]) == (400, "invalid")
+
+
 def test_files_are_not_under_a_public_path(login, cast, client):
     image, _pdf = shared(login, cast)
     stored = Attachment.objects.get(pk=image["id"]).file
