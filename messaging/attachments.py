@@ -153,6 +153,10 @@ def attachment_upload(*, actor: User, conversation_id, upload) -> Attachment:
             content_type = sniff(upload)
             if content_type in settings.ATTACHMENT_REFUSED_TYPES:
                 raise Invalid("Programs cannot be shared here (that file is one).", code="type_refused")
+            if content_type in images.INLINE_TYPES:
+                # It starts like one of the four images, yet Pillow cannot read it: a damaged image,
+                # refused rather than stored under an image type it does not hold.
+                raise Invalid("That image could not be read: the file is damaged.", code="type_refused")
             attachment.kind = Attachment.Kind.FILE
             attachment.content_type = content_type
             upload.seek(0)

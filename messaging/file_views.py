@@ -30,6 +30,7 @@ from chatsite.errors import Invalid, NotFound
 from chatsite.http import json_errors
 from chatsite.uploads import upload_limit, upload_stopped
 from messaging import attachments, services
+from messaging.access import access_conversation
 from messaging.images import INLINE_TYPES, THUMBNAIL_TYPE
 from messaging.models import Attachment
 
@@ -42,8 +43,10 @@ DOWNLOAD_CHUNK = 256 * 1024  # bytes read from storage per chunk when the app se
 @json_errors
 def attachment_upload(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """One file (`file`) for a message still to be sent: 201 `{"attachment": {...}}`."""
-    check_upload_stopped(request)
     upload = request.FILES.get("file")
+    if upload is None or upload_stopped(request):
+        access_conversation(request.user, conversation_id)  # to an outsider, 404 whatever was posted
+    check_upload_stopped(request)
     if upload is None:
         raise Invalid("Send the file in a “file” field.")
     attachment = attachments.attachment_upload(actor=request.user, conversation_id=conversation_id, upload=upload)

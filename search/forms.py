@@ -3,7 +3,7 @@
 from django import forms
 
 from chatsite.errors import Invalid
-from chatsite.numbers import MAX_ID
+from chatsite.numbers import MAX_ID, whole_number
 from search import query as search_query
 from search.selectors import NEWEST, SORTS
 
@@ -12,15 +12,28 @@ MAX_OFFSET = 1000  # the deepest result one can page to: a bound on the work of 
 MAX_LIMIT = 50
 
 
+class WholeNumberField(forms.IntegerField):
+    """A number in ASCII digits only, as every other endpoint reads one (chatsite/numbers.py): Django's
+    IntegerField would also take " 1", "+1" or full-width digits."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = whole_number(value if isinstance(value, str) else str(value))
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
 class SearchForm(forms.Form):
     """`q` comes out parsed (a search.query.SearchQuery); blank parameters take their defaults."""
 
     q = forms.CharField(required=False, strip=True)
-    conversation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    conversation = WholeNumberField(required=False, min_value=1, max_value=MAX_ID)
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_OFFSET // PAGE_SIZE + 1)
-    limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
-    offset = forms.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
+    page = WholeNumberField(required=False, min_value=1, max_value=MAX_OFFSET // PAGE_SIZE + 1)
+    limit = WholeNumberField(required=False, min_value=1, max_value=MAX_LIMIT)
+    offset = WholeNumberField(required=False, min_value=0, max_value=MAX_OFFSET)
 
     def clean_q(self) -> search_query.SearchQuery:
         try:

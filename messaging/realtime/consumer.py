@@ -256,7 +256,7 @@ class ChatConsumer(LeanConsumer):
                 raise FrameError(protocol.RATE_LIMITED, RateLimited.detail)
             await getattr(self, handler)(frame)
         except FrameError as error:
-            await self.send_error(error.code, error.detail, client_id=client_id)
+            await self.send_error(error.code, error.detail, client_id=client_id or error.client_id)
         except DomainError as error:
             await self.send_error(error.code, error.detail, client_id=client_id)
         except DATABASE_DOWN:

@@ -23,10 +23,11 @@ HANDLERS: dict[str, str] = {kind: "on_" + kind.replace(".", "_") for kind in pro
 class FrameError(Exception):
     """A frame refused before any handler ran: `code` is an `error` frame code."""
 
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, detail: str, *, client_id: str | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.client_id = client_id  # the refused frame's own, when it was read far enough to have one
 
 
 def too_large_detail() -> str:
@@ -59,12 +60,22 @@ def parse(message: dict) -> tuple[str, dict]:
         raise FrameError(protocol.INVALID, "A frame is a JSON object with a “type”.")
     # Both come only as a \u escape (JSON text holds no raw control character): most frames skip the walk.
     if "\\u" in text and not _storable(frame):
-        raise FrameError(protocol.INVALID, "Text cannot contain NUL characters or unpaired surrogates.")
+        raise FrameError(
+            protocol.INVALID,
+            "Text cannot contain NUL characters or unpaired surrogates.",
+            client_id=_storable_client_id(frame),
+        )
     kind = frame.get("type")
     handler = HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
-        raise FrameError(protocol.UNKNOWN_TYPE, "Unknown frame type.")
+        raise FrameError(protocol.UNKNOWN_TYPE, "Unknown frame type.", client_id=echoed_client_id(frame))
     return handler, frame
+
+
+def _storable_client_id(frame: dict) -> str | None:
+    """The client_id to echo from a frame refused for its text: only one that is itself clean."""
+    value = echoed_client_id(frame)
+    return value if value is not None and _storable(value) else None
 
 
 def _storable(value) -> bool:

@@ -116,6 +116,24 @@ def test_someone_elses_upload_or_a_sent_one_cannot_be_attached(login, cast):
 # --- type detection and safety -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("claimed", ["image/webp", "application/octet-stream"])
+def test_a_damaged_image_is_refused_415_and_nothing_is_stored(login, cast, media, claimed):
+    """It starts with PNG's signature but cannot be decoded: refused, not kept as an `image/png` file."""
+    client = login(cast.member)
+    response = post_upload(client, cast.general.pk, "fake.webp", PNG_MAGIC + b"not really a png", claimed)
+    assert response.status_code == 415
+    assert response.json()["error"] == "type_refused"
+    assert Attachment.objects.count() == 0 and media.files() == []
+
+
+def test_a_damaged_image_in_the_composer_form_is_refused_415_with_the_text_kept(login, cast):
+    client = login(cast.member)
+    response = form_send(client, cast.general.pk, "look", files=[("a.png", PNG_MAGIC + b"garbage", "image/png")])
+    assert response.status_code == 415
+    assert "look" in response.content.decode()
+    assert not Message.objects.filter(conversation=cast.general).exists()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "claimed", "kind", "detected"),
     [
@@ -124,15 +142,11 @@ def test_someone_elses_upload_or_a_sent_one_cannot_be_attached(login, cast):
         ("photo.png", PDF, "image/png", "file", "application/pdf"),  # a PDF pretending to be an image
         ("image.png", SVG, "image/svg+xml", "file", "text/plain"),
         ("pic.gif", HTML, "text/html", "file", "text/plain"),
-        ("fake.webp", PNG_MAGIC + b"not really a png", "image/webp", "file", "image/png"),
     ],
 )
 def test_type_comes_from_the_content_not_the_name_or_the_claim(login, cast, name, content, claimed, kind, detected):
     client = login(cast.member)
     response = post_upload(client, cast.general.pk, name, content, claimed)
-    if response.status_code == 415:  # a damaged image is refused, never stored as an image
-        assert kind == "file" and content.startswith(PNG_MAGIC)
-        return
     assert response.status_code == 201, response.content
     attachment = response.json()["attachment"]
     assert attachment["type"] == detected
@@ -263,6 +277,17 @@ def test_an_outsider_cannot_upload_into_a_conversation(login, cast, media):
     assert response.status_code == 404
     assert post_upload(login(None), cast.general.pk, "a.txt", b"x").status_code == 401
     assert Attachment.objects.count() == 0 and media.files() == []
+
+
+def test_an_outsider_posting_no_file_gets_the_same_404_as_with_one(login, cast):
+    """The missing `file` is a member's mistake; to anyone else the conversation does not exist."""
+    url = f"/chats/{cast.general.pk}/attachments/"
+    refused = login(cast.outsider).post(url, {})
+    assert (refused.status_code, refused.json()["error"]) == (404, "not_found")
+    missing = login(cast.member).post("/chats/999999/attachments/", {})
+    assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    member = login(cast.member).post(url, {})
+    assert (member.status_code, member.json()["error"]) == (400, "invalid")
 
 
 def test_files_are_not_under_a_public_path(login, cast, client):

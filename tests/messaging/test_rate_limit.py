@@ -1,4 +1,4 @@
-"""One per-user rate for sending, editing and deleting messages, whatever the adapter (here: form posts)."""
+"""One per-user rate for message writes (sends, edits, deletes, reactions), whatever the adapter (here: form posts)."""
 
 import pytest
 
@@ -73,6 +73,21 @@ def test_edits_and_deletes_share_the_allowance_with_sends(login, cast, limit):
 
     stored = Message.objects.get(conversation=cast.general, seq=1)
     assert stored.body == "edited again" and not stored.deleted
+
+
+def test_reactions_share_the_allowance_with_sends(login, cast, limit):
+    """A reaction is a write like the others: it counts, and past the limit it is refused, not stored."""
+    limit(2)
+    client = login(cast.member)
+    assert client.post(f"/chats/{cast.general.pk}/", {"body": "first"}).status_code == 302
+    url = f"/chats/{cast.general.pk}/messages/1/reactions/"
+    assert client.post(url, {"emoji": "👍"}, **JSON).status_code == 200
+    response = client.post(url, {"emoji": "🎉"}, **JSON)
+    assert response.status_code == 429 and response.json()["error"] == "rate_limited"
+    assert client.post(url, {"emoji": "🎉"}).status_code == 429
+    assert [
+        r["emoji"] for r in client.get(f"/chats/{cast.general.pk}/messages/").json()["messages"][0]["reactions"]
+    ] == ["👍"]
 
 
 def test_the_services_raise_rate_limited_for_every_caller(cast, limit):

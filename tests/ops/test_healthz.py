@@ -3,6 +3,7 @@
 import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings as django_settings
+from django.test import Client
 
 from chatsite import health
 
@@ -30,6 +31,10 @@ def test_healthy_with_the_configured_database_and_layer(client):
 def test_head_is_allowed_and_writes_are_not(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+    # A probe has no CSRF cookie: its POST or DELETE is still 405, not the CSRF refusal's 403.
+    probe = Client(enforce_csrf_checks=True)
+    assert probe.post("/healthz").status_code == 405
+    assert probe.delete("/healthz").status_code == 405
 
 
 @pytest.mark.django_db

@@ -172,6 +172,29 @@ async def test_a_refused_change_is_named_by_its_client_id_in_the_error(connect, 
     assert (await call(stored)(general))[0].body == "alice's"
 
 
+async def test_a_frame_refused_before_its_handler_still_gets_its_client_id_back(connect, team):
+    """ "Any frame may carry a `client_id`": an unknown type or a NUL in the text is refused while the
+    frame is read, and that refusal names the frame too."""
+    alice = await connect(team.alice)
+    general = team.general.pk
+    refused = [
+        {"type": "message.shout", "conversation": general, "client_id": "u-1"},
+        {"conversation": general, "client_id": "u-2"},
+        {"type": "message.send", "conversation": general, "body": "a\x00b", "client_id": "n-1"},
+    ]
+    for frame in refused:
+        await alice.send(frame)
+    errors = [(await alice.receive_type("error"))[0] for _ in refused]
+    assert [(e["code"], e.get("client_id")) for e in errors] == [
+        ("unknown_type", "u-1"),
+        ("unknown_type", "u-2"),
+        ("invalid", "n-1"),
+    ]
+    await alice.send({"type": "message.send", "conversation": general, "body": "x", "client_id": "n\x00-2"})
+    assert "client_id" not in (await alice.receive_type("error"))[0]  # a bad client_id is not echoed
+    assert await call(stored)(general) == []
+
+
 async def test_bad_frames_get_error_frames_and_the_socket_stays_open(connect, team, settings):
     alice = await connect(team.alice)
     general = team.general.pk

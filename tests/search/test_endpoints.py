@@ -178,6 +178,11 @@ def test_anonymous_gets_401_json_and_the_login_page(client):
         {"q": "x", "conversation": "abc"},
         {"q": "x", "conversation": "0"},
         {"q": "x", "conversation": "9" * 30},
+        # Numbers in ASCII digits only, as the history endpoint reads them (chatsite/numbers.py).
+        {"q": "x", "conversation": "\uff11"},  # a full-width 1
+        {"q": "x", "conversation": " 1"},
+        {"q": "x", "limit": "\u0665"},  # an Arabic-Indic 5
+        {"q": "x", "offset": "+1"},
         {"q": "x before:yesterday"},
         {"q": "x after:2026-02-30"},
     ],
@@ -195,6 +200,7 @@ def test_bad_parameters_are_400_invalid(cast, search, params):
         {"q": "x", "page": "0"},
         {"q": "x", "page": "abc"},
         {"q": "x", "page": "52"},
+        {"q": "x", "page": "\uff12"},
         {"q": "x before:soon"},
     ],
 )
