@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import inspect
 import io
 import os
 import pstats
@@ -190,42 +191,52 @@ def measure(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> d
     }
 
 
-# The pieces of a page view followed across changes: (file suffix, function, label), cumulative time per request.
-ANCHORS = [
-    ("django/core/handlers/base.py", "_get_response_async", "the whole request (ASGI handler)"),
-    ("messaging/views.py", "conversation_detail", "the view"),
-    ("messaging/views.py", "_conversation_context", "  its data (queries and objects)"),
-    ("messaging/selectors.py", "conversations_for_user", "    the sidebar's rows"),
-    ("messaging/selectors.py", "messages_page", "    the page of messages"),
-    ("messaging/attachments.py", "load_for_messages", "      their attachments"),
-    ("messaging/selectors.py", "attach_reactions", "    reactions"),
-    ("messaging/selectors.py", "attach_replies", "    reply originals"),
-    ("messaging/selectors.py", "conversation_members", "    members"),
-    ("django/shortcuts.py", "render", "  the template"),
-    ("messaging/markup.py", "message_items", "    message items"),
-    ("messaging/markup.py", "conversation_sections", "    sidebar sections"),
-    ("messaging/markup.py", "member_items", "    member items"),
-    ("django/template/defaulttags.py", "render", "    {% url %} and other tags (defaulttags)"),
-    ("django/template/loader_tags.py", "render", "    {% block %} / {% include %}"),
-    ("django/urls/base.py", "reverse", "  reverse() anywhere"),
-    ("django/db/models/base.py", "from_db", "  model instances built (from_db)"),
-    ("django/db/models/base.py", "__init__", "  model instances built (__init__)"),
-    ("django/db/models/sql/compiler.py", "as_sql", "  ORM queries compiled"),
-    ("django/db/backends/utils.py", "execute", "  queries run (cursor.execute)"),
-    ("django/contrib/sessions/backends/base.py", "_get_session", "  the session"),
-]
+def _anchors() -> list[tuple[object, str]]:
+    """The pieces of a page view followed across changes: (function, label), cumulative time per request."""
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models import Model
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.shortcuts import render
+    from django.template.defaulttags import URLNode
+    from django.template.loader_tags import IncludeNode
+    from django.urls import reverse
+
+    from messaging import attachments, markup, selectors, views
+
+    return [
+        (views.conversation_detail, "the view"),
+        (views._conversation_context, "  its data (queries and objects)"),
+        (selectors.conversations_for_user, "    the sidebar's rows"),
+        (selectors.messages_page, "    the page of messages"),
+        (attachments.load_for_messages, "      their attachments"),
+        (selectors.attach_reactions, "    reactions"),
+        (selectors.attach_replies, "    reply originals"),
+        (selectors.conversation_members, "    members"),
+        (render, "  the template"),
+        (markup.message_items, "    message items"),
+        (markup.conversation_sections, "    sidebar sections"),
+        (markup.member_items, "    member items"),
+        (URLNode.render, "    {% url %}"),
+        (IncludeNode.render, "    {% include %}"),
+        (reverse, "  reverse() anywhere"),
+        (Model.from_db, "  model instances built (from_db)"),
+        (Model.__init__, "  model instances built (__init__)"),
+        (SQLCompiler.as_sql, "  ORM queries compiled"),
+        (CursorWrapper.execute, "  queries run (cursor.execute)"),
+        (SessionBase._get_session, "  the session"),
+    ]
 
 
 def anchors(stats: pstats.Stats, requests: int) -> list[str]:
-    """Cumulative ms per request of each ANCHORS function (every function of that name in the file summed,
-    recursive calls counted once by cProfile's own cumulative figure)."""
+    """Cumulative ms and calls per request of each `_anchors` function (a function missing from the
+    profile, e.g. one a change removed, shows 0)."""
     lines = []
-    for suffix, name, label in ANCHORS:
-        total, calls = 0.0, 0
-        for (filename, _line, funcname), (_cc, nc, _tt, ct, _callers) in stats.stats.items():
-            if funcname == name and filename.endswith(suffix):
-                total += ct
-                calls += nc
+    for function, label in _anchors():
+        function = inspect.unwrap(function)
+        code = function.__code__
+        key = (code.co_filename, code.co_firstlineno, code.co_name)
+        _cc, calls, _tt, total, _callers = stats.stats.get(key, (0, 0, 0.0, 0.0, {}))
         lines.append(f"{label:<48}{1000 * total / requests:8.3f} ms {calls / requests:8.1f} calls")
     return lines
 

@@ -91,6 +91,8 @@ TEMPLATES = [
                 "accounts.context_processors.email_verification",
                 "chatsite.paths.socket_path",
             ],
+            # chatsite is not an app: its template tags are named here ({% load paths %}).
+            "libraries": {"paths": "chatsite.templatetags.paths"},
         },
     },
 ]
