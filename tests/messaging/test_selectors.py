@@ -1,7 +1,8 @@
 """The hand-written reads of the conversation page agree with the ORM's rules.
 
 `conversations_for_user` repeats `messaging.access.visible_to` and the unread rule of
-`messaging.unread` in SQL; these tests hold the two side by side for every kind of user.
+`messaging.unread` in SQL; these tests hold the two side by side for every kind of user. The
+reactions and files of a page of messages are read in SQL too, held to their ORM form.
 """
 
 import pytest
@@ -10,11 +11,12 @@ from accounts import services as account_services
 from groups import services as group_services
 from messaging import selectors, services
 from messaging.access import visible_to
-from messaging.models import Conversation
+from messaging.models import Attachment, Conversation, Reaction
 from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
 from tests.conftest import send
 from tests.messaging import unread_rule
+from tests.messaging.files import PDF, form_send, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +113,55 @@ def test_members_carry_role_and_read_marker(cast, alice):
     services.read_mark(actor=cast.member, conversation_id=direct.pk, seq=1)
     participants = selectors.conversation_members(direct)
     assert [(m.username, m.role, m.read_seq) for m in participants] == [("alice", None, 0), ("mia", None, 1)]
+
+
+def test_reactions_read_as_the_orm_reads_them(cast):
+    """`reactors_by_message`'s SQL against its ORM form: emoji in the order first used, reactors oldest first."""
+    messages = [send(cast.owner, cast.general, f"m{n}") for n in range(4)]
+    toggles = [
+        (cast.member, 0, "👍"),
+        (cast.admin, 0, "🎉"),
+        (cast.owner, 0, "👍"),
+        (cast.admin, 2, "❤️"),
+        (cast.member, 2, "❤️"),
+        (cast.member, 2, "👨‍👩‍👧"),
+        (cast.owner, 3, "👍"),
+        (cast.owner, 3, "👍"),  # taken back
+    ]
+    for user, index, emoji in toggles:
+        services.reaction_toggle(actor=user, conversation_id=cast.general.pk, seq=messages[index].seq, emoji=emoji)
+    ids = [m.pk for m in messages]
+    expected: dict = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=ids)
+        .order_by("message_id", "created_at", "pk")
+        .values_list("message_id", "emoji", "user_id")
+    )
+    for message_id, emoji, user_id in rows:
+        expected.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    found = selectors.reactors_by_message(ids)
+    assert found == expected
+    assert found[ids[0]] == {"👍": [cast.member.pk, cast.owner.pk], "🎉": [cast.admin.pk]}
+    assert list(found[ids[2]]) == ["❤️", "👨‍👩‍👧"] and ids[1] not in found and ids[3] not in found
+    assert selectors.reactors_by_message([]) == {}
+
+
+@pytest.mark.parametrize("media", ["filesystem"], indirect=True)
+def test_attachments_read_as_the_orm_reads_them(cast, login, media):
+    """`load_for_messages`'s SQL against its ORM form: each message's files in their order, all fields."""
+    client = login(cast.member)
+    files = [("b.pdf", PDF, "application/pdf"), ("a.png", image_bytes(), "image/png"), ("c.pdf", PDF, "text/plain")]
+    form_send(client, cast.general.pk, "three files", files=files)
+    send(cast.member, cast.general, "none")
+    form_send(client, cast.general.pk, "", files=[("d.pdf", PDF, "application/pdf")])
+    messages, _ = selectors.messages_page(cast.general)
+    assert [len(m.attachment_list) for m in messages] == [3, 0, 1]
+    for message in messages:
+        expected = list(Attachment.objects.filter(message_id=message.pk).order_by("position"))
+        assert [a.pk for a in message.attachment_list] == [a.pk for a in expected]
+        for got, want in zip(message.attachment_list, expected, strict=True):
+            assert {f.attname: getattr(got, f.attname) for f in Attachment._meta.concrete_fields} == {
+                f.attname: getattr(want, f.attname) for f in Attachment._meta.concrete_fields
+            }
+    assert [a.name for a in messages[0].attachment_list] == ["b.pdf", "a.png", "c.pdf"]
+    assert messages[0].attachment_list[1].thumbnail and messages[0].attachment_list[1].width == 640
