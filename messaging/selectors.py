@@ -47,7 +47,7 @@ class _Users(dict):
 
     def __init__(self, alias: str) -> None:
         super().__init__()
-        self.alias = alias
+        self.build = rawsql.instances(User, alias, _USER_FIELDS)
 
     def get_from(self, row, start: int) -> User | None:
         user_id = row[start]
@@ -55,7 +55,7 @@ class _Users(dict):
             return None
         user = self.get(user_id)
         if user is None:
-            user = self[user_id] = User.from_db(self.alias, _USER_FIELDS, row[start : start + _USER_WIDTH])
+            user = self[user_id] = self.build(row[start : start + _USER_WIDTH])
         return user
 
 
@@ -103,15 +103,17 @@ def conversations_for_user(user) -> list[Conversation]:
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
     users = _Users(alias)  # the viewer takes part in each of their direct conversations
+    new_conversation = rawsql.instances(Conversation, alias, _CONVERSATION_FIELDS)
+    new_group = rawsql.instances(Group, alias, ["id", "name"])
     conversations = []
     for row in rows:
-        conversation = Conversation.from_db(alias, _CONVERSATION_FIELDS, row[:split])
+        conversation = new_conversation(row[:split])
         cache_ = conversation._state.fields_cache
         group_id = conversation.group_id
         if group_id is not None:
             group = groups.get(group_id)
             if group is None:
-                group = groups[group_id] = Group.from_db(alias, ["id", "name"], (group_id, row[split]))
+                group = groups[group_id] = new_group((group_id, row[split]))
             cache_["group"] = group
         else:
             cache_["group"] = None
@@ -189,9 +191,10 @@ def messages_page(
     split = len(_MESSAGE_FIELDS)
     alias = connection.alias
     authors = _Users(alias)  # one instance per author, not per message
+    new_message = rawsql.instances(Message, alias, _MESSAGE_FIELDS)
     messages = []
     for row in rows:
-        message = Message.from_db(alias, _MESSAGE_FIELDS, row[:split])
+        message = new_message(row[:split])
         message._state.fields_cache["conversation"] = conversation
         message._state.fields_cache["author"] = authors.get_from(row, split)
         messages.append(message)
@@ -246,10 +249,10 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
         rows = rawsql.fetch(_PARTICIPANTS_SQL, params, ())
     else:
         rows = rawsql.fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
-    alias = connection.alias
+    new_user = rawsql.instances(User, connection.alias, _USER_FIELDS)
     members = []
     for row in rows:
-        user = User.from_db(alias, _USER_FIELDS, row[:_USER_WIDTH])
+        user = new_user(row[:_USER_WIDTH])
         user.role, user.read_seq = row[_USER_WIDTH], row[_USER_WIDTH + 1]
         members.append(user)
     return members

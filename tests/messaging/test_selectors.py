@@ -2,16 +2,20 @@
 
 `conversations_for_user` repeats `messaging.access.visible_to` and the unread rule of
 `messaging.unread` in SQL; these tests hold the two side by side for every kind of user. The
-reactions and files of a page of messages are read in SQL too, held to their ORM form.
+reactions and files of a page of messages are read in SQL too, held to their ORM form, and the
+model instances made of the rows (`rawsql.instances`) to those `from_db` makes.
 """
 
 import pytest
+from django.db.models.signals import post_init
 
 from accounts import services as account_services
+from accounts.models import User
 from groups import services as group_services
-from messaging import selectors, services
+from groups.models import Group
+from messaging import rawsql, selectors, services
 from messaging.access import visible_to
-from messaging.models import Attachment, Conversation, Reaction
+from messaging.models import Attachment, Conversation, Message, Reaction
 from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
 from tests.conftest import send
@@ -165,3 +169,40 @@ def test_attachments_read_as_the_orm_reads_them(cast, login, media):
             }
     assert [a.name for a in messages[0].attachment_list] == ["b.pdf", "a.png", "c.pdf"]
     assert messages[0].attachment_list[1].thumbnail and messages[0].attachment_list[1].width == 640
+
+
+def _fields(instance) -> dict:
+    return {name: value for name, value in instance.__dict__.items() if name != "_state"}
+
+
+def test_instances_are_the_ones_from_db_makes(cast):
+    """`rawsql.instances` skips Model.__init__: the same fields set, the same state, the rest deferred."""
+    message = send(cast.owner, cast.general, "hello")
+    names = [f.attname for f in Message._meta.concrete_fields]
+    values = [getattr(message, name) for name in names]
+    built = rawsql.instances(Message, "default", names)(values)
+    expected = Message.from_db("default", names, values)
+    assert _fields(built) == _fields(expected)
+    assert (built._state.db, built._state.adding) == (expected._state.db, expected._state.adding) == ("default", False)
+    assert built == expected and built.pk == message.pk and built.author_id == cast.owner.pk
+    assert built.author == cast.owner  # a relation still loads
+    partial = rawsql.instances(User, "default", ["id", "username"])([cast.owner.pk, cast.owner.username])
+    assert _fields(partial) == _fields(User.from_db("default", ["id", "username"], [cast.owner.pk, "olivia"]))
+    assert partial.get_deferred_fields() >= {"email", "display_name"}
+    assert partial.display_name == cast.owner.display_name  # a deferred field is read when used
+    with pytest.raises(ValueError):  # a row of the wrong width is an error, not a half-built instance
+        rawsql.instances(User, "default", ["id", "username"])([1])
+
+
+def test_instances_go_through_init_when_a_receiver_listens(cast):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Group)
+    try:
+        group = rawsql.instances(Group, "default", ["id", "name"])([cast.group.pk, "Team"])
+    finally:
+        post_init.disconnect(receiver, sender=Group)
+    assert seen == [group] and group.name == "Team" and not group._state.adding
