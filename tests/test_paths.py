@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.template import engines
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, reverse, set_script_prefix
 
-from chatsite.paths import PLACEHOLDER, SOCKET_PATH, path_filler, path_to
+from chatsite.paths import PLACEHOLDER, SOCKET_PATH, path_filler, path_to, static_path
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMENT_BLOCK = re.compile(r"{% comment %}.*?{% endcomment %}", re.DOTALL)
@@ -137,6 +138,21 @@ def test_a_path_that_does_not_reverse_fails_as_reverse_does(viewname, args):
         reverse(viewname, args=args)
     with pytest.raises(NoReverseMatch):
         path_to(viewname, *args)
+
+
+@pytest.mark.parametrize("name", ["css/app.css", "js/app.js", "js/scripts_on.js", "a file?.css"])
+def test_a_static_path_asked_once_is_what_static_gives(name):
+    assert static_path(name) == static(name)
+    assert static_path(name) == static(name)
+    engine = engines["django"]
+    tag = engine.from_string(f"{{% load paths %}}{{% static_path {name!r} %}}").render({})
+    assert tag == engine.from_string(f"{{% load static %}}{{% static {name!r} %}}").render({})
+
+
+def test_a_static_path_follows_a_new_storage(settings):
+    before = static_path("css/app.css")
+    settings.STATIC_URL = "/assets/"  # a new static files storage
+    assert static_path("css/app.css") == static("css/app.css") == "/assets/css/app.css" != before
 
 
 def test_scripts_get_every_path_from_the_page(alice_client):
