@@ -19,7 +19,7 @@ from groups.models import Group, Membership
 from messaging import rawsql, rendering, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.attachments import load_for_messages
-from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
+from messaging.models import Attachment, Conversation, Mention, Message, Mute, Reaction, ReadState, Star
 from messaging.serializers import reactions_json
 
 _CONVERSATION = Conversation._meta.db_table
@@ -157,16 +157,20 @@ def read_marker(user, conversation_id: int) -> int:
 
 
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
+# The last two columns say whether the message has files and reactions: the page then asks for those
+# of the messages that have any, and skips the query when none has (most pages have no file).
 _PAGE_SQL = f"""
     SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)},
-        a.id, a.username, a.display_name, a.avatar
+        a.id, a.username, a.display_name, a.avatar,
+        EXISTS (SELECT 1 FROM {Attachment._meta.db_table} f WHERE f.message_id = m.id),
+        EXISTS (SELECT 1 FROM {Reaction._meta.db_table} r WHERE r.message_id = m.id)
     FROM {_MESSAGE} m LEFT JOIN {_USER} a ON a.id = m.author_id
     WHERE m.conversation_id = %s AND m.seq > %s AND m.seq < %s
     ORDER BY m.seq {{order}} LIMIT %s
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _PAGE_SQL_NEWEST = _PAGE_SQL.format(order="DESC")
 _PAGE_SQL_OLDEST = _PAGE_SQL.format(order="ASC")
-_PAGE_COLUMNS = (*Message._meta.concrete_fields, *(None,) * _USER_WIDTH)
+_PAGE_COLUMNS = (*Message._meta.concrete_fields, *(None,) * _USER_WIDTH, None, None)
 _SEQ_MAX = 2**63 - 1  # the bigint column's largest value: "no upper bound"
 
 
@@ -177,7 +181,8 @@ def messages_page(
 
     With `after`: the first `limit` messages with after < seq (< before); otherwise
     the last `limit` messages before `before` (or the latest). Each message has its
-    author (names and avatar only), conversation and attachments (one more query) loaded.
+    author (names and avatar only), conversation and attachments (one more query, when any
+    has files) loaded, and `has_reactions` for `attach_reactions`.
     """
     limit = limit or settings.HISTORY_PAGE_SIZE
     low = -1 if after is None else min(after, _SEQ_MAX)
@@ -193,12 +198,18 @@ def messages_page(
     authors = _Users(alias)  # one instance per author, not per message
     new_message = rawsql.instances(Message, alias, _MESSAGE_FIELDS)
     messages = []
+    with_files = []
     for row in rows:
         message = new_message(row[:split])
         message._state.fields_cache["conversation"] = conversation
         message._state.fields_cache["author"] = authors.get_from(row, split)
+        message.has_reactions = bool(row[-1])
+        message.attachment_list = []
+        if row[-2]:
+            with_files.append(message)
         messages.append(message)
-    return load_for_messages(messages), has_more
+    load_for_messages(with_files)
+    return messages, has_more
 
 
 def messages_around(
@@ -310,8 +321,9 @@ def reactors_by_message(message_ids) -> dict[int, dict[str, list[int]]]:
 
 def attach_reactions(messages: list[Message], viewer_id: int | None) -> list[Message]:
     """Set each message's `reaction_list` as this reader sees it (serializers.message_json
-    carries it): one query for a whole page."""
-    reactors = reactors_by_message([m.pk for m in messages if not m.deleted])
+    carries it): one query for a whole page, none when `messages_page` found no reaction on it
+    (its `has_reactions`)."""
+    reactors = reactors_by_message([m.pk for m in messages if not m.deleted and getattr(m, "has_reactions", True)])
     for message in messages:
         message.reaction_list = reactions_json(reactors.get(message.pk, {}), viewer_id)
     return messages

@@ -206,3 +206,17 @@ def test_instances_go_through_init_when_a_receiver_listens(cast):
     finally:
         post_init.disconnect(receiver, sender=Group)
     assert seen == [group] and group.name == "Team" and not group._state.adding
+
+
+def test_a_page_asks_for_files_and_reactions_only_when_it_has_some(cast, django_assert_num_queries):
+    messages = [send(cast.owner, cast.general, f"m{n}") for n in range(3)]
+    with django_assert_num_queries(1):  # the page; no message has files or reactions
+        page, _ = selectors.messages_page(cast.general)
+        selectors.attach_reactions(page, cast.member.pk)
+    assert [(m.attachment_list, m.reaction_list) for m in page] == [([], [])] * 3
+    services.reaction_toggle(actor=cast.admin, conversation_id=cast.general.pk, seq=messages[1].seq, emoji="👍")
+    with django_assert_num_queries(2):  # and the reactions of the one message that has some
+        page, _ = selectors.messages_page(cast.general)
+        selectors.attach_reactions(page, cast.admin.pk)
+    assert [m.has_reactions for m in page] == [False, True, False]
+    assert page[1].reaction_list == [{"emoji": "👍", "count": 1, "users": [cast.admin.pk], "mine": True}]
