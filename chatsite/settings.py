@@ -218,6 +218,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "messaging:list"
 
 # Sessions: "remember me" keeps one for two weeks; otherwise it ends with the browser.
+# Django's database sessions, read by hand-written SQL (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
