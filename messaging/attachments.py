@@ -288,7 +288,8 @@ _ATTACHMENT_ATTNAMES = [f.attname for f in _ATTACHMENT_FIELDS]
 # ORM compiled it anew for each page of messages (about 0.5 ms of CPU; bench/page_cpu.py), and a page of
 # history usually has no file at all. tests/messaging/test_selectors.py holds the two equal.
 _FOR_MESSAGES_SQL = (
-    f"SELECT {', '.join(f.column for f in _ATTACHMENT_FIELDS)} FROM {Attachment._meta.db_table} "  # noqa: S608 (names from the model)
+    f"SELECT {', '.join(f.column for f in _ATTACHMENT_FIELDS)} "  # noqa: S608 (names from the model)
+    f"FROM {connection.ops.quote_name(Attachment._meta.db_table)} "
     "WHERE message_id IN ({ids}) ORDER BY message_id, position"
 )
 

@@ -301,7 +301,7 @@ def default_conversation(group) -> Conversation | None:
 # .values_list("message_id", "emoji", "user_id")`, written out: compiled anew for each page it cost about
 # 0.5 ms of CPU (bench/page_cpu.py). tests/messaging/test_selectors.py holds the two equal.
 _REACTORS_SQL = (
-    f"SELECT message_id, emoji, user_id FROM {Reaction._meta.db_table} "  # noqa: S608 (names from the model)
+    f"SELECT message_id, emoji, user_id FROM {connection.ops.quote_name(Reaction._meta.db_table)} "  # noqa: S608 (names from the model)
     f"WHERE message_id IN ({{ids}}) ORDER BY message_id, created_at, {Reaction._meta.pk.column}"
 )
 
