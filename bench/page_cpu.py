@@ -17,6 +17,11 @@ reports CPU milliseconds per request (time.process_time, every thread of the pro
 - page-unread: the page with new messages since the viewer's last visit (the read marker moves);
 - history: GET /chats/<id>/messages/ (the latest 50, JSON).
 
+With --profile FILE, one scenario (default `page`) is profiled after its unprofiled run: cProfile on each
+thread's own CPU clock (`time.thread_time`), in the event loop's thread and in every thread the ASGI handler
+runs the view in, the top functions by own and by cumulative time written to FILE (e.g.
+bench/results/profiles/page-cpu-before.txt), the raw profile to bench/results/tmp/<FILE's stem>.prof.
+
 Not a test: timings vary by machine; compare runs made minutes apart on the same machine.
 """
 
@@ -24,10 +29,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
+import inspect
+import io
 import os
+import pstats
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +57,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from asgiref.sync import SyncToAsync  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import AsyncClient, Client  # noqa: E402
@@ -180,12 +191,121 @@ def measure(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> d
     }
 
 
+def _anchors() -> list[tuple[object, str]]:
+    """The pieces of a page view followed across changes: (function, label), cumulative time per request."""
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models import Model
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.shortcuts import render
+    from django.template.defaulttags import URLNode
+    from django.template.loader_tags import IncludeNode
+    from django.urls import reverse
+
+    from messaging import attachments, markup, selectors, views
+
+    return [
+        (views.conversation_detail, "the view"),
+        (views._conversation_context, "  its data (queries and objects)"),
+        (selectors.conversations_for_user, "    the sidebar's rows"),
+        (selectors.messages_page, "    the page of messages"),
+        (attachments.load_for_messages, "      their attachments"),
+        (selectors.attach_reactions, "    reactions"),
+        (selectors.attach_replies, "    reply originals"),
+        (selectors.conversation_members, "    members"),
+        (render, "  the template"),
+        (markup.message_items, "    message items"),
+        (markup.conversation_sections, "    sidebar sections"),
+        (markup.member_items, "    member items"),
+        (URLNode.render, "    {% url %}"),
+        (IncludeNode.render, "    {% include %}"),
+        (reverse, "  reverse() anywhere"),
+        (Model.from_db, "  model instances built (from_db)"),
+        (Model.__init__, "  model instances built (__init__)"),
+        (SQLCompiler.as_sql, "  ORM queries compiled"),
+        (CursorWrapper.execute, "  queries run (cursor.execute)"),
+        (SessionBase._get_session, "  the session"),
+    ]
+
+
+def anchors(stats: pstats.Stats, requests: int) -> list[str]:
+    """Cumulative ms and calls per request of each `_anchors` function (a function missing from the
+    profile, e.g. one a change removed, shows 0)."""
+    lines = []
+    for function, label in _anchors():
+        function = inspect.unwrap(function)
+        code = function.__code__
+        key = (code.co_filename, code.co_firstlineno, code.co_name)
+        _cc, calls, _tt, total, _callers = stats.stats.get(key, (0, 0, 0.0, 0.0, {}))
+        lines.append(f"{label:<48}{1000 * total / requests:8.3f} ms {calls / requests:8.1f} calls")
+    return lines
+
+
+class ThreadProfiles:
+    """A cProfile on its thread's CPU clock for the main thread, the thread where the test client's ASGI
+    handler runs sync views (asgiref's `SyncToAsync.single_thread_executor`, started by the warm-up), and
+    every thread started while on (`sync_to_async(thread_sensitive=False)`, a server's per-request context)."""
+
+    def __init__(self) -> None:
+        self.profiles: list[cProfile.Profile] = []
+        self.lock = threading.Lock()
+
+    def _start(self) -> cProfile.Profile:
+        profile = cProfile.Profile(time.thread_time)
+        with self.lock:
+            self.profiles.append(profile)
+        profile.enable()  # replaces this thread's Python-level hook below
+        return profile
+
+    def _hook(self, *_args) -> None:
+        self._start()
+
+    def __enter__(self) -> ThreadProfiles:
+        threading.setprofile(self._hook)
+        self.view_thread = SyncToAsync.single_thread_executor.submit(self._start).result()
+        self.main = self._start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.main.disable()
+        SyncToAsync.single_thread_executor.submit(self.view_thread.disable).result()
+        threading.setprofile(None)
+
+    def report(self, requests: int, title: str, raw: Path) -> str:
+        out = io.StringIO()
+        stats = pstats.Stats(self.profiles[0], stream=out)
+        for profile in self.profiles[1:]:
+            stats.add(profile)
+        raw.parent.mkdir(parents=True, exist_ok=True)
+        stats.dump_stats(raw)  # for pstats or snakeviz
+        total = sum(st[2] for st in stats.stats.values())
+        out.write(f"{title}\nprofiled CPU per request: {1000 * total / requests:.3f} ms ({requests} requests)\n")
+        out.write("\n## where it goes (cumulative, per request, profiled)\n\n")
+        out.write("\n".join(anchors(stats, requests)) + "\n")
+        out.write("\n## top functions by own CPU\n")
+        stats.sort_stats("tottime").print_stats(40)
+        out.write("\n## top functions by cumulative CPU\n")
+        stats.sort_stats("cumulative").print_stats(60)
+        return out.getvalue()
+
+
+def profile(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> ThreadProfiles:
+    headers = headers or {}
+    with ThreadProfiles() as profiles:
+        for _ in range(n):
+            if setup:
+                setup()
+            runner.get(path, **headers)
+    return profiles
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=200, help="requests per scenario (default 200)")
     parser.add_argument("--wsgi", action="store_true", help="through the WSGI handler instead of ASGI")
     parser.add_argument("--only", choices=["page", "page-unread", "history"], help="one scenario")
     parser.add_argument("--sql", action="store_true", help="print each scenario's queries")
+    parser.add_argument("--profile", metavar="FILE", help="write a profile of one scenario (--only, default page)")
     args = parser.parse_args()
 
     if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
@@ -211,6 +331,17 @@ def main() -> None:
         if args.sql:
             for sql in result["sql"]:
                 print("   ", sql[:300])
+        if args.profile and name == (args.only or "page"):
+            profiles = profile(runner, path, args.n, setup=setup, headers=headers)
+            title = (
+                f"# bench/page_cpu.py -n {args.n} --profile, scenario {name}, {'WSGI' if args.wsgi else 'ASGI'}, "
+                f"{connection.vendor}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+            )
+            out = Path(args.profile)
+            raw = ROOT / "bench" / "results" / "tmp" / f"{out.stem}.prof"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(profiles.report(args.n, title, raw))
+            print(f"profile of {name} written to {out} (raw: {raw.relative_to(ROOT)})")
     if runner.loop is not None:
         runner.loop.close()
 

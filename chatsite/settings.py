@@ -91,6 +91,8 @@ TEMPLATES = [
                 "accounts.context_processors.email_verification",
                 "chatsite.paths.socket_path",
             ],
+            # chatsite is not an app: its template tags are named here ({% load paths %}).
+            "libraries": {"paths": "chatsite.templatetags.paths"},
         },
     },
 ]
@@ -216,6 +218,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "messaging:list"
 
 # Sessions: "remember me" keeps one for two weeks; otherwise it ends with the browser.
+# Django's database sessions, read by hand-written SQL (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -116,8 +116,18 @@ def access_from_row(user, row) -> tuple[Conversation, Membership | None]:
     return conversation, membership
 
 
-def check_can_edit(user, message: Message) -> None:
+def can_edit(user, message: Message) -> bool:
     """Only the author edits, and a deleted message stays deleted."""
+    return message.author_id == user.pk and not message.deleted
+
+
+def can_delete(user, message: Message, membership: Membership | None) -> bool:
+    """The author deletes their own; a group's owner and admins delete any (moderation)."""
+    return message.author_id == user.pk or can_moderate(membership)
+
+
+def check_can_edit(user, message: Message) -> None:
+    """`can_edit`, or Forbidden saying why."""
     if message.author_id != user.pk:
         raise Forbidden("You can only edit your own messages.")
     if message.deleted:
@@ -125,7 +135,6 @@ def check_can_edit(user, message: Message) -> None:
 
 
 def check_can_delete(user, message: Message, membership: Membership | None) -> None:
-    """The author deletes their own; a group's owner and admins delete any (moderation)."""
-    if message.author_id == user.pk or can_moderate(membership):
-        return
-    raise Forbidden("You can only delete your own messages.")
+    """`can_delete`, or Forbidden."""
+    if not can_delete(user, message, membership):
+        raise Forbidden("You can only delete your own messages.")

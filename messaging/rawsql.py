@@ -5,12 +5,16 @@ The socket's gate (messaging.access) and the conversation page's reads
 on every frame and page view (BENCHMARKS.md). Their rows come back raw from the
 database driver; `fetch` applies the same value converters the ORM applies (none
 on PostgreSQL; text to datetime and integer to bool on SQLite), so callers get
-the values a queryset would have given them.
+the values a queryset would have given them, and `instances` makes the model
+instances a queryset would have made of them.
 """
 
 from functools import cache
 
 from django.db import connection
+from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 
 @cache
@@ -56,3 +60,39 @@ def fetch_one(sql: str, params: list, fields: tuple):
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else convert(row, fields)
+
+
+def _plain(model) -> bool:
+    """Whether `model.from_db` may be skipped: Django's own, and no pre_init/post_init receiver."""
+    return (
+        model.from_db.__func__ is Model.from_db.__func__
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+    )
+
+
+def instances(model, alias: str, attnames: list[str]):
+    """`lambda values: model.from_db(alias, attnames, values)`, without Model.__init__.
+
+    The same instance, with the fields of `attnames` set and the others deferred (read from the
+    database when first used), made by filling its `__dict__` instead of through `__init__`'s
+    generic arguments, defaults and setattr calls: a conversation page builds about a hundred
+    (its messages, sidebar rows and members), and `__init__` cost two thirds of their CPU
+    (bench/page_cpu.py). A model with its own `from_db`, or with pre_init/post_init receivers
+    (which `__init__` would call), goes through `from_db`. tests/messaging/test_selectors.py
+    holds the two equal."""
+    if not _plain(model):
+        return lambda values: model.from_db(alias, attnames, values)
+    names = tuple(attnames)
+    new = model.__new__
+
+    def build(values):
+        instance = new(model)
+        state = ModelState()
+        state.adding = False
+        state.db = alias
+        instance.__dict__.update(zip(names, values, strict=True))
+        instance._state = state
+        return instance
+
+    return build

@@ -19,7 +19,7 @@ from groups.models import Group, Membership
 from messaging import rawsql, rendering, unread
 from messaging.access import VISIBLE_SQL, visible_params, visible_to
 from messaging.attachments import load_for_messages
-from messaging.models import Conversation, Mention, Message, Mute, Reaction, ReadState, Star
+from messaging.models import Attachment, Conversation, Mention, Message, Mute, Reaction, ReadState, Star
 from messaging.serializers import reactions_json
 
 _CONVERSATION = Conversation._meta.db_table
@@ -47,7 +47,7 @@ class _Users(dict):
 
     def __init__(self, alias: str) -> None:
         super().__init__()
-        self.alias = alias
+        self.build = rawsql.instances(User, alias, _USER_FIELDS)
 
     def get_from(self, row, start: int) -> User | None:
         user_id = row[start]
@@ -55,7 +55,7 @@ class _Users(dict):
             return None
         user = self.get(user_id)
         if user is None:
-            user = self[user_id] = User.from_db(self.alias, _USER_FIELDS, row[start : start + _USER_WIDTH])
+            user = self[user_id] = self.build(row[start : start + _USER_WIDTH])
         return user
 
 
@@ -103,15 +103,17 @@ def conversations_for_user(user) -> list[Conversation]:
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
     users = _Users(alias)  # the viewer takes part in each of their direct conversations
+    new_conversation = rawsql.instances(Conversation, alias, _CONVERSATION_FIELDS)
+    new_group = rawsql.instances(Group, alias, ["id", "name"])
     conversations = []
     for row in rows:
-        conversation = Conversation.from_db(alias, _CONVERSATION_FIELDS, row[:split])
+        conversation = new_conversation(row[:split])
         cache_ = conversation._state.fields_cache
         group_id = conversation.group_id
         if group_id is not None:
             group = groups.get(group_id)
             if group is None:
-                group = groups[group_id] = Group.from_db(alias, ["id", "name"], (group_id, row[split]))
+                group = groups[group_id] = new_group((group_id, row[split]))
             cache_["group"] = group
         else:
             cache_["group"] = None
@@ -155,16 +157,20 @@ def read_marker(user, conversation_id: int) -> int:
 
 
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
+# The last two columns say whether the message has files and reactions: the page then asks for those
+# of the messages that have any, and skips the query when none has (most pages have no file).
 _PAGE_SQL = f"""
     SELECT {", ".join(f"m.{f.column}" for f in Message._meta.concrete_fields)},
-        a.id, a.username, a.display_name, a.avatar
+        a.id, a.username, a.display_name, a.avatar,
+        EXISTS (SELECT 1 FROM {Attachment._meta.db_table} f WHERE f.message_id = m.id),
+        EXISTS (SELECT 1 FROM {Reaction._meta.db_table} r WHERE r.message_id = m.id)
     FROM {_MESSAGE} m LEFT JOIN {_USER} a ON a.id = m.author_id
     WHERE m.conversation_id = %s AND m.seq > %s AND m.seq < %s
     ORDER BY m.seq {{order}} LIMIT %s
 """  # noqa: S608 (table and column names come from the models, values are parameters)
 _PAGE_SQL_NEWEST = _PAGE_SQL.format(order="DESC")
 _PAGE_SQL_OLDEST = _PAGE_SQL.format(order="ASC")
-_PAGE_COLUMNS = (*Message._meta.concrete_fields, *(None,) * _USER_WIDTH)
+_PAGE_COLUMNS = (*Message._meta.concrete_fields, *(None,) * _USER_WIDTH, None, None)
 _SEQ_MAX = 2**63 - 1  # the bigint column's largest value: "no upper bound"
 
 
@@ -175,7 +181,8 @@ def messages_page(
 
     With `after`: the first `limit` messages with after < seq (< before); otherwise
     the last `limit` messages before `before` (or the latest). Each message has its
-    author (names and avatar only), conversation and attachments (one more query) loaded.
+    author (names and avatar only), conversation and attachments (one more query, when any
+    has files) loaded, and `has_reactions` for `attach_reactions`.
     """
     limit = limit or settings.HISTORY_PAGE_SIZE
     low = -1 if after is None else min(after, _SEQ_MAX)
@@ -189,13 +196,20 @@ def messages_page(
     split = len(_MESSAGE_FIELDS)
     alias = connection.alias
     authors = _Users(alias)  # one instance per author, not per message
+    new_message = rawsql.instances(Message, alias, _MESSAGE_FIELDS)
     messages = []
+    with_files = []
     for row in rows:
-        message = Message.from_db(alias, _MESSAGE_FIELDS, row[:split])
+        message = new_message(row[:split])
         message._state.fields_cache["conversation"] = conversation
         message._state.fields_cache["author"] = authors.get_from(row, split)
+        message.has_reactions = bool(row[-1])
+        message.attachment_list = []
+        if row[-2]:
+            with_files.append(message)
         messages.append(message)
-    return load_for_messages(messages), has_more
+    load_for_messages(with_files)
+    return messages, has_more
 
 
 def messages_around(
@@ -246,10 +260,10 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
         rows = rawsql.fetch(_PARTICIPANTS_SQL, params, ())
     else:
         rows = rawsql.fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
-    alias = connection.alias
+    new_user = rawsql.instances(User, connection.alias, _USER_FIELDS)
     members = []
     for row in rows:
-        user = User.from_db(alias, _USER_FIELDS, row[:_USER_WIDTH])
+        user = new_user(row[:_USER_WIDTH])
         user.role, user.read_seq = row[_USER_WIDTH], row[_USER_WIDTH + 1]
         members.append(user)
     return members
@@ -283,15 +297,23 @@ def default_conversation(group) -> Conversation | None:
     return group_conversations(group.pk).first()
 
 
+# `Reaction.objects.filter(message_id__in=ids).order_by("message_id", "created_at", "pk")
+# .values_list("message_id", "emoji", "user_id")`, written out: compiled anew for each page it cost about
+# 0.5 ms of CPU (bench/page_cpu.py). tests/messaging/test_selectors.py holds the two equal.
+_REACTORS_SQL = (
+    f"SELECT message_id, emoji, user_id FROM {connection.ops.quote_name(Reaction._meta.db_table)} "  # noqa: S608 (names from the model)
+    f"WHERE message_id IN ({{ids}}) ORDER BY message_id, created_at, {Reaction._meta.pk.column}"
+)
+
+
 def reactors_by_message(message_ids) -> dict[int, dict[str, list[int]]]:
     """Each message's reactions as {emoji: [user ids, oldest first]}, emoji in the order first
-    used (serializers.reactions_json turns it into the contract's shape). One query."""
+    used (serializers.reactions_json turns it into the contract's shape). One query, none for no ids."""
     found: dict[int, dict[str, list[int]]] = {}
-    rows = (
-        Reaction.objects.filter(message_id__in=list(message_ids))
-        .order_by("message_id", "created_at", "pk")
-        .values_list("message_id", "emoji", "user_id")
-    )
+    ids = list(message_ids)
+    if not ids:
+        return found
+    rows = rawsql.fetch(_REACTORS_SQL.format(ids=", ".join(["%s"] * len(ids))), ids, ())
     for message_id, emoji, user_id in rows:
         found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
     return found
@@ -299,8 +321,9 @@ def reactors_by_message(message_ids) -> dict[int, dict[str, list[int]]]:
 
 def attach_reactions(messages: list[Message], viewer_id: int | None) -> list[Message]:
     """Set each message's `reaction_list` as this reader sees it (serializers.message_json
-    carries it): one query for a whole page."""
-    reactors = reactors_by_message([m.pk for m in messages if not m.deleted])
+    carries it): one query for a whole page, none when `messages_page` found no reaction on it
+    (its `has_reactions`)."""
+    reactors = reactors_by_message([m.pk for m in messages if not m.deleted and getattr(m, "has_reactions", True)])
     for message in messages:
         message.reaction_list = reactions_json(reactors.get(message.pk, {}), viewer_id)
     return messages

@@ -9,7 +9,6 @@ field (`form_error`).
 Everything works without JavaScript; scripts only enhance these pages.
 """
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -25,14 +24,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import user_time_zone
-from chatsite.errors import Forbidden, Invalid, NotFound, RateLimited
+from chatsite.errors import Invalid, NotFound, RateLimited
 from chatsite.http import domain_errors, form_error, json_errors, page_or_json_errors, wants_json
 from chatsite.numbers import MAX_DIGITS, whole_number
 from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
 from groups.access import require_manager as check_manager
 from messaging import file_views, markup, selectors, services, unread
-from messaging.access import access_conversation, check_can_delete, check_can_edit
+from messaging.access import access_conversation, can_delete, can_edit, check_can_edit
 from messaging.forms import DirectForm, EditForm, MessageForm, TopicForm
 from messaging.models import Conversation, Message
 from messaging.serializers import conversation_title, message_json, reply_json, snippet
@@ -88,15 +87,6 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/list.html", {"conversations": _sidebar(request.user)})
 
 
-def _allowed(check: Callable[..., None], *args: Any) -> bool:
-    """Ask a rule of messaging.access without repeating it here."""
-    try:
-        check(*args)
-    except Forbidden:
-        return False
-    return True
-
-
 def _conversation_context(
     request: HttpRequest,
     conversation: Conversation,
@@ -142,8 +132,8 @@ def _conversation_context(
     selectors.attach_replies(messages)
     selectors.attach_reactions(messages, user.pk)
     for message in messages:
-        message.can_edit = _allowed(check_can_edit, user, message)
-        message.can_delete = not message.deleted and _allowed(check_can_delete, user, message, membership)
+        message.can_edit = can_edit(user, message)
+        message.can_delete = not message.deleted and can_delete(user, message, membership)
     members = selectors.conversation_members(conversation, limit=MEMBERS_SHOWN + 1)
     seen_by = _seen_by(user, messages[-1] if messages and is_latest else None, members)
     return {
@@ -173,8 +163,8 @@ def _conversation_context(
         "topic_field": _blank_field(TopicForm, "name"),
         "max_length": settings.MESSAGE_MAX_LENGTH,
         "replying_to": _replying_to(conversation, reply_to),
-        "muted": any(c.muted for c in conversations if c.pk == conversation.pk),
-        "starred": any(c.starred for c in conversations if c.pk == conversation.pk),
+        "muted": row is not None and row.muted,
+        "starred": row is not None and row.starred,
         "max_files": settings.ATTACHMENT_MAX_PER_MESSAGE,
         "max_file_bytes": settings.ATTACHMENT_MAX_BYTES,
     }

@@ -5,9 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.template import engines
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_resolver, get_script_prefix, reverse, set_script_prefix
 
-from chatsite.paths import PLACEHOLDER, SOCKET_PATH, path_filler
+from chatsite.paths import PLACEHOLDER, SOCKET_PATH, path_filler, path_to, static_path
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMENT_BLOCK = re.compile(r"{% comment %}.*?{% endcomment %}", re.DOTALL)
@@ -72,6 +74,85 @@ def test_the_search_finds_a_path_written_out(tmp_path):
 )
 def test_a_filled_path_is_the_reversed_one(viewname, args):
     assert path_filler(viewname, *args[:-1])(args[-1]) == reverse(viewname, args=args)
+
+
+ROUTES = [
+    ("home", []),
+    ("messaging:list", []),
+    ("messaging:conversation", [7]),
+    ("messaging:conversation", [PLACEHOLDER]),
+    ("messaging:conversation", [2**63 - 1]),
+    ("messaging:message_edit", [7, 12]),
+    ("messaging:message_edit", [PLACEHOLDER, PLACEHOLDER]),
+    ("messaging:reaction_toggle", [7, 1234567890123]),
+    ("messaging:topic_create", [3]),
+    ("groups:detail", [3]),
+    ("messaging:attachment_discard", [PLACEHOLDER]),
+    ("people:profile", ["bob"]),
+    ("people:profile", ["josé"]),  # quoted by reverse
+    ("messaging:attachment", ["a b"]),
+]
+
+
+@pytest.mark.parametrize(("viewname", "args"), ROUTES)
+def test_a_path_reversed_once_is_the_reversed_one(viewname, args):
+    assert path_to(viewname, *args) == reverse(viewname, args=args)
+    assert path_to(viewname, *args) == reverse(viewname, args=args)  # the second time from the cache
+
+
+@pytest.mark.parametrize(("viewname", "args"), ROUTES)
+def test_the_path_tag_writes_what_the_url_tag_writes(viewname, args):
+    engine = engines["django"]
+    spelled = " ".join(repr(arg) if isinstance(arg, str) else str(arg) for arg in args)
+    url = engine.from_string(f"{{% url '{viewname}' {spelled} %}}").render({})
+    path = engine.from_string(f"{{% load paths %}}{{% path '{viewname}' {spelled} %}}").render({})
+    assert path == url
+
+
+def test_a_path_reversed_once_follows_the_script_prefix():
+    """A site served below a prefix (SCRIPT_NAME, FORCE_SCRIPT_NAME): the prefix is part of the cache's key."""
+    before = path_to("messaging:conversation", 7)
+    prefix = get_script_prefix()
+    set_script_prefix("/chat-site/")
+    try:
+        assert path_to("messaging:conversation", 7) == reverse("messaging:conversation", args=[7])
+        assert path_to("messaging:conversation", 7) == "/chat-site" + before
+    finally:
+        set_script_prefix(prefix)
+    assert path_to("messaging:conversation", 7) == before
+
+
+@pytest.mark.parametrize(
+    ("viewname", "args"),
+    [
+        ("messaging:conversation", [-1]),
+        ("messaging:conversation", [10**19]),  # 20 digits: more than an id has
+        ("messaging:conversation", [True]),
+        ("messaging:conversation", []),
+        ("messaging:list", [7]),
+        ("no-such-route", []),
+    ],
+)
+def test_a_path_that_does_not_reverse_fails_as_reverse_does(viewname, args):
+    with pytest.raises(NoReverseMatch):
+        reverse(viewname, args=args)
+    with pytest.raises(NoReverseMatch):
+        path_to(viewname, *args)
+
+
+@pytest.mark.parametrize("name", ["css/app.css", "js/app.js", "js/scripts_on.js", "a file?.css"])
+def test_a_static_path_asked_once_is_what_static_gives(name):
+    assert static_path(name) == static(name)
+    assert static_path(name) == static(name)
+    engine = engines["django"]
+    tag = engine.from_string(f"{{% load paths %}}{{% static_path {name!r} %}}").render({})
+    assert tag == engine.from_string(f"{{% load static %}}{{% static {name!r} %}}").render({})
+
+
+def test_a_static_path_follows_a_new_storage(settings):
+    before = static_path("css/app.css")
+    settings.STATIC_URL = "/assets/"  # a new static files storage
+    assert static_path("css/app.css") == static("css/app.css") == "/assets/css/app.css" != before
 
 
 def test_scripts_get_every_path_from_the_page(alice_client):

@@ -37,11 +37,16 @@ from django.http import parse_cookie
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from accounts.backends import UsernameOrEmailBackend
 from accounts.models import UserSession
 from messaging import rawsql
 from messaging.realtime.workers import in_db_thread
 
-DB_SESSIONS = "django.contrib.sessions.backends.db"
+# Session engines that keep Django's database rows (accounts/sessions.py reads them by hand-written SQL).
+DB_SESSIONS = ("accounts.sessions", "django.contrib.sessions.backends.db")
+# Backends whose `get_user` is ModelBackend's: a get by primary key, then `user_can_authenticate`
+# (UsernameOrEmailBackend's is that lookup written in SQL; tests/accounts/test_backends.py holds them equal).
+_MODEL_GET_USERS = (ModelBackend.get_user, UsernameOrEmailBackend.get_user)
 
 _User = get_user_model()
 _USER_FIELDS = tuple(_User._meta.concrete_fields)
@@ -63,13 +68,13 @@ def session_store(session_key: str | None):
 def _backend_user(backend_path: str, user_id, known):
     """`load_backend(backend_path).get_user(user_id)`; without a query when `known` is that user, read
     with the session, and the backend is a ModelBackend whose `get_user` is Django's (a get by primary
-    key, then `user_can_authenticate`)."""
+    key, then `user_can_authenticate`) or the same written in SQL (`_MODEL_GET_USERS`)."""
     backend = load_backend(backend_path)
     if (
         known is not None
         and known.pk == user_id
         and isinstance(backend, ModelBackend)
-        and type(backend).get_user is ModelBackend.get_user
+        and type(backend).get_user in _MODEL_GET_USERS
     ):
         return known if backend.user_can_authenticate(known) else None
     return backend.get_user(user_id)
@@ -130,7 +135,7 @@ def authenticate(session_key: str | None):
     session = session_store(session_key)
     if not session.session_key:  # none, or not a well-formed key: nothing to look up
         return session, AnonymousUser()
-    known = _load_with_user(session) if settings.SESSION_ENGINE == DB_SESSIONS else None
+    known = _load_with_user(session) if settings.SESSION_ENGINE in DB_SESSIONS else None
     return session, user_for_session(session, known)
 
 

@@ -7,10 +7,18 @@ and conversation, and check that the gate's hand-built objects equal the ORM's.
 
 import pytest
 
-from chatsite.errors import NotFound
+from chatsite.errors import Forbidden, NotFound
+from groups.models import Membership
 from messaging import services
-from messaging.access import access_conversation, visible_to
-from messaging.models import Conversation
+from messaging.access import (
+    access_conversation,
+    can_delete,
+    can_edit,
+    check_can_delete,
+    check_can_edit,
+    visible_to,
+)
+from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +58,23 @@ def test_gate_returns_the_same_objects_as_the_orm(world):
 def test_gate_refuses_ids_that_name_nothing(cast, bad):
     with pytest.raises(NotFound):
         access_conversation(cast.member, bad)
+
+
+def test_the_edit_and_delete_questions_agree_with_their_checks(world):
+    """The page asks `can_edit`/`can_delete` for each message; services call the checks, which raise."""
+    cast, users = world
+    messages = list(Message.objects.filter(conversation=cast.general).order_by("seq"))
+    assert any(m.deleted for m in messages) and any(m.author_id is None for m in messages)
+    for user in users:
+        membership = Membership.objects.filter(user=user, group=cast.group).first()
+        for message in messages:
+            for question, check, args in (
+                (can_edit, check_can_edit, (user, message)),
+                (can_delete, check_can_delete, (user, message, membership)),
+            ):
+                try:
+                    check(*args)
+                    allowed = True
+                except Forbidden:
+                    allowed = False
+                assert question(*args) is allowed, (question.__name__, user.username, message.seq)

@@ -1,20 +1,26 @@
 """The hand-written reads of the conversation page agree with the ORM's rules.
 
 `conversations_for_user` repeats `messaging.access.visible_to` and the unread rule of
-`messaging.unread` in SQL; these tests hold the two side by side for every kind of user.
+`messaging.unread` in SQL; these tests hold the two side by side for every kind of user. The
+reactions and files of a page of messages are read in SQL too, held to their ORM form, and the
+model instances made of the rows (`rawsql.instances`) to those `from_db` makes.
 """
 
 import pytest
+from django.db.models.signals import post_init
 
 from accounts import services as account_services
+from accounts.models import User
 from groups import services as group_services
-from messaging import selectors, services
+from groups.models import Group
+from messaging import rawsql, selectors, services
 from messaging.access import visible_to
-from messaging.models import Conversation
+from messaging.models import Attachment, Conversation, Message, Reaction
 from messaging.selectors import default_conversation
 from messaging.serializers import conversation_title
 from tests.conftest import send
 from tests.messaging import unread_rule
+from tests.messaging.files import PDF, form_send, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +117,106 @@ def test_members_carry_role_and_read_marker(cast, alice):
     services.read_mark(actor=cast.member, conversation_id=direct.pk, seq=1)
     participants = selectors.conversation_members(direct)
     assert [(m.username, m.role, m.read_seq) for m in participants] == [("alice", None, 0), ("mia", None, 1)]
+
+
+def test_reactions_read_as_the_orm_reads_them(cast):
+    """`reactors_by_message`'s SQL against its ORM form: emoji in the order first used, reactors oldest first."""
+    messages = [send(cast.owner, cast.general, f"m{n}") for n in range(4)]
+    toggles = [
+        (cast.member, 0, "👍"),
+        (cast.admin, 0, "🎉"),
+        (cast.owner, 0, "👍"),
+        (cast.admin, 2, "❤️"),
+        (cast.member, 2, "❤️"),
+        (cast.member, 2, "👨‍👩‍👧"),
+        (cast.owner, 3, "👍"),
+        (cast.owner, 3, "👍"),  # taken back
+    ]
+    for user, index, emoji in toggles:
+        services.reaction_toggle(actor=user, conversation_id=cast.general.pk, seq=messages[index].seq, emoji=emoji)
+    ids = [m.pk for m in messages]
+    expected: dict = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=ids)
+        .order_by("message_id", "created_at", "pk")
+        .values_list("message_id", "emoji", "user_id")
+    )
+    for message_id, emoji, user_id in rows:
+        expected.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    found = selectors.reactors_by_message(ids)
+    assert found == expected
+    assert found[ids[0]] == {"👍": [cast.member.pk, cast.owner.pk], "🎉": [cast.admin.pk]}
+    assert list(found[ids[2]]) == ["❤️", "👨‍👩‍👧"] and ids[1] not in found and ids[3] not in found
+    assert selectors.reactors_by_message([]) == {}
+
+
+@pytest.mark.parametrize("media", ["filesystem"], indirect=True)
+def test_attachments_read_as_the_orm_reads_them(cast, login, media):
+    """`load_for_messages`'s SQL against its ORM form: each message's files in their order, all fields."""
+    client = login(cast.member)
+    files = [("b.pdf", PDF, "application/pdf"), ("a.png", image_bytes(), "image/png"), ("c.pdf", PDF, "text/plain")]
+    form_send(client, cast.general.pk, "three files", files=files)
+    send(cast.member, cast.general, "none")
+    form_send(client, cast.general.pk, "", files=[("d.pdf", PDF, "application/pdf")])
+    messages, _ = selectors.messages_page(cast.general)
+    assert [len(m.attachment_list) for m in messages] == [3, 0, 1]
+    for message in messages:
+        expected = list(Attachment.objects.filter(message_id=message.pk).order_by("position"))
+        assert [a.pk for a in message.attachment_list] == [a.pk for a in expected]
+        for got, want in zip(message.attachment_list, expected, strict=True):
+            assert {f.attname: getattr(got, f.attname) for f in Attachment._meta.concrete_fields} == {
+                f.attname: getattr(want, f.attname) for f in Attachment._meta.concrete_fields
+            }
+    assert [a.name for a in messages[0].attachment_list] == ["b.pdf", "a.png", "c.pdf"]
+    assert messages[0].attachment_list[1].thumbnail and messages[0].attachment_list[1].width == 640
+
+
+def _fields(instance) -> dict:
+    return {name: value for name, value in instance.__dict__.items() if name != "_state"}
+
+
+def test_instances_are_the_ones_from_db_makes(cast):
+    """`rawsql.instances` skips Model.__init__: the same fields set, the same state, the rest deferred."""
+    message = send(cast.owner, cast.general, "hello")
+    names = [f.attname for f in Message._meta.concrete_fields]
+    values = [getattr(message, name) for name in names]
+    built = rawsql.instances(Message, "default", names)(values)
+    expected = Message.from_db("default", names, values)
+    assert _fields(built) == _fields(expected)
+    assert (built._state.db, built._state.adding) == (expected._state.db, expected._state.adding) == ("default", False)
+    assert built == expected and built.pk == message.pk and built.author_id == cast.owner.pk
+    assert built.author == cast.owner  # a relation still loads
+    partial = rawsql.instances(User, "default", ["id", "username"])([cast.owner.pk, cast.owner.username])
+    assert _fields(partial) == _fields(User.from_db("default", ["id", "username"], [cast.owner.pk, "olivia"]))
+    assert partial.get_deferred_fields() >= {"email", "display_name"}
+    assert partial.display_name == cast.owner.display_name  # a deferred field is read when used
+    with pytest.raises(ValueError):  # a row of the wrong width is an error, not a half-built instance
+        rawsql.instances(User, "default", ["id", "username"])([1])
+
+
+def test_instances_go_through_init_when_a_receiver_listens(cast):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Group)
+    try:
+        group = rawsql.instances(Group, "default", ["id", "name"])([cast.group.pk, "Team"])
+    finally:
+        post_init.disconnect(receiver, sender=Group)
+    assert seen == [group] and group.name == "Team" and not group._state.adding
+
+
+def test_a_page_asks_for_files_and_reactions_only_when_it_has_some(cast, django_assert_num_queries):
+    messages = [send(cast.owner, cast.general, f"m{n}") for n in range(3)]
+    with django_assert_num_queries(1):  # the page; no message has files or reactions
+        page, _ = selectors.messages_page(cast.general)
+        selectors.attach_reactions(page, cast.member.pk)
+    assert [(m.attachment_list, m.reaction_list) for m in page] == [([], [])] * 3
+    services.reaction_toggle(actor=cast.admin, conversation_id=cast.general.pk, seq=messages[1].seq, emoji="👍")
+    with django_assert_num_queries(2):  # and the reactions of the one message that has some
+        page, _ = selectors.messages_page(cast.general)
+        selectors.attach_reactions(page, cast.admin.pk)
+    assert [m.has_reactions for m in page] == [False, True, False]
+    assert page[1].reaction_list == [{"emoji": "👍", "count": 1, "users": [cast.admin.pk], "mine": True}]

@@ -25,7 +25,9 @@ def _key(user) -> str:
     return login_cookie(user).split(b"=", 1)[1].decode()
 
 
-def test_a_login_session_and_its_user_are_read_in_one_query(alice, django_assert_num_queries):
+@pytest.mark.parametrize("engine", ["accounts.sessions", "django.contrib.sessions.backends.db"])
+def test_a_login_session_and_its_user_are_read_in_one_query(alice, django_assert_num_queries, settings, engine):
+    settings.SESSION_ENGINE = engine  # the site's (accounts/sessions.py) and Django's: the same rows
     key = _key(alice)
     assert UserSession.objects.filter(session_id=key, user=alice).exists()  # written at login
     with django_assert_num_queries(1):

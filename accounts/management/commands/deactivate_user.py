@@ -18,7 +18,11 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import User
 
-DB_BACKED_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
+DB_BACKED_ENGINES = (
+    "accounts.sessions",
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+)
 
 
 def end_sessions(user: User) -> int | None:
