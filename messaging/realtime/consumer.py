@@ -28,7 +28,7 @@ from chatsite import sockets
 from chatsite.errors import DomainError, RateLimited
 from messaging import events, protocol, services
 from messaging.realtime import frames, limits, presence, selectors
-from messaging.realtime.counters import UnreadCounters, mentions_user
+from messaging.realtime.counters import UnreadCounters, mentions_user, unread_frame
 from messaging.realtime.frames import FrameError
 from messaging.realtime.heartbeat import heartbeat
 from messaging.realtime.loop import LeanConsumer
@@ -482,9 +482,7 @@ class ChatConsumer(LeanConsumer):
             await self._send_unread(conversation_id, cursor["unread"])
 
     async def _send_unread(self, conversation_id: int, count: int) -> None:
-        mentions = self.counters.mentions.get(conversation_id, 0)
-        frame = {"type": protocol.UNREAD, "conversation": conversation_id, "count": count, "mentions": mentions}
-        await self.send_frame(frame)
+        await self.send_text(unread_frame(conversation_id, count, self.counters.mentions.get(conversation_id, 0)))
 
     # Channel-layer groups --------------------------------------------------------------------
 

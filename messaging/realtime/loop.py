@@ -20,7 +20,13 @@ named as Channels names them) and changes three things:
 - A send that finds the client gone (the OSError ASGI servers raise) ends
   sending quietly; the disconnect that follows ends the socket.
 
-Subclasses implement `dispatch`-able handlers and `cleanup()`.
+With the Redis pub/sub layer (production), the layer's own receiving task hands each
+event straight to the socket's backlog (`LayerHandover`), decoded once per process
+however many sockets it is for: no per-socket queue, reader wake-up or decode. Other
+layers are read by the reader task.
+
+Subclasses implement `dispatch`-able handlers and `cleanup()`. Layer events may be
+shared by every socket of the process they are for: handlers read them, never change them.
 """
 
 import asyncio
@@ -31,6 +37,7 @@ from collections import deque
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
 from messaging import protocol
@@ -49,13 +56,73 @@ def handler_name(kind: str) -> str:
     return kind.replace(".", "_")
 
 
+class _Decoded:
+    """The last payload the pub/sub layer handed over, decoded: a group's event reaches every
+    socket of the group in this process as the same bytes object, one socket after the other."""
+
+    data: bytes | None = None
+    message: dict | None = None
+
+
+def _decode(deserialize, data: bytes) -> dict:
+    if data is not _Decoded.data:
+        _Decoded.message = deserialize(data)
+        _Decoded.data = data  # held, so its identity cannot be reused while it is the key
+    return _Decoded.message
+
+
+class LayerHandover:
+    """Stands in for channels_redis pub/sub's per-channel `asyncio.Queue`: the layer's receiving task
+    calls `put_nowait` with each payload for the channel, which goes straight into the socket's backlog.
+
+    A burst the layer reads at once (one socket read from Redis, up to 64 KiB) is handed over before
+    any delivery task runs; the backlog's bounds count only once delivery has had its turn (see `take`),
+    so only a client that does not read fills the backlog. `get` never returns: the socket's reader task
+    waits in the layer's `receive` only for the layer's own clean-up (unsubscribe) on exit.
+    """
+
+    __slots__ = ("deserialize", "take")
+
+    def __init__(self, take, deserialize) -> None:
+        self.take = take
+        self.deserialize = deserialize
+
+    def put_nowait(self, data: bytes) -> None:
+        # Called from the layer's receiving task, for every socket of the process: it must not raise.
+        try:
+            message = _decode(self.deserialize, data)
+        except Exception:
+            log_outage("channel layer event that cannot be decoded dropped")
+            return
+        self.take(message)
+
+    async def get(self) -> None:
+        await asyncio.get_running_loop().create_future()  # never done: cancelled when the socket ends
+
+    @classmethod
+    def install(cls, layer, channel: str, take) -> bool:
+        """Put a handover in place of the channel's queue (anything already queued goes first). False
+        for any other layer, which the reader task reads."""
+        if not isinstance(layer, RedisPubSubChannelLayer):
+            return False
+        channels = getattr(layer._get_layer(), "channels", None)
+        queue = channels.get(channel) if isinstance(channels, dict) else None
+        if not isinstance(queue, asyncio.Queue):
+            return False
+        handover = cls(take, layer.deserialize)
+        while not queue.empty():
+            handover.put_nowait(queue.get_nowait())
+        channels[channel] = handover
+        return True
+
+
 class LeanConsumer(AsyncConsumer):
     """See the module docstring."""
 
     closed = False
     client_gone = False
     _backlog: deque | None = None
-    _arrived: asyncio.Event
+    _wake = None  # wakes the delivery task
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
@@ -105,16 +172,22 @@ class LeanConsumer(AsyncConsumer):
         if self.closed or self._backlog is None:
             return
         self._backlog.append(message)
-        self._arrived.set()
+        self._wake()
 
     async def _serve(self, receive) -> None:
         """Dispatch the socket's messages in this coroutine, the layer's in a delivery task; one at a time."""
         lock = asyncio.Lock()
         main = asyncio.current_task()
         backlog: deque = deque()
-        arrived = asyncio.Event()
-        self._backlog, self._arrived = backlog, arrived
         size = 0  # bytes of frames in the backlog
+        max_events, max_bytes = settings.WS_MAX_PENDING_EVENTS, settings.WS_MAX_PENDING_BYTES
+        idle: asyncio.Future | None = None  # what the delivery task waits on while the backlog is empty
+
+        def wake() -> None:
+            if idle is not None and not idle.done():
+                idle.set_result(None)
+
+        self._backlog, self._wake = backlog, wake
 
         def overflow() -> None:
             self.too_slow = True
@@ -122,8 +195,25 @@ class LeanConsumer(AsyncConsumer):
             backlog.clear()
             main.cancel()
 
-        async def read_layer() -> None:
+        def take(message: dict) -> bool:
+            """Queue one layer event; False once the backlog is past its bounds (the socket is closing).
+
+            The bounds are for what waits on the client: events that arrive while an idle delivery task
+            is woken but has not run yet (a burst handed over in one go) have waited on nobody."""
             nonlocal size
+            if self.too_slow:
+                return False
+            backlog.append(message)
+            size += len(message.get("frame") or "")
+            if idle is not None and idle.done():
+                return True  # delivery was idle and has not had its turn yet: nothing waits on the client
+            wake()
+            if len(backlog) > max_events or size > max_bytes:
+                overflow()
+                return False
+            return True
+
+        async def read_layer() -> None:
             while True:
                 try:
                     message = await self.channel_layer.receive(self.channel_name)
@@ -133,11 +223,7 @@ class LeanConsumer(AsyncConsumer):
                     log_outage("channel layer receive failed")
                     await asyncio.sleep(1.0)
                     continue
-                backlog.append(message)
-                size += len(message.get("frame") or "")
-                arrived.set()
-                if len(backlog) > settings.WS_MAX_PENDING_EVENTS or size > settings.WS_MAX_PENDING_BYTES:
-                    overflow()
+                if not take(message):
                     return
                 if len(backlog) >= YIELD_AT:
                     # A burst the layer hands over at once: let delivery take its turn, so only a
@@ -145,18 +231,24 @@ class LeanConsumer(AsyncConsumer):
                     await asyncio.sleep(0)
 
         async def deliver() -> None:
-            nonlocal size
+            # Everything queued is delivered per wake-up; the lock is taken per event, so the
+            # socket's own frames are answered between events, not after a whole burst.
+            nonlocal size, idle
+            loop = asyncio.get_running_loop()
             while True:
-                await arrived.wait()
-                arrived.clear()
-                while backlog:
-                    message = backlog.popleft()
-                    size -= len(message.get("frame") or "")
-                    async with lock:
-                        await self.deliver_event(message)
+                if not backlog:
+                    idle = loop.create_future()
+                    await idle
+                    idle = None
+                    continue
+                message = backlog.popleft()
+                size -= len(message.get("frame") or "")
+                async with lock:
+                    await self.deliver_event(message)
 
         tasks = [asyncio.ensure_future(deliver())]
         if self.channel_layer is not None:
+            LayerHandover.install(self.channel_layer, self.channel_name, take)
             tasks.append(asyncio.ensure_future(read_layer()))
         try:
             while True:
