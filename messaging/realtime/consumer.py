@@ -351,7 +351,7 @@ class ChatConsumer(LeanConsumer):
                 mentioned=not mine and mentions_user(event["frame"], self.user_id),
             )
             if count is not None:
-                await self._send_unread(conversation_id, count)
+                await self.send_text(self._unread_text(conversation_id, count))
         elif kind == protocol.MESSAGE_DELETED and self.counters.has_unread(conversation_id):
             await self._recount(conversation_id)  # the deleted message may have been one of them
 
@@ -479,10 +479,10 @@ class ChatConsumer(LeanConsumer):
             conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
         )
         if (cursor["unread"], cursor["mentions"]) != before:
-            await self._send_unread(conversation_id, cursor["unread"])
+            await self.send_text(self._unread_text(conversation_id, cursor["unread"]))
 
-    async def _send_unread(self, conversation_id: int, count: int) -> None:
-        await self.send_text(unread_frame(conversation_id, count, self.counters.mentions.get(conversation_id, 0)))
+    def _unread_text(self, conversation_id: int, count: int) -> str:
+        return unread_frame(conversation_id, count, self.counters.mentions.get(conversation_id, 0))
 
     # Channel-layer groups --------------------------------------------------------------------
 

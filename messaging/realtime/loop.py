@@ -267,20 +267,25 @@ class LeanConsumer(AsyncConsumer):
     async def deliver_event(self, message: dict) -> None:
         """One channel-layer event. A fault in one event is logged and the socket goes on."""
         try:
-            await self.dispatch(message)
+            handler = self.handler_for(message["type"])
+            if handler is not None:
+                await handler(message)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("socket event %s failed", message.get("type"))
 
     async def dispatch(self, message: dict) -> None:
-        """Route to the handler named after the message's type; none once closed but `websocket.*`."""
-        kind = message["type"]
+        handler = self.handler_for(message["type"])
+        if handler is not None:
+            await handler(message)
+
+    def handler_for(self, kind: str):
+        """The handler named after a message's type; none once closed but `websocket.*`."""
         if self.closed and not kind.startswith("websocket."):
-            return
+            return None
         handler = getattr(self, handler_name(kind), None)
         if handler is None:
             # From a newer process during a rolling deploy, say: not this socket's fault.
             log_outage(f"socket event without a handler ignored: {kind}", exc_info=False)
-            return
-        await handler(message)
+        return handler
