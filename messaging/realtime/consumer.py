@@ -225,10 +225,6 @@ class ChatConsumer(LeanConsumer):
 
     # Sending ---------------------------------------------------------------------------------
 
-    async def send_text(self, text: str) -> None:
-        if not self.closed:
-            await self.base_send({"type": "websocket.send", "text": text})
-
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send_text(sockets.encode(frame))
 
