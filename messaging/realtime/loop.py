@@ -20,10 +20,10 @@ named as Channels names them) and changes three things:
 - A send that finds the client gone (the OSError ASGI servers raise) ends
   sending quietly; the disconnect that follows ends the socket.
 
-With the Redis pub/sub layer (production), the layer's own receiving task hands each
-event straight to the socket's backlog (`LayerHandover`), decoded once per process
-however many sockets it is for: no per-socket queue, reader wake-up or decode. Other
-layers are read by the reader task.
+With the project's Redis pub/sub layer (production: `chatsite.layers`, `hand_over`), the
+layer's own receiving task hands each event straight to the socket's backlog, decoded once
+per process however many sockets it is for: no per-socket queue, reader wake-up or decode.
+Other layers are read by the reader task.
 
 Subclasses implement `dispatch`-able handlers and `cleanup()`. Layer events may be
 shared by every socket of the process they are for: handlers read them, never change them.
@@ -37,7 +37,6 @@ from collections import deque
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
 from messaging import protocol
@@ -54,66 +53,6 @@ CLOSE_TIMEOUT = 5.0
 def handler_name(kind: str) -> str:
     """Channels' rule: `websocket.receive` -> `websocket_receive`, `conversation.frame` -> `conversation_frame`."""
     return kind.replace(".", "_")
-
-
-class _Decoded:
-    """The last payload the pub/sub layer handed over, decoded: a group's event reaches every
-    socket of the group in this process as the same bytes object, one socket after the other."""
-
-    data: bytes | None = None
-    message: dict | None = None
-
-
-def _decode(deserialize, data: bytes) -> dict:
-    if data is not _Decoded.data:
-        _Decoded.message = deserialize(data)
-        _Decoded.data = data  # held, so its identity cannot be reused while it is the key
-    return _Decoded.message
-
-
-class LayerHandover:
-    """Stands in for channels_redis pub/sub's per-channel `asyncio.Queue`: the layer's receiving task
-    calls `put_nowait` with each payload for the channel, which goes straight into the socket's backlog.
-
-    A burst the layer reads at once (one socket read from Redis, up to 64 KiB) is handed over before
-    any delivery task runs; the backlog's bounds count only once delivery has had its turn (see `take`),
-    so only a client that does not read fills the backlog. `get` never returns: the socket's reader task
-    waits in the layer's `receive` only for the layer's own clean-up (unsubscribe) on exit.
-    """
-
-    __slots__ = ("deserialize", "take")
-
-    def __init__(self, take, deserialize) -> None:
-        self.take = take
-        self.deserialize = deserialize
-
-    def put_nowait(self, data: bytes) -> None:
-        # Called from the layer's receiving task, for every socket of the process: it must not raise.
-        try:
-            message = _decode(self.deserialize, data)
-        except Exception:
-            log_outage("channel layer event that cannot be decoded dropped")
-            return
-        self.take(message)
-
-    async def get(self) -> None:
-        await asyncio.get_running_loop().create_future()  # never done: cancelled when the socket ends
-
-    @classmethod
-    def install(cls, layer, channel: str, take) -> bool:
-        """Put a handover in place of the channel's queue (anything already queued goes first). False
-        for any other layer, which the reader task reads."""
-        if not isinstance(layer, RedisPubSubChannelLayer):
-            return False
-        channels = getattr(layer._get_layer(), "channels", None)
-        queue = channels.get(channel) if isinstance(channels, dict) else None
-        if not isinstance(queue, asyncio.Queue):
-            return False
-        handover = cls(take, layer.deserialize)
-        while not queue.empty():
-            handover.put_nowait(queue.get_nowait())
-        channels[channel] = handover
-        return True
 
 
 class LeanConsumer(AsyncConsumer):
@@ -278,7 +217,9 @@ class LeanConsumer(AsyncConsumer):
 
         tasks = [asyncio.ensure_future(deliver())]
         if self.channel_layer is not None:
-            LayerHandover.install(self.channel_layer, self.channel_name, take)
+            hand_over = getattr(self.channel_layer, "hand_over", None)
+            if hand_over is not None:
+                hand_over(self.channel_name, take)
             tasks.append(asyncio.ensure_future(read_layer()))
         try:
             while True:
