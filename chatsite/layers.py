@@ -12,15 +12,84 @@ Written against channels_redis 4.3 (pinned in requirements.txt): it uses the
 loop layer's `channels`/`groups` maps and the shard's `_lock`, `_subscribed_to`
 and `_pubsub`, as the layer's own `group_add`/`group_discard` do.
 tests/realtime/test_layer_groups.py holds the two to the same outcome.
+
+`hand_over` lets a socket take its events straight from the layer's receiving task
+(messaging.realtime.loop): in place of the channel's `asyncio.Queue` it puts a
+`Handover`, which the receiving task calls as it calls the queue's `put_nowait`.
 """
 
+import asyncio
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from channels_redis import pubsub
 
+from chatsite.outage import log_outage
+
+logger = logging.getLogger("messaging.realtime")
+
+
+class _Decoded:
+    """The last payload the pub/sub layer handed over, decoded: a group's event reaches every
+    socket of the group in this process as the same bytes object, one socket after the other."""
+
+    data: bytes | None = None
+    message: dict | None = None
+
+
+def _decode(deserialize, data: bytes) -> dict:
+    if data is not _Decoded.data:
+        _Decoded.message = deserialize(data)
+        _Decoded.data = data  # held, so its identity cannot be reused while it is the key
+    return _Decoded.message
+
+
+class Handover:
+    """Stands in for the pub/sub layer's per-channel `asyncio.Queue`: the layer's receiving task calls
+    `put_nowait` with each payload for the channel, which goes decoded straight to `take`.
+
+    A burst the layer reads at once (one socket read from Redis, up to 64 KiB) is handed over before
+    any socket's delivery runs: the socket's backlog bounds allow for that (messaging.realtime.loop).
+    `get` never returns: the socket's reader task waits in the layer's `receive` only for the layer's
+    own clean-up (unsubscribe) on exit.
+    """
+
+    __slots__ = ("deserialize", "take")
+
+    def __init__(self, take, deserialize) -> None:
+        self.take = take
+        self.deserialize = deserialize
+
+    def put_nowait(self, data: bytes) -> None:
+        # Called from the layer's receiving task, for every socket of the process: it must not raise.
+        try:
+            message = _decode(self.deserialize, data)
+        except Exception:
+            log_outage(logger, "channel layer event that cannot be decoded dropped")
+            return
+        self.take(message)
+
+    async def get(self) -> None:
+        await asyncio.get_running_loop().create_future()  # never done: cancelled when the socket ends
+
 
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
+    def hand_over(self, channel: str, take: Callable[[dict], object]) -> bool:
+        """From now on, give `take` each event for `channel` (one of this process, from `new_channel()`) as
+        the layer receives it, decoded, instead of queueing it for `receive`; anything already queued goes
+        first. Events are shared by every channel of the process they are for: `take` must not change them.
+        False if the channel has no queue here (the layer was flushed): `receive` reads it as before."""
+        layer = self._get_layer()
+        queue = layer.channels.get(channel)
+        if not isinstance(queue, asyncio.Queue):
+            return False
+        handover = Handover(take, self.deserialize)
+        while not queue.empty():
+            handover.put_nowait(queue.get_nowait())
+        layer.channels[channel] = handover
+        return True
+
     async def group_add_many(self, groups: Iterable[str], channel: str) -> None:
         """`group_add(group, channel)` for each group."""
         layer = self._get_layer()

@@ -28,7 +28,7 @@ from chatsite import sockets
 from chatsite.errors import DomainError, RateLimited
 from messaging import events, protocol, services
 from messaging.realtime import frames, limits, presence, selectors
-from messaging.realtime.counters import UnreadCounters, mentions_user
+from messaging.realtime.counters import UnreadCounters, mentions_user, unread_frame
 from messaging.realtime.frames import FrameError
 from messaging.realtime.heartbeat import heartbeat
 from messaging.realtime.loop import LeanConsumer
@@ -225,10 +225,6 @@ class ChatConsumer(LeanConsumer):
 
     # Sending ---------------------------------------------------------------------------------
 
-    async def send_text(self, text: str) -> None:
-        if not self.closed:
-            await self.base_send({"type": "websocket.send", "text": text})
-
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send_text(sockets.encode(frame))
 
@@ -351,7 +347,7 @@ class ChatConsumer(LeanConsumer):
                 mentioned=not mine and mentions_user(event["frame"], self.user_id),
             )
             if count is not None:
-                await self._send_unread(conversation_id, count)
+                await self.send_text(self._unread_text(conversation_id, count))
         elif kind == protocol.MESSAGE_DELETED and self.counters.has_unread(conversation_id):
             await self._recount(conversation_id)  # the deleted message may have been one of them
 
@@ -479,12 +475,10 @@ class ChatConsumer(LeanConsumer):
             conversation_id, last_seq=cursor["last_seq"], unread=cursor["unread"], mentions=cursor["mentions"]
         )
         if (cursor["unread"], cursor["mentions"]) != before:
-            await self._send_unread(conversation_id, cursor["unread"])
+            await self.send_text(self._unread_text(conversation_id, cursor["unread"]))
 
-    async def _send_unread(self, conversation_id: int, count: int) -> None:
-        mentions = self.counters.mentions.get(conversation_id, 0)
-        frame = {"type": protocol.UNREAD, "conversation": conversation_id, "count": count, "mentions": mentions}
-        await self.send_frame(frame)
+    def _unread_text(self, conversation_id: int, count: int) -> str:
+        return unread_frame(conversation_id, count, self.counters.mentions.get(conversation_id, 0))
 
     # Channel-layer groups --------------------------------------------------------------------
 

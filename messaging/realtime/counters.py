@@ -20,6 +20,8 @@ that mentions this user adds one.
 import json
 import re
 
+from messaging import protocol
+
 # How the stored HTML marks a mention (messaging.rendering): the reader's id, or "all". The
 # whole tag is matched: a "<" in a body's text is always escaped, so only a real mention matches.
 _MENTION_MARK = re.compile(r'<span class="mention" data-mention="(\d+|all)">')
@@ -32,6 +34,16 @@ def mentions_user(frame_text: str, user_id: int) -> bool:
         return False
     html = (json.loads(frame_text).get("message") or {}).get("html") or ""
     return any(mark in ("all", str(user_id)) for mark in _MENTION_MARK.findall(html))
+
+
+def unread_frame(conversation_id: int, count: int, mentions: int) -> str:
+    """The `unread` frame's text, as `chatsite.sockets.encode` writes it (a test holds the two equal).
+
+    Sent after nearly every `message.new`, to every recipient: a template of three whole numbers
+    costs a fraction of a `json.dumps` of the dict."""
+    return (
+        f'{{"type":"{protocol.UNREAD}","conversation":{conversation_id:d},"count":{count:d},"mentions":{mentions:d}}}'
+    )
 
 
 class UnreadCounters:

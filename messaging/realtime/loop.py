@@ -20,7 +20,13 @@ named as Channels names them) and changes three things:
 - A send that finds the client gone (the OSError ASGI servers raise) ends
   sending quietly; the disconnect that follows ends the socket.
 
-Subclasses implement `dispatch`-able handlers and `cleanup()`.
+With the project's Redis pub/sub layer (production: `chatsite.layers`, `hand_over`), the
+layer's own receiving task hands each event straight to the socket's backlog, decoded once
+per process however many sockets it is for: no per-socket queue, reader wake-up or decode.
+Other layers are read by the reader task.
+
+Subclasses implement `dispatch`-able handlers and `cleanup()`. Layer events may be
+shared by every socket of the process they are for: handlers read them, never change them.
 """
 
 import asyncio
@@ -55,7 +61,7 @@ class LeanConsumer(AsyncConsumer):
     closed = False
     client_gone = False
     _backlog: deque | None = None
-    _arrived: asyncio.Event
+    _wake = None  # wakes the delivery task
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
@@ -73,6 +79,7 @@ class LeanConsumer(AsyncConsumer):
                 self.closed = True
 
         self.base_send = send_while_connected
+        self._asgi_send = send
         self.client_gone = False
         self.closed = False
         self.too_slow = False
@@ -96,6 +103,17 @@ class LeanConsumer(AsyncConsumer):
                     self.base_send({"type": "websocket.close", "code": protocol.CLOSE_TOO_SLOW}), CLOSE_TIMEOUT
                 )
 
+    async def send_text(self, text: str) -> None:
+        """A text frame, unless the socket is closed; `base_send`'s rule in one step (two frames per
+        recipient of every message come through here)."""
+        if self.closed:
+            return
+        try:
+            await self._asgi_send({"type": "websocket.send", "text": text})
+        except OSError:
+            self.client_gone = True
+            self.closed = True
+
     async def cleanup(self) -> None:
         """Leave groups, release what the socket held. Must be safe to call more than once."""
 
@@ -105,16 +123,24 @@ class LeanConsumer(AsyncConsumer):
         if self.closed or self._backlog is None:
             return
         self._backlog.append(message)
-        self._arrived.set()
+        self._wake()
 
     async def _serve(self, receive) -> None:
         """Dispatch the socket's messages in this coroutine, the layer's in a delivery task; one at a time."""
         lock = asyncio.Lock()
         main = asyncio.current_task()
         backlog: deque = deque()
-        arrived = asyncio.Event()
-        self._backlog, self._arrived = backlog, arrived
         size = 0  # bytes of frames in the backlog
+        max_events, max_bytes = settings.WS_MAX_PENDING_EVENTS, settings.WS_MAX_PENDING_BYTES
+        idle: asyncio.Future | None = None  # what the delivery task waits on while the backlog is empty
+        delivered = 0  # events the delivery task has handled: its progress
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            if idle is not None and not idle.done():
+                idle.set_result(None)
+
+        self._backlog, self._wake = backlog, wake
 
         def overflow() -> None:
             self.too_slow = True
@@ -122,8 +148,39 @@ class LeanConsumer(AsyncConsumer):
             backlog.clear()
             main.cancel()
 
-        async def read_layer() -> None:
+        def over_bounds() -> bool:
+            return len(backlog) > max_events or size > max_bytes
+
+        def take(message: dict) -> bool:
+            """Queue one layer event; False once the backlog is past its bounds (the socket is closing).
+
+            The bounds are for what waits on the client: events that arrive while an idle delivery task
+            is woken but has not run yet (a burst handed over in one go) have waited on nobody; if they
+            are past the bounds, `check_progress` judges them once delivery has had its turn."""
             nonlocal size
+            if self.too_slow:
+                return False
+            backlog.append(message)
+            size += len(message.get("frame") or "")
+            if idle is not None and idle.done():
+                return True  # delivery was idle and has not had its turn yet: nothing waits on the client
+            wake()
+            if len(backlog) > max_events or size > max_bytes:
+                overflow()
+                return False
+            return True
+
+        def check_progress(mark: int) -> None:
+            """After a burst past the bounds: once per loop turn while it lasts, close the socket if delivery
+            handled no event in that turn (stuck in a send: the client does not read)."""
+            if self.too_slow or not over_bounds():
+                return
+            if delivered == mark:
+                overflow()
+                return
+            loop.call_soon(check_progress, delivered)
+
+        async def read_layer() -> None:
             while True:
                 try:
                     message = await self.channel_layer.receive(self.channel_name)
@@ -133,11 +190,7 @@ class LeanConsumer(AsyncConsumer):
                     log_outage("channel layer receive failed")
                     await asyncio.sleep(1.0)
                     continue
-                backlog.append(message)
-                size += len(message.get("frame") or "")
-                arrived.set()
-                if len(backlog) > settings.WS_MAX_PENDING_EVENTS or size > settings.WS_MAX_PENDING_BYTES:
-                    overflow()
+                if not take(message):
                     return
                 if len(backlog) >= YIELD_AT:
                     # A burst the layer hands over at once: let delivery take its turn, so only a
@@ -145,18 +198,28 @@ class LeanConsumer(AsyncConsumer):
                     await asyncio.sleep(0)
 
         async def deliver() -> None:
-            nonlocal size
+            # Everything queued is delivered per wake-up; the lock is taken per event, so the
+            # socket's own frames are answered between events, not after a whole burst.
+            nonlocal size, idle, delivered
             while True:
-                await arrived.wait()
-                arrived.clear()
-                while backlog:
-                    message = backlog.popleft()
-                    size -= len(message.get("frame") or "")
-                    async with lock:
-                        await self.deliver_event(message)
+                if not backlog:
+                    idle = loop.create_future()
+                    await idle
+                    idle = None
+                    if len(backlog) > max_events or size > max_bytes:
+                        loop.call_soon(check_progress, delivered)
+                    continue
+                message = backlog.popleft()
+                size -= len(message.get("frame") or "")
+                async with lock:
+                    await self.deliver_event(message)
+                delivered += 1
 
         tasks = [asyncio.ensure_future(deliver())]
         if self.channel_layer is not None:
+            hand_over = getattr(self.channel_layer, "hand_over", None)
+            if hand_over is not None:
+                hand_over(self.channel_name, take)
             tasks.append(asyncio.ensure_future(read_layer()))
         try:
             while True:
@@ -175,20 +238,25 @@ class LeanConsumer(AsyncConsumer):
     async def deliver_event(self, message: dict) -> None:
         """One channel-layer event. A fault in one event is logged and the socket goes on."""
         try:
-            await self.dispatch(message)
+            handler = self.handler_for(message["type"])
+            if handler is not None:
+                await handler(message)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("socket event %s failed", message.get("type"))
 
     async def dispatch(self, message: dict) -> None:
-        """Route to the handler named after the message's type; none once closed but `websocket.*`."""
-        kind = message["type"]
+        handler = self.handler_for(message["type"])
+        if handler is not None:
+            await handler(message)
+
+    def handler_for(self, kind: str):
+        """The handler named after a message's type; none once closed but `websocket.*`."""
         if self.closed and not kind.startswith("websocket."):
-            return
+            return None
         handler = getattr(self, handler_name(kind), None)
         if handler is None:
             # From a newer process during a rolling deploy, say: not this socket's fault.
             log_outage(f"socket event without a handler ignored: {kind}", exc_info=False)
-            return
-        await handler(message)
+        return handler

@@ -189,10 +189,14 @@ def socket_scope(cookie: bytes) -> dict:
     }
 
 
+@pytest.mark.parametrize("burst", [False, True], ids=["one_by_one", "in_one_burst"])
 async def test_a_client_that_stops_reading_is_closed_with_4010_and_the_others_are_not_held_up(
-    application, connect, team, settings
+    application, connect, team, settings, burst
 ):
-    """Drives the ASGI app with a transport that accepts one frame and then never again, as a frozen tab."""
+    """Drives the ASGI app with a transport that accepts one frame and then never again, as a frozen tab.
+
+    In one burst, the events are published at once and the layer hands them over together, more than
+    the bound, and then nothing more: the frozen tab is still closed, the reading one is not."""
     settings.WS_MAX_PENDING_EVENTS = 50
     alice = await connect(team.alice)
     cookie = await call(login_cookie)(team.bob)
@@ -216,10 +220,14 @@ async def test_a_client_that_stops_reading_is_closed_with_4010_and_the_others_ar
     await asyncio.wait_for(greeted.wait(), 3)  # connected: it listens to the conversation
     layer = get_channel_layer()
     count = 120
+    publishing = []
     for n in range(count):
         frame = {"type": "typing", "conversation": team.general.pk, "user": {"id": team.carol.pk}, "n": n}
         event = events.conversation_event(team.general.pk, frame, author_id=team.carol.pk)
-        await layer.group_send(events.conversation_group(team.general.pk), event)
+        publishing.append(layer.group_send(events.conversation_group(team.general.pk), event))
+        if not burst:
+            await publishing.pop()
+    await asyncio.gather(*publishing)  # in order: they queue for the layer's connection in turn
     assert (await asyncio.wait_for(closed, 3)) == {"type": "websocket.close", "code": protocol.CLOSE_TOO_SLOW}
     await asyncio.wait_for(frozen, 3)  # the app returned: nothing of that socket is left running
     received = [await alice.receive_type("typing") for _ in range(count)]

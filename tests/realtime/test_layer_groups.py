@@ -67,3 +67,43 @@ async def test_joining_again_what_is_joined_changes_nothing_and_a_foreign_channe
     with pytest.raises(RuntimeError):
         await layer.group_add_many([group], "specific.not-of-this-process")
     await layer.group_discard_many([group], mine)
+
+
+async def test_a_handed_over_channel_gets_each_event_decoded_once_in_order_and_unsubscribes_when_its_reader_ends():
+    """`hand_over` (the socket loop's path): events go to the callback as the layer receives them, the same
+    decoded event to every channel of the group; a payload that cannot be decoded is dropped, the next comes;
+    the reader waiting in `receive` still runs the layer's clean-up when cancelled."""
+    layer = get_channel_layer()
+    group = f"handover.{uuid.uuid4().hex}"
+    one, two = await layer.new_channel(), await layer.new_channel()
+    got_one, got_two = [], []
+    both = asyncio.Event()
+
+    def collect(into: list):
+        def take(event: dict) -> None:
+            into.append(event)
+            if len(got_one) == len(got_two) == 2:
+                both.set()
+
+        return take
+
+    assert layer.hand_over(one, collect(got_one)) and layer.hand_over(two, collect(got_two))
+    readers = [asyncio.ensure_future(layer.receive(channel)) for channel in (one, two)]
+    await layer.group_add_many([group], one)
+    await layer.group_add_many([group], two)
+
+    await layer.group_send(group, {"type": "conversation.frame", "n": 1})
+    name = layer._get_layer()._get_group_channel_name(group)
+    shard = layer._get_layer()._get_shard(name)
+    await shard.publish(name, b"\xc1 not msgpack")  # what no layer would send
+    await layer.group_send(group, {"type": "conversation.frame", "n": 2})
+    await asyncio.wait_for(both.wait(), 5)
+    assert [event["n"] for event in got_one] == [event["n"] for event in got_two] == [1, 2]
+    assert got_one[0] is got_two[0]  # decoded once for the process
+
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    assert one not in layer._get_layer().channels and not _subscribed(layer) & {one, two}
+    await layer.group_discard_many([group], one)
+    await layer.group_discard_many([group], two)

@@ -4,8 +4,10 @@ form) reaches every tab of the reader as `unread` frames."""
 import pytest
 from django.test import Client
 
+from chatsite import sockets
 from messaging import services
 from messaging.models import ReadState
+from messaging.realtime.counters import unread_frame
 from tests.realtime.conftest import call
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,3 +90,10 @@ async def test_mark_all_as_read_reaches_every_tab_for_every_conversation(connect
     await call(services.message_send)(actor=team.alice, conversation_id=team.general.pk, body="again")
     await bob.expect("message.new")
     assert (await bob.expect("unread"))["count"] == 1
+
+
+@pytest.mark.parametrize(("conversation", "count", "mentions"), [(1, 0, 0), (7, 75, 3), (2**40, 10**6, 12)])
+def test_the_unread_frame_text_is_the_encoded_frame(conversation, count, mentions):
+    """Built from a template per recipient (not `json.dumps`): the same text, to the byte."""
+    frame = {"type": "unread", "conversation": conversation, "count": count, "mentions": mentions}
+    assert unread_frame(conversation, count, mentions) == sockets.encode(frame)
