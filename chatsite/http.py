@@ -83,7 +83,8 @@ def _same_site_referer(request: HttpRequest) -> str | None:
     return None
 
 
-def _retry_after(response: HttpResponse, error: DomainError) -> HttpResponse:
+def retry_after(response: HttpResponse, error: DomainError) -> HttpResponse:
+    """`Retry-After` on a response to a refusal that says when to try again (RateLimited); the response."""
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
@@ -102,13 +103,13 @@ def error_response(request: HttpRequest, error: DomainError, *, back_url: str | 
         "code": error.code,
         "back_url": back_url,
     }
-    return _retry_after(render(request, "error.html", context, status=status), error)
+    return retry_after(render(request, "error.html", context, status=status), error)
 
 
 def json_error(error: DomainError) -> JsonResponse:
     """`{"error": code, "detail": text}` with the error's status."""
     response = JsonResponse({"error": error.code, "detail": error.detail}, status=status_for(error))
-    return _retry_after(response, error)
+    return retry_after(response, error)
 
 
 def form_error(form: Form, field: str | None, error: DomainError) -> int:

@@ -79,5 +79,11 @@ def check(*, scope: str, ident: str, limit: int, window: int) -> None:
     if hit(scope, digest, limit=limit, window=window):
         return
     error = RateLimited("Too many requests. Wait a while and try again.")
-    error.retry_after = max(1, window - int(time.time()) % max(1, int(window)))
+    error.retry_after = seconds_left(window)
     raise error
+
+
+def seconds_left(window: int) -> int:
+    """Whole seconds until the current window (of `hit`'s) ends: a refusal's `Retry-After`."""
+    window = max(1, int(window))
+    return max(1, window - int(time.time()) % window)

@@ -63,8 +63,11 @@ def clean_topic_name(name) -> str:
 def check_message_rate(actor: User) -> None:
     """RateLimited past MESSAGE_RATE_LIMIT writes per MESSAGE_RATE_WINDOW seconds: one limit for
     sends, edits and deletes, per user, whichever page, script or socket they come from."""
-    if not ratelimit.hit("message", actor.pk, limit=settings.MESSAGE_RATE_LIMIT, window=settings.MESSAGE_RATE_WINDOW):
-        raise RateLimited()
+    window = settings.MESSAGE_RATE_WINDOW
+    if not ratelimit.hit("message", actor.pk, limit=settings.MESSAGE_RATE_LIMIT, window=window):
+        error = RateLimited()
+        error.retry_after = ratelimit.seconds_left(window)  # `Retry-After` on the page or JSON that refuses
+        raise error
 
 
 def _next_seq(conversation_id: int, now) -> int:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import user_time_zone
 from chatsite.errors import Invalid, NotFound, RateLimited
-from chatsite.http import domain_errors, form_error, json_errors, page_or_json_errors, wants_json
+from chatsite.http import domain_errors, form_error, json_errors, page_or_json_errors, retry_after, wants_json
 from chatsite.numbers import MAX_DIGITS, whole_number
 from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
@@ -261,7 +261,8 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
             status = form_error(form, "body", error)
-            return _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
+            page = _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
+            return retry_after(page, error)
         # The newest messages, the one just sent among them (not back to the first unread one).
         return redirect(f"{_conversation_url(conversation.pk)}?latest=1")
     params = _history_params(request.GET)
@@ -325,7 +326,7 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
                     raise
                 status = form_error(form, "body", error)
                 context = {"conversation": conversation, "message": message, "form": form}
-                return render(request, "messaging/edit.html", context, status=status)
+                return retry_after(render(request, "messaging/edit.html", context, status=status), error)
             if wants_json(request):
                 return JsonResponse({"message": message_json(message)})
             return redirect(_conversation_url(conversation.pk))

@@ -37,6 +37,7 @@ def test_rapid_form_posts_over_the_limit_answer_429_and_are_not_stored(login, ca
 
     response = client.post(url, {"body": "one more"})
     assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 10**9  # when the window ends
     body = response.content.decode()
     assert SLOW_DOWN in body
     assert "one more" in body  # the composer keeps the text, nothing is lost from the page
@@ -64,8 +65,10 @@ def test_edits_and_deletes_share_the_allowance_with_sends(login, cast, limit):
     response = client.post(edit_url, {"body": "too fast"})
     assert response.status_code == 429
     assert SLOW_DOWN in response.content.decode() and "too fast" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 10**9
     response = client.post(edit_url, {"body": "too fast"}, **JSON)
     assert response.status_code == 429 and response.json()["error"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 10**9
     response = client.post(delete_url)
     assert response.status_code == 429 and SLOW_DOWN in response.content.decode()
     response = client.post(delete_url, **JSON)
