@@ -396,6 +396,9 @@ WS_DB_THREADS = env.int("WS_DB_THREADS", default=8)  # worker threads (so databa
 # 0 keeps Python's 0.005. A worker thread back from the database waits up to this long for the event loop to
 # let it run (BENCHMARKS.md, round two).
 SWITCH_INTERVAL = env.float("SWITCH_INTERVAL", default=0.0)
+# The garbage collector's third threshold in the ASGI process (chatsite/asgi.py): one full collection per this many
+# middle-generation ones (Python's default 10). Full collections pause the event loop (BENCHMARKS.md, round two).
+GC_FULL_THRESHOLD = env.int("GC_FULL_THRESHOLD", default=1000)
 # Socket handshakes worked on at once per process (up to `hello`); the others wait their turn in
 # arrival order (chatsite/handshakes.py). A reconnect storm then finishes handshakes one batch
 # after another at the process's connect rate, instead of all of them together at the end.
