@@ -38,31 +38,17 @@ import argparse
 import asyncio
 import io
 import json
-import os
 import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inprocess
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_connect_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("SECRET_KEY", "connect-cpu-bench")
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", "chatconnect")
-os.environ.setdefault("CACHE_KEY_PREFIX", "chatconnect")
-os.environ.setdefault("DB_POOL", "20")
-os.environ["DEBUG"] = "0"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("STATIC_ROOT", str(ROOT / "bench" / "results" / "tmp" / "static"))
-Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
-
-import django  # noqa: E402
-
-django.setup()
+inprocess.start(
+    "connect-cpu", database_url="postgres://postgres@127.0.0.1:5432/chat_connect_bench", redis_prefix="chatconnect"
+)
 
 import redis  # noqa: E402
 import redis.asyncio.connection  # noqa: E402

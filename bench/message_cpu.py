@@ -30,7 +30,6 @@ import asyncio
 import cProfile
 import io
 import json
-import os
 import pstats
 import sys
 import threading
@@ -39,25 +38,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inprocess
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_cpu_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("SECRET_KEY", "message-cpu-bench")
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", "chatcpu")
-os.environ.setdefault("CACHE_KEY_PREFIX", "chatcpu")
-os.environ.setdefault("DB_POOL", "20")
-os.environ["DEBUG"] = "0"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("STATIC_ROOT", str(ROOT / "bench" / "results" / "tmp" / "static"))
-Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
-
-import django  # noqa: E402
-
-django.setup()
+inprocess.start("message-cpu", database_url="postgres://postgres@127.0.0.1:5432/chat_cpu_bench", redis_prefix="chatcpu")
 
 from channels.testing import WebsocketCommunicator  # noqa: E402
 from django.conf import settings  # noqa: E402

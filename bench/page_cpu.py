@@ -35,27 +35,19 @@ import inspect
 import io
 import os
 import pstats
-import statistics
 import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inprocess
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_pages_bench")
-os.environ.setdefault("SECRET_KEY", "page-cpu-bench")
-os.environ["DEBUG"] = "0"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
 # The hashed static files' manifest, which DEBUG=0 pages need: collected once into a folder of this script's own.
-os.environ.setdefault("STATIC_ROOT", str(ROOT / "bench" / "results" / "tmp" / "page_cpu_static"))
-
-import django  # noqa: E402
-
-django.setup()
+inprocess.start(
+    "page-cpu", database_url="postgres://postgres@127.0.0.1:5432/chat_pages_bench", static_dir="page_cpu_static"
+)
+ROOT = inprocess.ROOT
 
 from asgiref.sync import SyncToAsync  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -182,9 +174,7 @@ def measure(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> d
     with CaptureQueriesContext(connection) as captured:
         runner.sync_client.get(path, headers=headers)
     return {
-        "mean_ms": 1000 * statistics.fmean(cpu),
-        "median_ms": 1000 * statistics.median(cpu),
-        "p10_ms": 1000 * statistics.quantiles(cpu, n=10)[0],
+        **inprocess.cpu_figures(cpu),
         "queries": len(captured),
         "sql": [q["sql"] for q in captured.captured_queries],
         "bytes": len(response.content),

@@ -30,10 +30,8 @@ import functools
 import gc
 import io
 import json
-import os
 import pstats
 import random
-import statistics
 import sys
 import threading
 import time
@@ -41,24 +39,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import inprocess
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_SEARCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_bench_search"
+inprocess.start(
+    "search-cpu",
+    database_url="postgres://postgres@127.0.0.1:5432/chat_bench_search",
+    database_url_from="BENCH_SEARCH_DATABASE_URL",
 )
-os.environ.setdefault("SECRET_KEY", "search-cpu-bench")
-os.environ["DEBUG"] = "0"
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("STATIC_ROOT", str(ROOT / "bench" / "results" / "tmp" / "static"))
-Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
-
-import django  # noqa: E402
-
-django.setup()
+ROOT = inprocess.ROOT
 
 import asgiref.sync  # noqa: E402
 import search_bench  # noqa: E402
@@ -318,9 +307,7 @@ def measure(runner: Runner, path: str, n: int) -> dict:
     with CaptureQueriesContext(connection) as captured:
         runner.sync_client.get(path)
     return {
-        "mean_ms": 1000 * statistics.fmean(cpu),
-        "median_ms": 1000 * statistics.median(cpu),
-        "p10_ms": 1000 * statistics.quantiles(cpu, n=10)[0],
+        **inprocess.cpu_figures(cpu),
         "queries": len(captured),
         "sql": [q["sql"] for q in captured.captured_queries],
         "results": len(json.loads(body)["results"]),
