@@ -1,6 +1,8 @@
 """End to end in Chromium: a picture uploaded on the settings page (a plain form) shows at once on
 the author's messages in another member's open tab, and the initial comes back when it is removed."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -61,20 +63,29 @@ def _version(user) -> str:
 
 
 def test_a_direct_conversation_gained_live_shows_the_other_persons_picture(server, new_context, make_user):
-    from accounts.services import user_set_avatar
-    from messaging.services import direct_open
-    from tests.messaging.files import upload
-
+    """Alice (with a picture, uploaded on her settings page) starts a direct conversation with Bob through
+    the /dm/ form: the row that arrives live on Bob's open page shows her picture, as the server renders it."""
     alice = make_user("alice", display_name="Alice A.")
-    bob = make_user("bob")
-    user_set_avatar(user=alice, upload=upload("me.png", image_bytes(), "image/png"))
+    make_user("bob")
     page = login(new_context(), server, "bob", "/chats/")
     page.wait_for_selector("html[data-socket=connected]")
 
-    direct, _ = direct_open(actor=alice, username=bob.username)  # the row arrives with conversation.added
-    avatar = page.locator(f"#conversation-list li[data-conversation-id='{direct.pk}'] [data-user-avatar='{alice.pk}']")
-    expect(avatar).to_have_js_property("tagName", "IMG")
+    hers = login(new_context(), server, "alice", "/accounts/settings/")
+    hers.set_input_files(
+        "input[name=avatar]", files=[{"name": "me.png", "mimeType": "image/png", "buffer": image_bytes()}]
+    )
+    hers.click("button:has-text('Upload picture')")
+    expect(hers.get_by_text("Picture saved.")).to_be_visible()
+    hers.goto(f"{server.url}/dm/")
+    hers.fill("main input[name=username]", "bob")
+    hers.click("main form button[type=submit]")
+    hers.wait_for_url(re.compile(r"/chats/\d+/$"))
+    direct_id = int(hers.url.rstrip("/").rsplit("/", 1)[-1])
+
     alice.refresh_from_db()
-    expect(avatar).to_have_attribute("src", f"/people/alice/avatar/?v={_version(alice)}")
+    src = f"/people/alice/avatar/?v={_version(alice)}"
+    avatar = page.locator(f"#conversation-list li[data-conversation-id='{direct_id}'] [data-user-avatar='{alice.pk}']")
+    expect(avatar).to_have_js_property("tagName", "IMG")
+    expect(avatar).to_have_attribute("src", src)
     page.reload()  # the server renders the same row
-    expect(avatar).to_have_attribute("src", f"/people/alice/avatar/?v={_version(alice)}")
+    expect(avatar).to_have_attribute("src", src)
