@@ -40,7 +40,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-DEFAULT_STEPS = (500, 1000, 2000, 5000)
+DEFAULT_STEPS = (500, 1000, 2000, 5000, 10000)
+# Open files the orchestrator asks for (servers and generator inherit it): 10,000 idle sockets in one server and
+# the generator, the storm's 5,000 twice over, and nginx's two descriptors per proxied socket.
+NOFILE_WANTED = 32768
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MB = 1024 * 1024
 
@@ -113,12 +116,28 @@ def describe_plan(plan: dict) -> dict:
 # ---------------------------------------------------------------------------------- process probes
 
 
-def raise_nofile_limit() -> tuple[int, int]:
+def raise_nofile_limit(want: int = 0) -> tuple[int, int]:
+    """Raise the open-files soft limit to the hard limit; when ``want`` is above the hard limit, raise that too if
+    this process may (root or CAP_SYS_RESOURCE, up to fs.nr_open). Children inherit the result."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and want > hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def ephemeral_ports() -> int | None:
+    """How many local ports the kernel hands out to outgoing connections (net.ipv4.ip_local_port_range): every
+    socket to one server address needs its own."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return None
+    return high - low + 1
 
 
 def self_cpu_seconds() -> float:
@@ -559,7 +578,7 @@ async def run_traffic(
     """Open every client of the plan, send ``rate * duration`` messages on a fixed schedule, measure deliveries."""
     validate_plan(plan)
     server_pids = list(server_pids)
-    nofile = raise_nofile_limit()
+    nofile = raise_nofile_limit(NOFILE_WANTED)
     wall_start = time.time()
 
     clients, failures = await open_many(plan, range(len(plan["clients"])), connect_concurrency, connect_timeout)
@@ -797,6 +816,9 @@ def fd_headroom_check(need: int, own_soft_limit: int, pids) -> dict | None:
     own_fds = proc_fd_count("self") or 0
     if own_fds + need + 32 > own_soft_limit:
         return {"limit": "client_fds", "detail": f"RLIMIT_NOFILE soft={own_soft_limit}, {own_fds} open"}
+    ports = ephemeral_ports()
+    if ports is not None and own_fds + need + 256 > ports:
+        return {"limit": "client_ports", "detail": f"{ports} local ports (net.ipv4.ip_local_port_range)"}
     if pids:
         srv_limit = sum(proc_fd_limit(p) or 10**9 for p in pids)
         srv_fds = sum(proc_fd_count(p) or 0 for p in pids)
@@ -821,7 +843,7 @@ async def run_capacity(
     """Open idle sockets in cumulative steps until a step fails; report hello times and server RSS per socket."""
     validate_plan(plan)
     server_pids = list(server_pids)
-    nofile = raise_nofile_limit()
+    nofile = raise_nofile_limit(NOFILE_WANTED)
     min_avail = int(min_mem_available_mb * MB)
     wall_start = time.time()
     baseline_rss = prev_rss = proc_rss_bytes(server_pids) if server_pids else None
@@ -932,7 +954,7 @@ async def run_capacity(
             "baseline_rss_mb": mb(baseline_rss),
             "cpu_s": None if srv_cpu0 is None or srv_cpu1 is None else round(srv_cpu1 - srv_cpu0, 3),
         },
-        "generator": {"cpu_s": round(gen_cpu, 3), "rlimit_nofile": list(nofile)},
+        "generator": {"cpu_s": round(gen_cpu, 3), "rlimit_nofile": list(nofile), "local_ports": ephemeral_ports()},
         "host": host,
         "env": env_block(),
         "ok": stopped_by is None,
@@ -941,16 +963,21 @@ async def run_capacity(
 
 # -------------------------------------------------------------------------------------------- ramp
 
-DEFAULT_RAMP_RATES = (100, 200, 400, 700, 1000)
+# Fine steps where one process and two stop (a ratio between them needs them), up to where the one Python
+# generator runs out of CPU (about 1,600/s to 1,000 sockets).
+DEFAULT_RAMP_RATES = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1300, 1600)
 RAMP_P99_LIMIT_MS = 25.0
+# A step that held with the generator above this share of its core ends the ramp: past it, the figures would
+# describe the generator, not the server (the rate held is then a lower bound).
+RAMP_GENERATOR_CPU_LIMIT = 0.8
 
 
 def ramp_step_verdict(result: dict, p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> str | None:
-    """Why a ramp step did not hold (``None`` when it held): anything lost, duplicated, out of order or refused,
-    or a delivery p99 above the limit."""
+    """Why a ramp step (a ``ramp_row`` result) did not hold (``None`` when it held): anything lost, duplicated,
+    out of order or refused, a send without its ack, or a delivery p99 above the limit."""
     if result.get("error"):
         return f"error: {result['error']}"
-    for key in ("lost", "duplicated", "out_of_order", "misrouted", "send_failed"):
+    for key in ("lost", "duplicated", "out_of_order", "misrouted", "send_failed", "ack_missing"):
         if result.get(key):
             return f"{key} {result[key]}"
     if result.get("errors"):
@@ -963,8 +990,14 @@ def ramp_step_verdict(result: dict, p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> 
     return None
 
 
+def generator_bound(result: dict) -> bool:
+    """Whether the generator used more than RAMP_GENERATOR_CPU_LIMIT of its core during a ramp step."""
+    return (result.get("generator") or {}).get("cpu_util", 0) > RAMP_GENERATOR_CPU_LIMIT
+
+
 def ramp_summary(steps: list[dict], p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> dict:
-    """The highest rate that held, counting from the first step up to the first that did not."""
+    """The highest rate that held, counting from the first step up to the first that did not, or up to a step
+    that held with the generator out of CPU (``generator_bound``: the server may hold more)."""
     held = None
     stopped_by = None
     for step in steps:
@@ -973,7 +1006,14 @@ def ramp_summary(steps: list[dict], p99_limit_ms: float = RAMP_P99_LIMIT_MS) -> 
             stopped_by = {"rate": step["rate"], "reason": reason}
             break
         held = step["rate"]
-    return {"max_rate_held": held, "stopped_by": stopped_by}
+        if generator_bound(step["result"]):
+            stopped_by = {"rate": step["rate"], "reason": "held, but the generator is out of CPU"}
+            break
+    return {
+        "max_rate_held": held,
+        "stopped_by": stopped_by,
+        "generator_bound": bool(stopped_by and held == stopped_by["rate"]),
+    }
 
 
 def ramp_row(rate: float, result: dict) -> dict:
@@ -983,6 +1023,7 @@ def ramp_row(rate: float, result: dict) -> dict:
     keep = ("sent", "delivered", "lost", "duplicated", "out_of_order", "misrouted", "send_failed", "errors", "ok")
     row = {key: result.get(key) for key in keep}
     row["latency_ms"] = result["latency_ms"]
+    row["ack_missing"] = result["ack"]["missing"]
     row["ack_latency_ms"] = result["ack"]["latency_ms"]
     row["server"] = result["server"]
     row["generator"] = {k: result["generator"][k] for k in ("cpu_util", "saturated", "reasons")}
@@ -1022,7 +1063,7 @@ async def run_ramp(
         except (RuntimeError, OSError) as exc:
             result = {"ok": False, "error": str(exc)}
         steps.append(ramp_row(rate, result))
-        if ramp_step_verdict(result, p99_limit_ms) is not None:
+        if ramp_step_verdict(steps[-1]["result"], p99_limit_ms) is not None or generator_bound(steps[-1]["result"]):
             break
     summary = ramp_summary(steps, p99_limit_ms)
     return {
@@ -1099,7 +1140,7 @@ async def run_storm(
     their delivery latency tells whether the server kept serving messages during the storm."""
     validate_plan(plan)
     server_pids = list(server_pids)
-    nofile = raise_nofile_limit()
+    nofile = raise_nofile_limit(NOFILE_WANTED)
     wall_start = time.time()
     headroom = fd_headroom_check(sockets * 2, nofile[0], server_pids)
     if headroom:

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(RESULTS.parent))  # run as `python bench/report.py`: the sibling scorecard module
+
+import scorecard  # noqa: E402
 
 
 def fmt(value) -> str:
@@ -76,7 +79,7 @@ RAMP_METRICS = [
             f"p99 at {rate}/s (ms)",
             lambda r, rate=rate: next((s["p99_ms"] for s in r.get("steps", []) if s["rate"] == rate), None),
         )
-        for rate in (100, 200, 400, 700, 1000)
+        for rate in (100, 200, 300, 400, 600, 1000, 1600)
     ],
 ]
 
@@ -124,6 +127,13 @@ def pages_table(row: dict) -> list[str]:
 def render(summary: dict, ours_name: str) -> str:
     runs = summary["runs"]
     out = []
+    if ours_name == scorecard.OURS:
+        out += [
+            "### Issue 17's figures (ratios: chatsite / peer)",
+            "",
+            scorecard.render_markdown(scorecard.scorecard(runs)),
+            "",
+        ]
     for scenario, title, metrics in (
         ("fanout", "1. fan-out: 1 group x 100 members, 20 msg/s, 30 s", TRAFFIC_METRICS),
         ("rooms", "2. many rooms: 100 groups x 10 members, 100 msg/s, 30 s", TRAFFIC_METRICS),
@@ -139,9 +149,11 @@ def render(summary: dict, ours_name: str) -> str:
     for r in runs:
         if r.get("scenario") == "pages" and r.get("target") == ours_name and "error" not in r:
             out += pages_table(r)
-    errors = [r for r in runs if "error" in r]
-    for r in errors:
-        out.append(f"- {r['target']} / {r['scenario']}: ERROR {r['error']}")
+    for r in runs:
+        if "error" in r:
+            out.append(f"- {r['target']} / {r['scenario']}: ERROR {r['error']}")
+        elif "skipped" in r:
+            out.append(f"- {r['target']}: skipped: {r['skipped']}")
     return "\n".join(out)
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import loadgen
+import proxy
+import scorecard
 from serving import HOST, free_port, manage, recreate_database, spawn
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -67,13 +69,18 @@ SCENARIOS: dict[str, Scenario] = {
     # conversation page with 50 image messages (bench/files_bench.py, its own database; chatsite only).
     "files": Scenario("files", "files", rooms=1, members=10, duration=10.0, messages=50),
 }
-HTTP_TARGETS = {"chatsite", "chatsite_daphne"}
+HTTP_TARGETS = {"chatsite", "chatsite_daphne"}  # the peers serve no pages
+# chatsite_2proc, chatsite_daphne and chatsite_nginx1 on request (--targets).
 DEFAULT_TARGETS = [
     "chatsite",
+    "chatsite_nginx",
     "node_ws",
     "node_ws_pg",
     "py_websockets",
-]  # chatsite_2proc on request (--targets)  # the peers serve no pages
+]
+# Targets that run only some scenarios unless --scenarios names others: two processes behind nginx are there
+# to find the sustained send rate against one process's.
+DEFAULT_SCENARIOS_OF = {"chatsite_nginx": ("ramp",), "chatsite_nginx1": ("ramp",)}
 
 
 # ------------------------------------------------------------------------------------------ targets
@@ -288,6 +295,77 @@ def start_chatsite_2proc(scenario: Scenario, ctx: RunContext) -> RunningTarget:
     return RunningTarget("chatsite_2proc", plan, [p.pid for p in procs], list(procs))
 
 
+def nginx_worker_pids(master: int, timeout: float = 5.0) -> list[int]:
+    """The nginx master's children (its worker), once it has forked them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+            if children:
+                return [int(pid) for pid in children]
+        if time.monotonic() > deadline:
+            return []
+        time.sleep(0.05)
+
+
+def start_chatsite_behind_nginx(scenario: Scenario, ctx: RunContext, name: str, processes: int) -> RunningTarget:
+    """``processes`` production processes behind one nginx (a generated config in the work folder, nginx run
+    unprivileged, unpinned). The first process is pinned to the server's CPU and the second to the generator's,
+    as chatsite_2proc; nginx sends each new socket to the process with the fewest (`least_conn`)."""
+    global _chatsite_runs
+    binary = proxy.find_nginx()
+    if binary is None:
+        raise RuntimeError(proxy.MISSING)
+    chatsite_prepare_db(ctx)
+    _chatsite_runs += 1
+    fragment = chatsite_sessions(ctx, f"{scenario.name[:5]}{_chatsite_runs}", scenario.rooms, scenario.members)
+    prefixes = [ctx.server_prefix, ctx.generator_prefix or ctx.server_prefix][:processes]
+    running = RunningTarget(name, {}, [], [])
+    try:
+        for i, prefix in enumerate(prefixes):
+            proc, port = start_chatsite_server(replace(ctx, server_prefix=prefix), f"{name}-{'ab'[i]}")
+            running.procs.append(proc)
+            running.pids.append(proc.pid)
+            running.plan.setdefault("upstream_ports", []).append(port)
+        port = free_port()
+        nginx_dir = ctx.workdir / name
+        proxy.write_nginx_config(nginx_dir, port, running.plan["upstream_ports"])
+        nginx = spawn(proxy.nginx_argv(binary, nginx_dir), port, ctx.workdir / f"{name}-nginx.log")
+    except BaseException:
+        running.stop()
+        raise
+    # nginx first, so it stops taking sockets before the processes behind it go.
+    running.procs.insert(0, nginx)
+    running.pids += nginx_worker_pids(nginx.pid)  # its CPU counts as serving
+    running.plan.update(
+        name=name,
+        url=f"ws://{HOST}:{port}/ws/",
+        origin=f"http://{HOST}:{port}",
+        clients=fragment["clients"],
+        conversations=fragment["conversations"],
+    )
+    return running
+
+
+@target("chatsite_nginx")
+def start_chatsite_nginx(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """Two production processes behind nginx: the sustained send rate of two processes against one's."""
+    return start_chatsite_behind_nginx(scenario, ctx, "chatsite_nginx", processes=2)
+
+
+@target("chatsite_nginx1")
+def start_chatsite_nginx1(scenario: Scenario, ctx: RunContext) -> RunningTarget:
+    """One production process behind the same nginx: what nginx itself costs, next to chatsite_nginx."""
+    return start_chatsite_behind_nginx(scenario, ctx, "chatsite_nginx1", processes=1)
+
+
+def skip_reason(target_name: str) -> str | None:
+    """Why a target cannot run on this machine (a missing program), or None."""
+    if target_name.startswith("chatsite_nginx") and proxy.find_nginx() is None:
+        return proxy.MISSING
+    return None
+
+
 # -------------------------------------------------------------------------------------------- runs
 
 
@@ -409,6 +487,9 @@ def summarise(result: dict) -> dict:
         "ok": result.get("ok"),
         "elapsed_s": result.get("elapsed_s"),
     }
+    if "skipped" in result:
+        row["skipped"] = result["skipped"]
+        return row
     if "error" in result:
         row["error"] = result["error"]
         return row
@@ -438,12 +519,20 @@ def summarise(result: dict) -> dict:
         row["extra_cpu_ms_per_message"] = result.get("extra_cpu", {}).get("extra_ms_per_message")
         return row
     if result.get("scenario") == "ramp":
-        row.update(max_rate_held=result.get("max_rate_held"), stopped_by=result.get("stopped_by"))
+        row.update(
+            max_rate_held=result.get("max_rate_held"),
+            stopped_by=result.get("stopped_by"),
+            generator_bound=result.get("generator_bound"),
+        )
         row["steps"] = [
             {
                 "rate": step["rate"],
+                "held": loadgen.ramp_step_verdict(step["result"], result.get("params", {}).get("p99_limit_ms", 25))
+                is None,
+                "p50_ms": step["result"].get("latency_ms", {}).get("p50"),
                 "p99_ms": step["result"].get("latency_ms", {}).get("p99"),
                 "lost": step["result"].get("lost"),
+                "ack_missing": step["result"].get("ack_missing"),
                 "server_cpu_util": step["result"].get("server", {}).get("cpu_util"),
                 "generator_saturated": step["result"].get("generator", {}).get("saturated"),
                 "host_disturbed": step["result"].get("host_disturbed"),
@@ -459,8 +548,12 @@ def summarise(result: dict) -> dict:
             connects_per_s=storm.get("connects_per_s"),
             refused=storm.get("refused"),
             timed_out=storm.get("timed_out"),
+            messages_sent=messages.get("sent"),
+            messages_delivered=messages.get("delivered"),
             messages_p99_ms=messages.get("latency_ms", {}).get("p99"),
             messages_lost=messages.get("lost"),
+            messages_duplicated=messages.get("duplicated"),
+            messages_out_of_order=messages.get("out_of_order"),
             generator_saturated=result.get("generator", {}).get("saturated"),
             host_disturbed=result.get("host", {}).get("disturbed"),
         )
@@ -470,10 +563,15 @@ def summarise(result: dict) -> dict:
         row.update(
             max_open=result.get("max_open"),
             stopped_by=result.get("stopped_by"),
+            last_step=last.get("step"),
             hello_p50_ms=last.get("hello_ms", {}).get("p50"),
             hello_p99_ms=last.get("hello_ms", {}).get("p99"),
+            server_baseline_rss_mb=result.get("server", {}).get("baseline_rss_mb"),
             server_rss_mb=last.get("server_rss_mb"),
+            # The process's RSS over its baseline (started, no socket yet) divided by the sockets open: the app
+            # and the WebSocket server together (one process).
             server_rss_per_socket_kb=last.get("server_rss_per_socket_kb"),
+            server_rss_marginal_per_socket_kb=last.get("server_rss_marginal_per_socket_kb"),
             host_disturbed=result.get("host", {}).get("disturbed"),
         )
         return row
@@ -490,6 +588,7 @@ def summarise(result: dict) -> dict:
         p99_ms=lat["p99"],
         max_ms=lat["max"],
         deliveries_per_s=result["throughput"]["deliveries_per_s"],
+        server_cpu_s=server.get("cpu_s"),
         server_cpu_s_per_1000=server.get("cpu_s_per_1000_deliveries"),
         server_cpu_util=server.get("cpu_util"),
         server_peak_rss_mb=server.get("peak_rss_mb"),
@@ -502,11 +601,7 @@ def summarise(result: dict) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    traffic = [
-        r
-        for r in rows
-        if r.get("scenario") not in ("capacity", "pages", "search", "files", "ramp", "storm") and "error" not in r
-    ]
+    traffic = [r for r in rows if r.get("scenario") in ("fanout", "rooms", "traffic") and "error" not in r]
     if traffic:
         head = f"{'target':<15}{'scenario':<10}{'deliv/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
         head += f"{'cpu/1k':>9}{'lost':>6}{'dup':>5}{'ooo':>5}{'gen%':>6}  disturbed"
@@ -551,6 +646,8 @@ def print_table(rows: list[dict]) -> None:
             )
         elif "error" in r:
             print(f"{r['target']:<15}{r['scenario']:<10}ERROR {r['error']}")
+        elif "skipped" in r:
+            print(f"{r['target']:<15}skipped: {r['skipped']}")
 
 
 def command_output(argv: list[str], cwd: Path | None = None) -> str | None:
@@ -592,7 +689,7 @@ def csv(value: str) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", type=csv, default=DEFAULT_TARGETS, help=f"comma list of {', '.join(TARGETS)}")
-    parser.add_argument("--scenarios", type=csv, default=list(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
+    parser.add_argument("--scenarios", type=csv, help=f"comma list of {', '.join(SCENARIOS)} (default all)")
     parser.add_argument("--duration", type=float, help="override the traffic scenarios' sending time (seconds)")
     parser.add_argument("--steps", type=loadgen.int_list, help="override the capacity steps, e.g. 200,500")
     parser.add_argument("--ramp-rates", type=loadgen.int_list, help="override the ramp's rates, e.g. 20,40")
@@ -616,6 +713,8 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
+    scenarios_given = args.scenarios is not None
+    args.scenarios = args.scenarios or list(SCENARIOS)
     unknown = [t for t in args.targets if t not in TARGETS] + [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown target or scenario: {', '.join(unknown)}")
@@ -633,7 +732,7 @@ def main(argv=None) -> int:
     loadgen_prefix = [*nice, "taskset", "-c", args.loadgen_cpu] if pinned else nice
     # A terminated orchestrator still stops the server it started (finally blocks run on SystemExit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    loadgen.raise_nofile_limit()  # inherited by the servers and the load generator
+    loadgen.raise_nofile_limit(loadgen.NOFILE_WANTED)  # inherited by the servers and the load generator
     server_env = dict(item.split("=", 1) for item in args.server_env)
     ctx = RunContext(
         workdir=workdir, server_prefix=server_prefix, server_env=server_env, generator_prefix=loadgen_prefix
@@ -642,9 +741,16 @@ def main(argv=None) -> int:
     started = time.monotonic()
     results = []
     for target_name in args.targets:
+        skipped = skip_reason(target_name)
+        if skipped:
+            print(f"== {target_name}: skipped: {skipped}", flush=True)
+            results.append({"target": target_name, "scenario": None, "ok": None, "skipped": skipped})
+            continue
         for scenario_name in args.scenarios:
             scenario = SCENARIOS[scenario_name]
             if scenario.kind == "pages" and target_name not in HTTP_TARGETS:
+                continue
+            if not scenarios_given and scenario_name not in DEFAULT_SCENARIOS_OF.get(target_name, (scenario_name,)):
                 continue
             if scenario.kind == "files":
                 if target_name != "chatsite":
@@ -697,12 +803,15 @@ def main(argv=None) -> int:
         },
         "environment": {**environment(pinned, args.server_cpu, args.loadgen_cpu), "nice": args.nice},
         "runs": rows,
+        "scorecard": scorecard.scorecard(rows),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print()
     print_table(rows)
+    print("\nIssue 17's figures (ratios: chatsite / peer)\n")
+    print(scorecard.render_markdown(summary["scorecard"]))
     print(f"\nresults in {out_dir} ({summary['elapsed_s']} s)")
-    return 0 if all(r.get("ok") for r in rows) else 1
+    return 0 if all(r.get("ok") for r in rows if "skipped" not in r) else 1
 
 
 if __name__ == "__main__":

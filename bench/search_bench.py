@@ -4,9 +4,12 @@
     python bench/search_bench.py --messages 100000        # a quicker look (results go to bench/results/tmp/)
     python bench/search_bench.py --load-only              # only load the data (then --reuse measures it)
     python bench/search_bench.py --reuse --explain 21     # only time each kind's statements, one at a time
+    python bench/search_bench.py --reseed                 # load again even if the data is already there
 
 What it does, on its own database (BENCH_SEARCH_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/chat_bench_search: dropped, re-created and migrated):
+postgres://postgres@127.0.0.1:5432/chat_bench_search: dropped, re-created and migrated, unless it already
+holds this seed: the `bench_seed` table records a fingerprint of the loader's code, its parameters and the
+project's migrations, and a run whose fingerprint matches measures the data already there):
 1. Users, 2,000 groups (one conversation each, five authors per group) and a searcher who is a
    member of 100 of them; then the messages, loaded with COPY (the GIN index dropped during the
    load and built after it): bodies of 4 to 20 words drawn from a 30,000-word vocabulary with
@@ -30,6 +33,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import hashlib
+import inspect
 import itertools
 import json
 import os
@@ -440,6 +445,45 @@ def http_load(port: int, pid: int, cookie: str, q: str, clients: int, duration: 
     }
 
 
+# --------------------------------------------------------------------------------------------- seed
+
+
+def seed_fingerprint(messages: int, conversations: int, visible: int) -> str:
+    """What the loaded data depends on: the loader's code and constants, its parameters and every migration
+    (the schema). A run that finds the same fingerprint in the database reuses the data."""
+    digest = hashlib.sha256()
+    for fn in (vocabulary, create_people_and_groups, load_messages):
+        digest.update(inspect.getsource(fn).encode())
+    digest.update(json.dumps([VOCABULARY, ZIPF_S, AUTHORS_PER_GROUP, messages, conversations, visible]).encode())
+    for path in sorted(PROJECT_DIR.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stored_seed() -> dict | None:
+    """(fingerprint, state) recorded by the last complete load, or None (no database, no table, no row)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(DATABASE_URL, connect_timeout=10) as conn:
+            row = conn.execute("SELECT fingerprint, state FROM bench_seed ORDER BY loaded_at DESC LIMIT 1").fetchone()
+    except psycopg.Error:
+        return None
+    return {"fingerprint": row[0], "state": row[1]} if row else None
+
+
+def record_seed(fingerprint: str, state: dict) -> None:
+    """Written last, after the index and ANALYZE: a load that stopped half way leaves no row, so it is redone."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_seed (fingerprint text NOT NULL, state jsonb NOT NULL, loaded_at timestamptz)"
+        )
+        cursor.execute("INSERT INTO bench_seed VALUES (%s, %s, now())", [fingerprint, json.dumps(state)])
+
+
 # --------------------------------------------------------------------------------------------- main
 
 
@@ -450,7 +494,9 @@ def main(argv=None) -> int:
     parser.add_argument("--visible", type=int, default=100, help="conversations the searcher sees")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per query kind and layer")
-    parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run (no reload)")
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument("--reuse", action="store_true", help="measure the data already loaded, whatever its seed")
+    seed.add_argument("--reseed", action="store_true", help="load the data again even if it matches this seed")
     parser.add_argument("--load-only", action="store_true", help="load the data (and the state file), measure nothing")
     parser.add_argument(
         "--explain",
@@ -477,8 +523,14 @@ def main(argv=None) -> int:
         "duration_s": args.duration,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    state_file = RESULTS_DIR / "tmp" / "search-state.json"
-    if not args.reuse:
+    state_file = RESULTS_DIR / "tmp" / "search-state.json"  # for search_cpu.py
+    fingerprint = seed_fingerprint(args.messages, args.conversations, args.visible)
+    stored = None if args.reseed else stored_seed()
+    reuse = stored is not None and (args.reuse or stored["fingerprint"] == fingerprint)
+    if args.reuse and not reuse and not state_file.exists():
+        sys.exit(f"nothing to reuse in {DATABASE_URL}: run without --reuse to load it")
+    if not reuse and not args.reuse:
+        print("loading the data" + (" (its seed changed)" if stored else ""), flush=True)
         started = time.monotonic()
         recreate_database(DATABASE_URL)
         manage(python, env(), [["migrate"]])
@@ -489,15 +541,21 @@ def main(argv=None) -> int:
         result["load"]["total_s"] = round(time.monotonic() - started, 1)
         people["messages"] = args.messages
         people["searcher"] = people["searcher"].pk
-        state_file.write_text(json.dumps({"people": people, "data": data, "load": result["load"]}))
+        state = {"people": people, "data": data, "load": result["load"]}
+        record_seed(fingerprint, state)
+        state_file.write_text(json.dumps(state))
         if args.load_only:
             print(json.dumps(result["load"]), flush=True)
             return 0
     else:
         setup_django()
-        state = json.loads(state_file.read_text())
+        state = stored["state"] if reuse else json.loads(state_file.read_text())  # older loads: the file only
+        state_file.write_text(json.dumps(state))
         people, data = state["people"], state["data"]
         result["load"] = {**state.get("load", {}), "reused": True}
+        print(f"reusing the loaded data (loaded in {result['load'].get('total_s')} s)", flush=True)
+        if args.load_only:
+            return 0
         people["authors_of"] = {int(k): v for k, v in people["authors_of"].items()}
     from accounts.models import User
 
