@@ -44,11 +44,30 @@ def test_the_ramp_reports_the_last_rate_before_the_first_step_that_did_not_hold(
     assert loadgen.ramp_summary(steps) == {
         "max_rate_held": 200,
         "stopped_by": {"rate": 400, "reason": "p99 31.0 ms > 25 ms"},
+        "generator_bound": False,
     }
-    assert loadgen.ramp_summary(steps[:2]) == {"max_rate_held": 200, "stopped_by": None}
+    assert loadgen.ramp_summary(steps[:2]) == {"max_rate_held": 200, "stopped_by": None, "generator_bound": False}
     assert loadgen.ramp_summary([{"rate": 100, "result": clean_step(2.0, lost=3)}]) == {
         "max_rate_held": None,
         "stopped_by": {"rate": 100, "reason": "lost 3"},
+        "generator_bound": False,
+    }
+
+
+def test_a_send_without_its_ack_fails_the_step():
+    assert loadgen.ramp_step_verdict(clean_step(3.0, ack_missing=2)) == "ack_missing 2"
+
+
+def test_the_ramp_ends_where_the_generator_runs_out_of_cpu_and_says_the_rate_is_a_lower_bound():
+    steps = [
+        {"rate": 800, "result": clean_step(5.0, generator={"cpu_util": 0.6})},
+        {"rate": 1000, "result": clean_step(6.0, generator={"cpu_util": 0.85})},
+        {"rate": 1300, "result": clean_step(7.0, generator={"cpu_util": 0.95})},  # not reached by the ramp
+    ]
+    assert loadgen.ramp_summary(steps) == {
+        "max_rate_held": 1000,
+        "stopped_by": {"rate": 1000, "reason": "held, but the generator is out of CPU"},
+        "generator_bound": True,
     }
 
 
