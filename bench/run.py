@@ -185,6 +185,9 @@ def start_py_websockets(scenario: Scenario, ctx: RunContext) -> RunningTarget:
 PROJECT_DIR = BENCH_DIR.parent
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_bench")
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+BENCH_SEARCH_DATABASE_URL = os.environ.get(
+    "BENCH_SEARCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chat_bench_search"
+)  # search_bench.py's default
 _chatsite_db_ready = False
 _chatsite_runs = 0
 
@@ -457,9 +460,14 @@ def run_search(scenario: Scenario, out_dir: Path, pinned: bool) -> dict:
     out = out_dir / f"chatsite-{scenario.name}.json"
     argv = [sys.executable, str(BENCH_DIR / "search_bench.py"), "--duration", str(scenario.duration)]
     argv += ["--messages", str(scenario.messages), "--out", str(out)] + ([] if pinned else ["--no-pin"])
+    env = dict(os.environ)
+    if scenario.messages != SCENARIOS["search"].messages:  # a smoke run's data does not replace the full load
+        env["BENCH_SEARCH_DATABASE_URL"] = BENCH_SEARCH_DATABASE_URL + "_small"
     started = time.monotonic()
     with (RESULTS_DIR / "tmp" / "logs" / "search.log").open("wb") as log:
-        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=3600, check=False, cwd=PROJECT_DIR)
+        proc = subprocess.run(
+            argv, stdout=log, stderr=subprocess.STDOUT, timeout=3600, check=False, cwd=PROJECT_DIR, env=env
+        )
     result = json.loads(out.read_text()) if out.exists() else {"ok": False, "error": "no result written"}
     result.update(target="chatsite", scenario=scenario.name, exit=proc.returncode)
     result["elapsed_s"] = round(time.monotonic() - started, 1)
