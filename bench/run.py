@@ -337,7 +337,7 @@ def start_chatsite_behind_nginx(scenario: Scenario, ctx: RunContext, name: str, 
     except BaseException:
         running.stop()
         raise
-    # nginx first, so it stops taking sockets before the processes behind it go.
+    # nginx first: stop() signals in this order, so it stops taking sockets as the processes behind it go.
     running.procs.insert(0, nginx)
     running.pids += nginx_worker_pids(nginx.pid)  # its CPU counts as serving
     running.plan.update(

@@ -136,6 +136,10 @@ def test_every_figure_has_its_value_target_verdict_and_ratios():
     storm = card["reconnect storm (5,000 sockets)"]
     assert (storm["value"], storm["met"]) == (8.0, False)  # 5 s
     assert storm["ratios"]["node_ws"] == 2.0
+    node_storm = next(r for r in full_run() if r["target"] == "node_ws" and r["scenario"] == "storm")
+    assert scorecard.storm_figure([{**node_storm, "target": "chatsite"}])["met"] is True  # 4 s
+    smoke = {**node_storm, "target": "chatsite", "sockets": 200}
+    assert scorecard.storm_figure([smoke])["met"] is False  # the target is for 5,000
 
     idle = card["idle authenticated sockets per process"]
     assert (idle["value"], idle["met"]) == (20.0, False)  # 16 KiB
