@@ -47,7 +47,9 @@ seed: install
 screenshots: install-dev
 	$(PY) scripts/screenshots.py
 
-# All benchmark scenarios (ramp and storm included), chat server vs the Node (bare and PostgreSQL) and Python peers (PostgreSQL and Redis on 127.0.0.1; see BENCHMARKS.md).
+# All benchmark scenarios, chat server (one process, and two behind nginx for the ramp) vs the Node (bare and
+# PostgreSQL) and Python peers, then issue 17's scorecard; about 25 minutes (PostgreSQL and Redis on 127.0.0.1;
+# see BENCHMARKS.md and bench/README.md).
 bench: install-dev
 	$(PY) bench/run.py
 
