@@ -106,6 +106,13 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The few fixed statements of the socket path (messaging.rawsql.prepared_cursor) are prepared by
+    # psycopg once a connection has run them this many times; 0 turns it off (a pooler such as
+    # PgBouncer in transaction mode before 1.21 does not keep prepared statements). The ORM's own
+    # queries bind on the client and are never prepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        env.int("DB_PREPARE_THRESHOLD", default=5) or None
+    )
     # On by default: under daphne every sync view runs in its own thread, and with
     # persistent connections each thread kept one open until PostgreSQL refused new
     # clients (measured in BENCHMARKS.md). DB_POOL=0 falls back to CONN_MAX_AGE.

@@ -62,6 +62,35 @@ def fetch_one(sql: str, params: list, fields: tuple):
     return None if row is None else convert(row, fields)
 
 
+def prepared_cursor():
+    """A cursor (Django's wrapper) that binds parameters on the server, for the few fixed statements run
+    on every socket frame: psycopg prepares a statement once a connection has run it `prepare_threshold`
+    times (DB_PREPARE_THRESHOLD), and PostgreSQL then skips parsing and planning it. The ORM's cursors
+    bind on the client (Django's default): not every query it writes can be prepared. PostgreSQL only."""
+    server_binding_cursor, timestamptz_loader, register_tzloader = _postgresql()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = server_binding_cursor(connection.connection)
+    # As Django's own cursors (DatabaseWrapper.create_cursor): timestamps in the connection's time zone.
+    if connection.timezone != timestamptz_loader(connection.connection).timezone:
+        register_tzloader(connection.timezone, raw)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+@cache
+def _postgresql():
+    """What `prepared_cursor` takes from Django's PostgreSQL backend (imported on first use only)."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    def timestamptz_loader(raw_connection):
+        return raw_connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+
+    return ServerBindingCursor, timestamptz_loader, register_tzloader
+
+
 def _plain(model) -> bool:
     """Whether `model.from_db` may be skipped: Django's own, and no pre_init/post_init receiver."""
     return (

@@ -190,6 +190,8 @@ def _alone(body: str, reply_to, attachment_ids: list[str]) -> bool:
 # its columns renamed (a conversation's and a group's both have an `id`). Only a group's conversation
 # is written: a direct one's missed-message notice is stored with the message, in the transaction.
 _ACCESS_COLUMNS = [f"a{i}" for i in range(len(access.ACCESS_FIELDS))]
+# The gate's row comes back only when nothing was stored (a direct conversation): a stored message needs
+# its id and seq alone, and NULLs cost the driver nothing to read (the row holds three timestamps).
 _STORE_ALONE_SQL = f"""
 WITH allowed ({", ".join(_ACCESS_COLUMNS)}) AS ({access.ACCESS_SQL}),
 taken AS (
@@ -201,11 +203,15 @@ stored AS (
     INSERT INTO {Message._meta.db_table}
         (conversation_id, seq, author_id, body, html, reply_to_id, client_id, created_at, edited_at, deleted)
     SELECT taken.id, taken.last_seq, %s, %s, %s, NULL, %s, %s, NULL, FALSE FROM taken
-    RETURNING id, seq
+    RETURNING id, conversation_id, seq
 )
-SELECT allowed.*, stored.id, stored.seq FROM allowed LEFT JOIN stored ON TRUE
+SELECT stored.id, stored.conversation_id, stored.seq,
+    {", ".join(f"CASE WHEN stored.id IS NULL THEN allowed.{column} END" for column in _ACCESS_COLUMNS)}
+FROM allowed LEFT JOIN stored ON TRUE
 """  # noqa: S608 (table names from the models; every value is a parameter)
-_STORE_ALONE_FIELDS = (*access.ACCESS_FIELDS, None, None)
+_STORED_COLUMNS = 3
+# A stored message as the statement knows it, made without Model.__init__ (rawsql.instances).
+_MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields]
 
 
 def _store_alone(actor: User, conversation_id, fields: dict) -> tuple[Conversation | None, Message | None]:
@@ -215,9 +221,11 @@ def _store_alone(actor: User, conversation_id, fields: dict) -> tuple[Conversati
     The conversation's row lock is held for that statement only, not across a transaction's round
     trips and the Python work between them (under load, the database spent its time idle in
     transaction, waiting for the interpreter: BENCHMARKS.md). Returns (None, None) when the gate
-    refuses (the caller asks `access_conversation` for the error), and (the conversation, None) for a
-    direct conversation, which `_store_with_extras` writes. The same row as `_store_with_extras` writes;
-    tests/messaging/test_store_alone.py compares the two.
+    refuses (the caller asks `access_conversation` for the error), (None, the message) once stored
+    (its conversation is read only if a caller asks for it), and (the conversation, None) for a
+    direct conversation, which `_store_with_extras` writes. The same row as `_store_with_extras`
+    writes; tests/messaging/test_store_alone.py compares the two. A fixed statement run on every
+    plain message: `rawsql.prepared_cursor` has PostgreSQL plan it once per connection.
     """
     params = access.access_params(actor, conversation_id)
     if params is None:
@@ -225,21 +233,32 @@ def _store_alone(actor: User, conversation_id, fields: dict) -> tuple[Conversati
     now = timezone.now()
     params += [now, actor.pk, fields["body"], fields["html"], fields["client_id"], now]
     # Inside a caller's transaction, a savepoint keeps a refused copy (IntegrityError) from breaking it.
-    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), rawsql.prepared_cursor() as cursor:
         cursor.execute(_STORE_ALONE_SQL, params)
         row = cursor.fetchone()
     if row is None:
         return None, None
-    row = rawsql.convert(row, _STORE_ALONE_FIELDS)
-    conversation, _membership = access.access_from_row(actor, row)
-    message_id, seq = row[-2:]
+    message_id, stored_in, seq = row[:_STORED_COLUMNS]
     if message_id is None:
+        conversation, _membership = access.access_from_row(
+            actor, rawsql.convert(row[_STORED_COLUMNS:], access.ACCESS_FIELDS)
+        )
         return conversation, None
-    message = Message(id=message_id, conversation=conversation, seq=seq, author=actor, created_at=now, **fields)
-    message._state.adding = False
-    message._state.db = connection.alias
+    values = {
+        **fields,
+        "id": message_id,
+        "conversation_id": stored_in,
+        "seq": seq,
+        "author_id": actor.pk,
+        "reply_to_id": None,
+        "created_at": now,
+        "edited_at": None,
+        "deleted": False,
+    }
+    message = rawsql.instances(Message, connection.alias, _MESSAGE_FIELDS)([values[name] for name in _MESSAGE_FIELDS])
+    message._state.fields_cache["author"] = actor
     message.attachment_list = []
-    return conversation, message
+    return None, message
 
 
 def _store_with_extras(

@@ -93,3 +93,21 @@ def test_a_resent_client_id_answers_the_original_and_takes_no_seq(cast, in_trans
     assert created and not created_again and again.pk == original.pk and again.body == "once"
     assert later.seq == original.seq + 1
     assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == ["once", "next"]
+
+
+def test_the_statement_is_prepared_on_its_connection_after_a_few_runs(cast, settings):
+    """PostgreSQL plans the fixed statement once per connection (DB_PREPARE_THRESHOLD), not per message."""
+    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
+    assert threshold, "DB_PREPARE_THRESHOLD is on by default"
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%WITH allowed%%'")
+            return cursor.fetchone()[0]
+
+    before = prepared()
+    for k in range(threshold + 1):
+        message, _ = services.message_send(actor=cast.member, conversation_id=cast.general.pk, body=f"n{k}")
+    assert prepared() == before + 1
+    assert message.seq == threshold + 1 and message.conversation == Conversation.objects.get(pk=cast.general.pk)
+    assert message.as_json == services.message_json(Message.objects.select_related("author").get(pk=message.pk))
