@@ -1,18 +1,26 @@
 """Where socket work runs: a small dedicated thread pool, and how outages are logged.
 
 Database work runs on WS_DB_THREADS workers (so at most that many database
-connections per process, each kept open under CONN_MAX_AGE) instead of
-asgiref's single shared thread, where one slow query would hold up every socket
-of the process. `database_sync_to_async` drops stale connections before and after
-each call in the worker that runs it.
+connections per process) instead of asgiref's single shared thread, where one
+slow query would hold up every socket of the process. Stale connections are
+dropped before and after each call in the worker that runs it, as
+`database_sync_to_async` does, with one difference for a pooled connection (DB_POOL):
+a worker keeps it between calls that come within HOLD_SECONDS of each other.
+`database_sync_to_async` handed it back to the pool after every call, and took one
+again for the next, with the pool's check (a round trip to PostgreSQL) each time: a
+third of a plain message's database work, per frame (BENCHMARKS.md, issue 17). A
+connection idle for longer goes back to the pool before the call, and the one the
+call takes is checked as before: a database that restarted while the sockets were
+quiet is found out by the check, not by a client's frame.
 """
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connections
 
 from chatsite import outage
 
@@ -26,9 +34,46 @@ def log_outage(what: str, *, exc_info: bool = True) -> None:
     outage.log_outage(logger, what, exc_info=exc_info)
 
 
+# How long a worker keeps a pooled connection it is not using (see the module docstring).
+HOLD_SECONDS = 1.0
+
+
+def _settle_connections(*, before: bool) -> None:
+    """`close_old_connections` for a socket worker: a pooled connection in good order stays with the
+    worker while its calls come close together; everything else is closed (back to the pool) as before."""
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        if getattr(conn, "pool", None) is None:  # SQLite, or persistent connections (CONN_MAX_AGE)
+            conn.close_if_unusable_or_obsolete()
+            continue
+        if before:
+            last_used = getattr(conn, "worker_last_used", None)
+            if last_used is None or now - last_used > HOLD_SECONDS:
+                conn.close()  # idle: the pool checks the one this call takes
+            continue
+        # After the call: Django's own reasons to drop a connection, without its round trip to ask.
+        if conn.errors_occurred or conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
+            conn.close()
+            continue
+        conn.worker_last_used = now
+
+
+class SocketDatabaseCall(SyncToAsync):
+    """`database_sync_to_async`, with the connection handling of `_settle_connections`."""
+
+    def thread_handler(self, loop, *args, **kwargs):
+        _settle_connections(before=True)
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            _settle_connections(before=False)
+
+
 def in_db_thread(func):
     """Run ORM work on the socket worker pool, with stale connections closed around it."""
-    return database_sync_to_async(func, thread_sensitive=False, executor=db_executor)
+    return SocketDatabaseCall(func, thread_sensitive=False, executor=db_executor)
 
 
 def in_thread(func):

@@ -1,0 +1,67 @@
+"""The socket workers' database connections (messaging.realtime.workers): with the pool (DB_POOL), a worker
+keeps its connection between calls that come close together, instead of handing it back to the pool and
+taking one again, with the pool's check, on every frame; an idle or broken one goes back to the pool."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import DatabaseError, connection, connections
+
+from messaging.realtime import workers
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("pool"),
+        reason="the pool is PostgreSQL's (DB_POOL); other set-ups close connections as Django does",
+    ),
+]
+
+
+@pytest.fixture
+def one_worker():
+    """A pool of one worker, so consecutive calls run in the same thread."""
+    executor = ThreadPoolExecutor(max_workers=1)
+
+    def call(func):
+        return workers.SocketDatabaseCall(func, thread_sensitive=False, executor=executor)()
+
+    yield call
+    executor.submit(connections.close_all).result()
+    executor.shutdown()
+
+
+def _query() -> tuple[bool, int]:
+    """Whether the call found a connection open when it started, and the id of the one it used."""
+    held = connection.connection is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return held, id(connection.connection)
+
+
+async def test_calls_close_together_keep_the_workers_connection(one_worker):
+    held, first = await one_worker(_query)
+    assert not held  # the first call takes one from the pool
+    for _ in range(3):
+        held, again = await one_worker(_query)
+        assert held and again == first
+
+
+async def test_an_idle_connection_goes_back_to_the_pool_before_the_next_call(one_worker, monkeypatch):
+    await one_worker(_query)
+    monkeypatch.setattr(workers, "HOLD_SECONDS", 0.0)
+    held, _ = await one_worker(_query)
+    assert not held  # taken from the pool again, through its check
+
+
+async def test_a_connection_that_failed_goes_back_to_the_pool(one_worker):
+    await one_worker(_query)
+
+    def broken() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELEC 1")
+
+    with pytest.raises(DatabaseError):
+        await one_worker(broken)
+    held, _ = await one_worker(_query)
+    assert not held
