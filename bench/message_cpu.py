@@ -209,11 +209,16 @@ async def wait_for(ws: WebsocketCommunicator, match) -> None:
         pass
 
 
+# What each message says: a little Markdown, or (--plain) none (rendering's plain-text path).
+BODY = "message {k} with a **little** formatting"
+PLAIN_BODY = "message {k} with no formatting"
+
+
 async def drive(sockets: list[WebsocketCommunicator], conversation: int, start: int, count: int) -> None:
     """Send ``count`` messages one at a time; each is done when its ack and every member's copy arrived."""
     for k in range(start, start + count):
         sender = sockets[k % len(sockets)]
-        client_id, body = str(uuid.uuid4()), f"message {k} with a **little** formatting"
+        client_id, body = str(uuid.uuid4()), BODY.format(k=k)
         await sender.send_json_to(
             {"type": "message.send", "conversation": conversation, "body": body, "client_id": client_id}
         )
@@ -252,7 +257,7 @@ def report(args: argparse.Namespace, figures: dict, profiles: ThreadProfiles) ->
     server = sum(seconds.values())
     n = args.messages
     lines = [
-        f"# bench/message_cpu.py -n {n} --members {args.members} (warm-up {args.warmup})",
+        f"# bench/message_cpu.py -n {n} --members {args.members}{' --plain' * args.plain} (warm-up {args.warmup})",
         f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, python {sys.version.split()[0]}, "
         f"database {settings.DATABASES['default']['ENGINE']}, layer {settings.CHANNEL_LAYERS['default']['BACKEND']}",
         f"process CPU per message, unprofiled (server + communicator): {figures['plain_cpu_s'] / n * 1000:.3f} ms",
@@ -286,7 +291,11 @@ def main(argv=None) -> int:
     parser.add_argument("--members", type=int, default=10, help="sockets in the conversation (default 10)")
     parser.add_argument("--warmup", type=int, default=50, help="messages before the measured passes")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--plain", action="store_true", help="bodies without Markdown (default: a little)")
     args = parser.parse_args(argv)
+    global BODY
+    if args.plain:
+        BODY = PLAIN_BODY
 
     settings.MESSAGE_RATE_LIMIT = 10**9  # one client sends them all, faster than a person may
     settings.WS_FRAME_RATE, settings.WS_FRAME_BURST = 10**6, 10**6

@@ -6,8 +6,10 @@ import time
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from messaging import services
+from messaging import rendering, services
 from messaging.models import Message
 from messaging.rendering import render, stylesheet
 
@@ -166,3 +168,25 @@ def test_the_data_migration_renders_messages_stored_before_rendering(cast):
     migration.render_existing(apps, None)
     assert Message.objects.get(pk=kept.pk).html == "<p><strong>old</strong> &lt;i&gt;</p>"
     assert Message.objects.get(pk=gone.pk).html == ""
+
+
+# Plain text skips the parser (rendering._PLAIN): the same HTML as the parser and the cleaner give.
+_PLAIN_ALPHABET = st.sampled_from([*"aZ09 ,!?':éßÜ中文字жЖ٣ﬁ", "\u00aa", "\u00b2", "\u0915"])
+_NEAR_PLAIN = st.sampled_from([*"aZ0 ,!?':.@/&<>\"*_~`#-+|\\[]()\t\n=%$", "\u00a0", "\u200b", "\u0301"])
+
+
+@given(st.text(_PLAIN_ALPHABET | _NEAR_PLAIN, min_size=1, max_size=40))
+@settings(max_examples=600, deadline=None)
+def test_plain_text_renders_as_the_parser_would(body):
+    assert render(body) == rendering._markdown(body, None)
+
+
+@pytest.mark.parametrize(
+    "body", ["ok", "Sounds good, I'll push it after lunch!", "3f9a1c2e:417:12:9384", "Ünïcode 中文"]
+)
+def test_plain_text_does_not_run_the_parser(body, monkeypatch):
+    def parser_called(*args):
+        raise AssertionError("the parser ran")
+
+    monkeypatch.setattr(rendering._md, "render", parser_called)
+    assert render(body) == f"<p>{body}</p>"
