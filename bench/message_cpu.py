@@ -101,6 +101,7 @@ class ThreadProfiles:
         self.profiles: list[cProfile.Profile] = []
         self.active = False
         self.lock = threading.Lock()
+        self.worker_cpu = 0.0  # seconds of the workers' thread CPU while not profiling
 
     def profile(self) -> cProfile.Profile:
         prof = getattr(self.local, "profile", None)
@@ -113,7 +114,13 @@ class ThreadProfiles:
     def wrap(self, fn):
         def run(*args, **kwargs):
             if not self.active:
-                return fn(*args, **kwargs)
+                start = time.thread_time()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    spent = time.thread_time() - start
+                    with self.lock:
+                        self.worker_cpu += spent
             prof = self.profile()
             prof.enable()
             try:
@@ -232,9 +239,10 @@ async def main_async(args: argparse.Namespace, plan: dict, profiles: ThreadProfi
     conversation = plan["conversations"][0]
     await drive(sockets, conversation, 0, args.warmup)
 
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0, worker0 = time.process_time(), time.perf_counter(), profiles.worker_cpu
     await drive(sockets, conversation, args.warmup, args.messages)
     plain_cpu, plain_wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    plain_worker = profiles.worker_cpu - worker0
 
     loop_profile = profiles.profile()
     profiles.active = True
@@ -246,7 +254,12 @@ async def main_async(args: argparse.Namespace, plan: dict, profiles: ThreadProfi
     profiles.active = False
     for ws in sockets:
         await ws.disconnect()
-    return {"plain_cpu_s": plain_cpu, "plain_wall_s": plain_wall, "profiled_cpu_s": profiled_cpu}
+    return {
+        "plain_cpu_s": plain_cpu,
+        "plain_wall_s": plain_wall,
+        "plain_worker_s": plain_worker,
+        "profiled_cpu_s": profiled_cpu,
+    }
 
 
 def report(args: argparse.Namespace, figures: dict, profiles: ThreadProfiles) -> str:
@@ -261,6 +274,7 @@ def report(args: argparse.Namespace, figures: dict, profiles: ThreadProfiles) ->
         f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, python {sys.version.split()[0]}, "
         f"database {settings.DATABASES['default']['ENGINE']}, layer {settings.CHANNEL_LAYERS['default']['BACKEND']}",
         f"process CPU per message, unprofiled (server + communicator): {figures['plain_cpu_s'] / n * 1000:.3f} ms",
+        f"  of which the socket workers' threads (services, unprofiled): {figures['plain_worker_s'] / n * 1000:.3f} ms",
         f"process CPU per message, profiled: {figures['profiled_cpu_s'] / n * 1000:.3f} ms "
         f"(profiler overhead x{figures['profiled_cpu_s'] / figures['plain_cpu_s']:.2f})",
         f"server CPU per message in the profile: {server / n * 1000:.3f} ms; communicator (left out): "
