@@ -53,6 +53,9 @@ class HandshakeGate:
                 end_turn()
             await send(message)
 
+        # Once the turn has ended this only passes messages on: a socket may then send through `send`
+        # itself (messaging.realtime.loop, `handshake_answered`), one call less for every frame.
+        send_ending_turn.after_turn = send
         try:
             return await self.inner(scope, receive, send_ending_turn)
         finally:

@@ -144,6 +144,7 @@ class ChatConsumer(LeanConsumer):
                 "starred": sorted(opening.hello.starred & self.counters.ids()),
             }
         )
+        self.handshake_answered()
         await self._announce_presence(opening)
         if not self.closed:
             heartbeat.add(self)

@@ -52,7 +52,15 @@ CLOSE_TIMEOUT = 5.0
 
 def handler_name(kind: str) -> str:
     """Channels' rule: `websocket.receive` -> `websocket_receive`, `conversation.frame` -> `conversation_frame`."""
-    return kind.replace(".", "_")
+    name = _HANDLER_NAMES.get(kind)
+    if name is None:
+        name = kind.replace(".", "_")
+        if len(_HANDLER_NAMES) < 256:  # kinds come from the app's own code: a few dozen at most
+            _HANDLER_NAMES[kind] = name
+    return name
+
+
+_HANDLER_NAMES: dict[str, str] = {}  # looked up for every event of every socket
 
 
 class LeanConsumer(AsyncConsumer):
@@ -113,6 +121,11 @@ class LeanConsumer(AsyncConsumer):
         except OSError:
             self.client_gone = True
             self.closed = True
+
+    def handshake_answered(self) -> None:
+        """The first frame after `accept` has gone: the handshake gate (chatsite.handshakes) has ended this
+        socket's turn and only passes frames on from now, so frames go to the server's `send` directly."""
+        self._asgi_send = getattr(self._asgi_send, "after_turn", self._asgi_send)
 
     async def cleanup(self) -> None:
         """Leave groups, release what the socket held. Must be safe to call more than once."""
@@ -211,8 +224,11 @@ class LeanConsumer(AsyncConsumer):
                     continue
                 message = backlog.popleft()
                 size -= len(message.get("frame") or "")
-                async with lock:
+                await lock.acquire()  # `async with`, without its two extra calls per event
+                try:
                     await self.deliver_event(message)
+                finally:
+                    lock.release()
                 delivered += 1
 
         tasks = [asyncio.ensure_future(deliver())]
