@@ -2,10 +2,12 @@
 keeps its connection between calls that come close together, instead of handing it back to the pool and
 taking one again, with the pool's check, on every frame; an idle or broken one goes back to the pool."""
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, OperationalError, connection, connections
 
 from messaging.realtime import workers
 
@@ -65,3 +67,35 @@ async def test_a_connection_that_failed_goes_back_to_the_pool(one_worker):
         await one_worker(broken)
     held, _ = await one_worker(_query)
     assert not held
+
+
+def _backend_pid() -> int:
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+async def _terminate(pid: int) -> None:
+    """End that connection from PostgreSQL's side, as a database restart would."""
+
+    def terminate() -> None:
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    await asyncio.to_thread(terminate)
+
+
+async def test_a_connection_lost_while_idle_is_replaced_before_the_next_call(one_worker, monkeypatch):
+    pid = await one_worker(_backend_pid)
+    await _terminate(pid)
+    monkeypatch.setattr(workers, "HOLD_SECONDS", 0.0)  # the worker has been idle
+    assert await one_worker(_backend_pid) != pid  # the pool's check found it gone: no error for the caller
+
+
+async def test_a_connection_lost_between_close_calls_fails_one_call_then_is_replaced(one_worker):
+    pid = await one_worker(_backend_pid)
+    await _terminate(pid)
+    with pytest.raises(OperationalError):  # answered `unavailable` on a socket: nothing was changed
+        await one_worker(_query)
+    held, _ = await one_worker(_query)
+    assert not held
+    assert await one_worker(_backend_pid) != pid
