@@ -7,8 +7,9 @@ dropped before and after each call in the worker that runs it, as
 `database_sync_to_async` does, with one difference for a pooled connection (DB_POOL):
 a worker keeps it between calls that come within HOLD_SECONDS of each other.
 `database_sync_to_async` handed it back to the pool after every call, and took one
-again for the next, with the pool's check (a round trip to PostgreSQL) each time: a
-third of a plain message's database work, per frame (BENCHMARKS.md, issue 17). A
+again for the next, with the pool's check (a round trip to PostgreSQL) each time:
+0.67 ms per sent message in bench/message_cpu.py's profile, against 0.15 now
+(BENCHMARKS.md, "Issue 17, round two"). A
 connection idle for longer goes back to the pool before the call, and the one the
 call takes is checked as before: a database that restarted while the sockets were
 quiet is found out by the check, not by a client's frame.
