@@ -38,10 +38,16 @@ def log_outage(what: str, *, exc_info: bool = True) -> None:
 # How long a worker keeps a pooled connection it is not using (see the module docstring).
 HOLD_SECONDS = 1.0
 
+# Bumped by a worker whose call found its connection in error (the database gone, a restart): every worker
+# then hands its held connection back before its next call, so the pool's check replaces the dead ones and
+# one outage costs one failed frame, not one per worker still holding a connection from before it.
+_epoch = 0
+
 
 def _settle_connections(*, before: bool) -> None:
     """`close_old_connections` for a socket worker: a pooled connection in good order stays with the
     worker while its calls come close together; everything else is closed (back to the pool) as before."""
+    global _epoch
     now = time.monotonic()
     for conn in connections.all(initialized_only=True):
         if conn.connection is None:
@@ -51,14 +57,19 @@ def _settle_connections(*, before: bool) -> None:
             continue
         if before:
             last_used = getattr(conn, "worker_last_used", None)
-            if last_used is None or now - last_used > HOLD_SECONDS:
-                conn.close()  # idle: the pool checks the one this call takes
+            if last_used is None or now - last_used > HOLD_SECONDS or conn.worker_epoch != _epoch:
+                conn.close()  # idle, or held across another worker's failure: the pool checks the next one
             continue
         # After the call: Django's own reasons to drop a connection, without its round trip to ask.
-        if conn.errors_occurred or conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
+        if conn.errors_occurred:
+            _epoch += 1
+            conn.close()
+            continue
+        if conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
             conn.close()
             continue
         conn.worker_last_used = now
+        conn.worker_epoch = _epoch
 
 
 class SocketDatabaseCall(SyncToAsync):
