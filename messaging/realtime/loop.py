@@ -32,7 +32,6 @@ shared by every socket of the process they are for: handlers read them, never ch
 import asyncio
 import contextlib
 import logging
-from collections import deque
 
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
@@ -70,7 +69,7 @@ class LeanConsumer(AsyncConsumer):
 
     closed = False
     client_gone = False
-    _backlog: deque | None = None
+    _backlog: list | None = None
     _wake = None  # wakes the delivery task
 
     async def __call__(self, scope, receive, send):
@@ -144,7 +143,9 @@ class LeanConsumer(AsyncConsumer):
         """Dispatch the socket's messages in this coroutine, the layer's in a delivery task; one at a time."""
         lock = asyncio.Lock()
         main = asyncio.current_task()
-        backlog: deque = deque()
+        # A list, not a deque: an idle socket's backlog is empty, and an empty deque holds a block of
+        # 64 slots (0.6 KiB per socket); popping the front of a list bounded by WS_MAX_PENDING_EVENTS is cheap.
+        backlog: list = []
         size = 0  # bytes of frames in the backlog
         max_events, max_bytes = settings.WS_MAX_PENDING_EVENTS, settings.WS_MAX_PENDING_BYTES
         idle: asyncio.Future | None = None  # what the delivery task waits on while the backlog is empty
@@ -224,7 +225,7 @@ class LeanConsumer(AsyncConsumer):
                     if len(backlog) > max_events or size > max_bytes:
                         loop.call_soon(check_progress, delivered)
                     continue
-                message = backlog.popleft()
+                message = backlog.pop(0)
                 size -= len(message.get("frame") or "")
                 await lock.acquire()  # `async with`, without its two extra calls per event
                 try:
