@@ -297,3 +297,13 @@ async def test_frames_go_out_in_the_order_they_were_sent_when_the_transport_was_
     finally:
         server.close()
     assert frames == ["first", "second"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_the_servers_own_text_framing_matches_websockets(size):
+    from websockets.frames import Frame, Opcode
+
+    from chatsite.serve import text_frame
+
+    data = ("é" * size).encode()[:size]
+    assert text_frame(data) == Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
