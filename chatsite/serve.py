@@ -122,13 +122,14 @@ class SansIOWebSocketProtocol(WebSocketsSansIOProtocol):
             and self.writable.is_set()
             and self.handshake_complete
             and not (self.close_sent or self.disconnected or message.get("bytes") is not None)
+            and (text := message.get("text")) is not None
             and self.conn.state is State.OPEN
             and not (self.conn.writes or self.conn.extensions or self.conn.expect_continuation_frame)
         ):
             # Two frames per recipient of every message come through here: framed and written at once, as
             # `conn.send_text` would frame it (tests/ops/test_serve.py holds the two equal), without its
             # Frame object, the output list and two more coroutines per frame.
-            self.transport.write(text_frame(message["text"].encode()))
+            self.transport.write(text_frame(text.encode()))
             return
         if self.send_line is None and self.writable.is_set():
             await super().send(message)  # the usual case: written at once, nothing waits before it
