@@ -101,7 +101,7 @@ async def measure(keys: list[str], app) -> tuple[int, Counter[str]]:
     warm = [await open_socket(key, app) for key in keys[:10]]  # first-use allocations (caches, pools)
     await drain(warm)
     gc.collect()
-    tracemalloc.start(1)
+    tracemalloc.start(1)  # where each block was allocated: one frame
     before = tracemalloc.take_snapshot()
     sockets = [await open_socket(key, app) for key in keys[10:]]
     await drain(sockets)
@@ -109,8 +109,10 @@ async def measure(keys: list[str], app) -> tuple[int, Counter[str]]:
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     by_package: Counter[str] = Counter()
-    for stat in after.compare_to(before, "filename"):
-        by_package[_package(stat.traceback[0].filename)] += stat.size_diff
+    for stat in after.compare_to(before, "lineno"):
+        frame = stat.traceback[0]
+        by_package[_package(frame.filename)] += stat.size_diff
+        by_package[f"line {_package(frame.filename)}/{Path(frame.filename).name}:{frame.lineno}"] += stat.size_diff
     for socket in warm + sockets:
         await socket.disconnect()
     return len(sockets), by_package
@@ -126,14 +128,21 @@ async def main(count: int, top: int) -> dict:
 
     extra = app.copy()
     extra.subtract(bare)
+    packages = Counter({name: size for name, size in extra.items() if not name.startswith("line ")})
+    lines = Counter({name[5:]: size for name, size in extra.items() if name.startswith("line ")})
+
+    def total(counter: Counter[str]) -> int:
+        return sum(size for name, size in counter.items() if not name.startswith("line "))
+
     return {
         "sockets": opened,
         "database": django.db.connection.vendor,
         "channel_layer": type(_layer()).__name__,
-        "bare_app_kib_per_socket": kib(sum(bare.values())),
-        "app_kib_per_socket": kib(sum(app.values())),
-        "app_minus_bare_kib_per_socket": kib(sum(app.values()) - sum(bare.values())),
-        "app_minus_bare_by_package": {name: kib(size) for name, size in extra.most_common(top) if size > 0},
+        "bare_app_kib_per_socket": kib(total(bare)),
+        "app_kib_per_socket": kib(total(app)),
+        "app_minus_bare_kib_per_socket": kib(total(app) - total(bare)),
+        "app_minus_bare_by_package": {name: kib(size) for name, size in packages.most_common(top) if size > 0},
+        "app_minus_bare_by_line": {name: kib(size) for name, size in lines.most_common(top) if size > 0},
     }
 
 

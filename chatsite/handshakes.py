@@ -40,23 +40,31 @@ class HandshakeGate:
             return await self.inner(scope, receive, send)
         turns = self._turns()
         await turns.acquire()
-        held = True
-
-        def end_turn() -> None:
-            nonlocal held
-            if held:
-                held = False
-                turns.release()
-
-        async def send_ending_turn(message: dict) -> None:
-            if held and message["type"] in _TURN_ENDS:
-                end_turn()
-            await send(message)
-
-        # Once the turn has ended this only passes messages on: a socket may then send through `send`
-        # itself (messaging.realtime.loop, `handshake_answered`), one call less for every frame.
-        send_ending_turn.after_turn = send
+        turn = _Turn(turns, send)
         try:
-            return await self.inner(scope, receive, send_ending_turn)
+            return await self.inner(scope, receive, turn)
         finally:
-            end_turn()
+            turn.end()
+
+
+class _Turn:
+    """The app's `send` during a handshake's turn, which it ends with the first frame after `accept` or a
+    refusal: one small object per socket, not two closures and a cell. Once the turn has ended it only
+    passes messages on: a socket may then send through `after_turn` itself (messaging.realtime.loop,
+    `handshake_answered`), one call less for every frame."""
+
+    __slots__ = ("after_turn", "turns")
+
+    def __init__(self, turns: asyncio.Semaphore, send) -> None:
+        self.turns: asyncio.Semaphore | None = turns
+        self.after_turn = send
+
+    def end(self) -> None:
+        if self.turns is not None:
+            self.turns.release()
+            self.turns = None
+
+    async def __call__(self, message: dict) -> None:
+        if self.turns is not None and message["type"] in _TURN_ENDS:
+            self.end()
+        await self.after_turn(message)

@@ -15,7 +15,8 @@ tests/realtime/test_layer_groups.py holds the two to the same outcome.
 
 `hand_over` lets a socket take its events straight from the layer's receiving task
 (messaging.realtime.loop): in place of the channel's `asyncio.Queue` it puts a
-`Handover`, which the receiving task calls as it calls the queue's `put_nowait`.
+`Handover`, which the receiving task calls as it calls the queue's `put_nowait`;
+`release` ends such a channel when the socket ends.
 """
 
 import asyncio
@@ -51,8 +52,8 @@ class Handover:
 
     A burst the layer reads at once (one socket read from Redis, up to 64 KiB) is handed over before
     any socket's delivery runs: the socket's backlog bounds allow for that (messaging.realtime.loop).
-    `get` never returns: the socket's reader task waits in the layer's `receive` only for the layer's
-    own clean-up (unsubscribe) on exit.
+    Nobody reads it: the socket ends it with the layer's `release`. `get` (a `receive` on the channel)
+    never returns; cancelled, the layer's `receive` cleans up as `release` does.
     """
 
     __slots__ = ("deserialize", "take")
@@ -89,6 +90,18 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             handover.put_nowait(queue.get_nowait())
         layer.channels[channel] = handover
         return True
+
+    async def release(self, channel: str) -> None:
+        """The end of a handed-over channel: what the layer's `receive` does when the reader waiting in it
+        is cancelled (forget the channel, unsubscribe from it), without a reader task per socket waiting
+        in `receive` for that alone."""
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is None:
+            return
+        try:
+            await layer._get_shard(channel).unsubscribe(channel)
+        except Exception:
+            log_outage(logger, "channel layer unsubscribe failed")
 
     async def group_add_many(self, groups: Iterable[str], channel: str) -> None:
         """`group_add(group, channel)` for each group."""

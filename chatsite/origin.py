@@ -102,10 +102,14 @@ def origin_allowed(scope) -> bool:
 class SameOriginMiddleware:
     """Refuse (403, before `accept`) a WebSocket handshake whose `Origin` is not this site's or a trusted one."""
 
+    _asgi_single_callable = True  # asgiref's hint: `__call__` returns the awaitable
+
     def __init__(self, inner):
         self.inner = inner
 
-    async def __call__(self, scope, receive, send):
+    def __call__(self, scope, receive, send):
+        # The inner app's coroutine itself, not one awaiting it: no frame of this check is kept for as
+        # long as the socket is open.
         if scope["type"] == "websocket" and not origin_allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
-        return await self.inner(scope, receive, send)
+            return WebsocketDenier()(scope, receive, send)
+        return self.inner(scope, receive, send)

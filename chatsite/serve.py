@@ -14,18 +14,26 @@ so they come out in the same single-line format as every other record.
 """
 
 import argparse
+import asyncio
+import logging
 import os
+import struct
 import sys
 import warnings
+from http import HTTPStatus
 
 import uvicorn
 from django.conf import settings
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
-# uvicorn 0.54 announces that `ws="websockets"` will later mean its sans-I/O
-# implementation; this one is the implementation benchmarked, chosen on purpose.
+# uvicorn 0.54 deprecates its older `websockets` implementation; it stays selectable (WS_PROTOCOL).
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
     from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol as UvicornWebSocketProtocol
+
+logger = logging.getLogger("uvicorn.error")
 
 APP = "chatsite.asgi:application"
 
@@ -62,6 +70,98 @@ class WebSocketProtocol(UvicornWebSocketProtocol):
         self.open_timeout = WS_OPEN_TIMEOUT
 
 
+class SansIOWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's `websockets-sansio` protocol, the default (BENCHMARKS.md: a third less memory per idle
+    socket than `websockets`, which keeps three tasks and a stream reader per connection), with:
+
+    - WS_OPEN_TIMEOUT for the app's answer to a handshake, which uvicorn's sans-I/O protocol does not
+      bound at all: past it the handshake is answered 503 and the app finds the client gone;
+    - frames in the order the app sent them: uvicorn's `send` waits for a paused transport on an
+      `asyncio.Event`, whose `set` lets a send that comes in meanwhile write before the ones woken;
+    - the handshake's request and response dropped once answered (their headers were kept per socket);
+    - text frames framed and written in one step (`text_frame`).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_timeout = WS_OPEN_TIMEOUT
+        self.open_timer: asyncio.TimerHandle | None = None
+        self.send_line: asyncio.Lock | None = None  # made when a send first waits for the transport
+        self.response = None
+
+    def handle_connect(self, event) -> None:
+        super().handle_connect(event)
+        if not self.handshake_complete:
+            self.open_timer = self.loop.call_later(self.open_timeout, self.open_timed_out)
+
+    def open_timed_out(self) -> None:
+        self.open_timer = None
+        if self.handshake_complete or self.initial_response is not None or self.transport.is_closing():
+            return
+        logger.warning(
+            '%s - "WebSocket %s" not answered within %.0f s',
+            get_client_addr(self.scope),
+            get_path_with_query_string(self.scope),
+            self.open_timeout,
+        )
+        self.disconnected = True  # the app's accept or refusal, when it comes, finds the client gone
+        self.conn.send_response(self.conn.reject(HTTPStatus.SERVICE_UNAVAILABLE, "The server is busy; retry.\n"))
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.open_timer is not None:
+            self.open_timer.cancel()
+            self.open_timer = None
+        super().connection_lost(exc)
+
+    async def send(self, message) -> None:
+        if (
+            message["type"] == "websocket.send"
+            and self.send_line is None
+            and self.writable.is_set()
+            and self.handshake_complete
+            and not (self.close_sent or self.disconnected or message.get("bytes") is not None)
+            and (text := message.get("text")) is not None
+            and self.conn.state is State.OPEN
+            and not (self.conn.writes or self.conn.extensions or self.conn.expect_continuation_frame)
+        ):
+            # Two frames per recipient of every message come through here: framed and written at once, as
+            # `conn.send_text` would frame it (tests/ops/test_serve.py holds the two equal), without its
+            # Frame object, the output list and two more coroutines per frame.
+            self.transport.write(text_frame(text.encode()))
+            return
+        if self.send_line is None and self.writable.is_set():
+            await super().send(message)  # the usual case: written at once, nothing waits before it
+        else:
+            if self.send_line is None:
+                self.send_line = asyncio.Lock()
+            async with self.send_line:  # fair: sends that wait for the transport go out in the order they came
+                await super().send(message)
+        if self.response is not None and self.handshake_complete:
+            self.handshake_answered()
+
+    def handshake_answered(self) -> None:
+        if self.open_timer is not None:
+            self.open_timer.cancel()
+            self.open_timer = None
+        self.request = self.response = None
+
+
+def text_frame(data: bytes) -> bytes:
+    """A whole, unmasked text frame of `data` (RFC 6455 5.2), as a server sends it without compression."""
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + data
+    return struct.pack("!BBQ", 0x81, 127, size) + data
+
+
+# `WS_PROTOCOL` names one of these.
+WS_PROTOCOLS = {"websockets-sansio": SansIOWebSocketProtocol, "websockets": WebSocketProtocol}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chatsite.serve", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -86,7 +186,7 @@ def server_options(args: argparse.Namespace) -> dict:
         **bind,
         "http": "httptools",
         "loop": "uvloop",
-        "ws": WebSocketProtocol,
+        "ws": WS_PROTOCOLS[settings.WS_PROTOCOL],
         "ws_per_message_deflate": False,
         "ws_max_size": WS_MAX_SIZE,
         "ws_ping_interval": WS_PING_INTERVAL,

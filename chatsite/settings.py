@@ -410,6 +410,11 @@ GC_FULL_THRESHOLD = env.int("GC_FULL_THRESHOLD", default=1000)
 # arrival order (chatsite/handshakes.py). A reconnect storm then finishes handshakes one batch
 # after another at the process's connect rate, instead of all of them together at the end.
 WS_HANDSHAKES_IN_FLIGHT = 32
+# uvicorn's WebSocket implementation under `python -m chatsite.serve` (chatsite/serve.py): `websockets-sansio`,
+# or `websockets`, the one before it (more memory and handshake CPU per socket; BENCHMARKS.md, round two).
+WS_PROTOCOL = env.str("WS_PROTOCOL", default="websockets-sansio")
+if WS_PROTOCOL not in ("websockets-sansio", "websockets"):
+    raise ImproperlyConfigured("WS_PROTOCOL must be websockets-sansio or websockets.")
 
 # Names of groups (ignoring letter case) every new account joins, comma-separated in the environment.
 DEFAULT_GROUPS = env.list("DEFAULT_GROUPS", default=[])

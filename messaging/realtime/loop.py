@@ -22,8 +22,8 @@ named as Channels names them) and changes three things:
 
 With the project's Redis pub/sub layer (production: `chatsite.layers`, `hand_over`), the
 layer's own receiving task hands each event straight to the socket's backlog, decoded once
-per process however many sockets it is for: no per-socket queue, reader wake-up or decode.
-Other layers are read by the reader task.
+per process however many sockets it is for: no per-socket queue, reader task or decode; the
+socket ends its channel with the layer's `release`. Other layers are read by the reader task.
 
 Subclasses implement `dispatch`-able handlers and `cleanup()`. Layer events may be
 shared by every socket of the process they are for: handlers read them, never change them.
@@ -32,7 +32,6 @@ shared by every socket of the process they are for: handlers read them, never ch
 import asyncio
 import contextlib
 import logging
-from collections import deque
 
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
@@ -48,6 +47,8 @@ logger = logging.getLogger("messaging.realtime")
 YIELD_AT = 32
 # How long a close frame may take to go out to a client that does not read.
 CLOSE_TIMEOUT = 5.0
+# Handed-over channels being released (unsubscribed) after their socket ended: held until done.
+_releasing: set[asyncio.Future] = set()
 
 
 def handler_name(kind: str) -> str:
@@ -68,7 +69,7 @@ class LeanConsumer(AsyncConsumer):
 
     closed = False
     client_gone = False
-    _backlog: deque | None = None
+    _backlog: list | None = None
     _wake = None  # wakes the delivery task
 
     async def __call__(self, scope, receive, send):
@@ -142,7 +143,9 @@ class LeanConsumer(AsyncConsumer):
         """Dispatch the socket's messages in this coroutine, the layer's in a delivery task; one at a time."""
         lock = asyncio.Lock()
         main = asyncio.current_task()
-        backlog: deque = deque()
+        # A list, not a deque: an idle socket's backlog is empty, and an empty deque holds a block of
+        # 64 slots (0.6 KiB per socket); popping the front of a list bounded by WS_MAX_PENDING_EVENTS is cheap.
+        backlog: list = []
         size = 0  # bytes of frames in the backlog
         max_events, max_bytes = settings.WS_MAX_PENDING_EVENTS, settings.WS_MAX_PENDING_BYTES
         idle: asyncio.Future | None = None  # what the delivery task waits on while the backlog is empty
@@ -222,7 +225,7 @@ class LeanConsumer(AsyncConsumer):
                     if len(backlog) > max_events or size > max_bytes:
                         loop.call_soon(check_progress, delivered)
                     continue
-                message = backlog.popleft()
+                message = backlog.pop(0)
                 size -= len(message.get("frame") or "")
                 await lock.acquire()  # `async with`, without its two extra calls per event
                 try:
@@ -232,11 +235,12 @@ class LeanConsumer(AsyncConsumer):
                 delivered += 1
 
         tasks = [asyncio.ensure_future(deliver())]
+        handed_over = False
         if self.channel_layer is not None:
             hand_over = getattr(self.channel_layer, "hand_over", None)
-            if hand_over is not None:
-                hand_over(self.channel_name, take)
-            tasks.append(asyncio.ensure_future(read_layer()))
+            handed_over = hand_over is not None and hand_over(self.channel_name, take)
+            if not handed_over:
+                tasks.append(asyncio.ensure_future(read_layer()))
         try:
             while True:
                 message = await receive()
@@ -250,6 +254,10 @@ class LeanConsumer(AsyncConsumer):
             self._backlog = None
             for task in tasks:
                 task.cancel()
+            if handed_over:  # in the background, as a cancelled reader's `receive` would unsubscribe
+                release = asyncio.ensure_future(self.channel_layer.release(self.channel_name))
+                _releasing.add(release)
+                release.add_done_callback(_releasing.discard)
 
     async def deliver_event(self, message: dict) -> None:
         """One channel-layer event. A fault in one event is logged and the socket goes on."""

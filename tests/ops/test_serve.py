@@ -189,6 +189,121 @@ async def test_a_handshake_gets_ws_open_timeout_to_be_answered_and_the_listen_ba
     assert options["backlog"] == serve.BACKLOG >= 4096
     assert "limit_concurrency" not in options  # it would answer 503 to every socket past it
     config = uvicorn.Config(app=lambda scope, receive, send: None, **{**options, "log_config": None})
-    protocol = options["ws"](config=config, server_state=ServerState(), app_state={})
-    assert protocol.open_timeout == serve.WS_OPEN_TIMEOUT >= 30
-    assert (protocol.max_size, protocol.ping_interval) == (serve.WS_MAX_SIZE, serve.WS_PING_INTERVAL)
+    assert options["ws"] is serve.WS_PROTOCOLS[settings.WS_PROTOCOL]
+    sansio = serve.SansIOWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    assert sansio.open_timeout == serve.WS_OPEN_TIMEOUT >= 30
+    assert (sansio.conn.max_message_size, sansio.ping_interval) == (serve.WS_MAX_SIZE, serve.WS_PING_INTERVAL)
+    assert not sansio.conn.available_extensions and sansio.ping_timeout == serve.WS_PING_TIMEOUT  # no deflate
+    legacy = serve.WebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    assert (legacy.open_timeout, legacy.max_size) == (serve.WS_OPEN_TIMEOUT, serve.WS_MAX_SIZE)
+
+
+async def _serve_in_process(protocol_class, app):
+    """`app` behind `protocol_class` with `serve.py`'s options on a free port, without the HTTP protocol in
+    front (the WebSocket protocols read the upgrade request themselves); the server and its ws:// URL."""
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from chatsite import serve
+
+    options = serve.server_options(serve.parse_args([]))
+    config = uvicorn.Config(app=app, **{**options, "ws": protocol_class, "log_config": None, "proxy_headers": False})
+    config.load()
+    state = ServerState()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: protocol_class(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+    )
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ws/"
+
+
+@pytest.mark.parametrize("name", ["websockets-sansio", "websockets"])
+async def test_a_handshake_the_app_does_not_answer_in_ws_open_timeout_is_dropped_and_the_app_finds_it_gone(
+    name, monkeypatch
+):
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake
+
+    from chatsite import serve
+
+    monkeypatch.setattr(serve, "WS_OPEN_TIMEOUT", 0.5)
+    late = asyncio.Event()
+    accepted: list[BaseException | None] = []
+
+    async def slow_app(scope, receive, send):
+        await receive()  # websocket.connect
+        await late.wait()
+        try:
+            await send({"type": "websocket.accept"})
+            accepted.append(None)
+        except OSError as gone:  # uvicorn's ClientDisconnected
+            accepted.append(gone)
+
+    server, url = await _serve_in_process(serve.WS_PROTOCOLS[name], slow_app)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(InvalidHandshake) as refused:
+            await connect(url, open_timeout=10)
+        waited = asyncio.get_running_loop().time() - started
+        late.set()
+        await asyncio.wait_for(_until(lambda: accepted), 5)
+    finally:
+        server.close()
+    assert 0.5 <= waited < 5
+    if name == "websockets-sansio":
+        assert refused.value.response.status_code == 503  # an answer, not a dropped connection
+        assert isinstance(accepted[0], OSError)  # uvicorn's ClientDisconnected: the app stops there
+    # (under `websockets` the late accept is taken, and the app learns of the close from its next frame)
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("name", ["websockets-sansio", "websockets"])
+async def test_frames_go_out_in_the_order_they_were_sent_when_the_transport_was_paused(name):
+    """A send waiting for a paused transport must not be overtaken by one that comes in as it resumes."""
+    from websockets.asyncio.client import connect
+
+    from chatsite import serve
+
+    protocols = []
+    done = asyncio.Event()
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        protocol = protocols[0]
+        protocol.pause_writing()  # as the transport does when its buffer is full
+        first = asyncio.ensure_future(send({"type": "websocket.send", "text": "first"}))
+        await asyncio.sleep(0.05)  # `first` now waits for the transport
+        protocol.resume_writing()  # the buffer drained; in the same loop turn, another send comes
+        await send({"type": "websocket.send", "text": "second"})
+        await first
+        await done.wait()
+
+    def keep(protocol_class):
+        def make(*args, **kwargs):
+            protocols.append(protocol_class(*args, **kwargs))
+            return protocols[-1]
+
+        return make
+
+    server, url = await _serve_in_process(keep(serve.WS_PROTOCOLS[name]), app)
+    try:
+        async with connect(url, open_timeout=10) as ws:
+            frames = [await asyncio.wait_for(ws.recv(), FRAME_TIMEOUT) for _ in range(2)]
+            done.set()
+    finally:
+        server.close()
+    assert frames == ["first", "second"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_the_servers_own_text_framing_matches_websockets(size):
+    from websockets.frames import Frame, Opcode
+
+    from chatsite.serve import text_frame
+
+    data = ("é" * size).encode()[:size]
+    assert text_frame(data) == Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])

@@ -107,3 +107,31 @@ async def test_a_handed_over_channel_gets_each_event_decoded_once_in_order_and_u
     assert one not in layer._get_layer().channels and not _subscribed(layer) & {one, two}
     await layer.group_discard_many([group], one)
     await layer.group_discard_many([group], two)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_closed_socket_leaves_no_channel_or_subscription_behind(connect, alice):
+    """The socket's own channel is handed over (no reader task waits in `receive` to clean it up):
+    the socket releases it when it ends."""
+    layer = get_channel_layer()
+    await connect(alice)  # the process's own tasks (heartbeat, the layer's receiver) start with a first socket
+    before, tasks = set(layer._get_layer().channels), len(asyncio.all_tasks())
+    socket = await connect(alice)
+    (mine,) = set(layer._get_layer().channels) - before
+    assert len(asyncio.all_tasks()) - tasks == 2  # the app's (the test's communicator runs it) and delivery
+    assert mine in _subscribed(layer)
+    await socket.ws.disconnect()
+    for _ in range(500):  # the release runs in the background
+        if mine not in layer._get_layer().channels and mine not in _subscribed(layer):
+            break
+        await asyncio.sleep(0.01)
+    assert mine not in layer._get_layer().channels and mine not in _subscribed(layer)
+
+
+async def test_release_forgets_a_handed_over_channel_and_unsubscribes():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    assert layer.hand_over(channel, lambda event: None)
+    await layer.release(channel)
+    assert channel not in layer._get_layer().channels and channel not in _subscribed(layer)
+    await layer.release(channel)  # twice is harmless
