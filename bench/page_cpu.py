@@ -339,6 +339,12 @@ class ThreadProfiles:
 
 def profile(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> ThreadProfiles:
     headers = headers or {}
+    if runner.app is not None:
+        # The site's handler keeps its request threads: let it start new ones, under the profile's hook.
+        from chatsite.asgi import django_asgi_app
+
+        while django_asgi_app._idle:
+            django_asgi_app._idle.pop().shutdown()
     with ThreadProfiles() as profiles:
         for _ in range(n):
             if setup:
