@@ -163,6 +163,7 @@ class Runner:
             self.cookie = "; ".join(f"{m.key}={m.value}" for m in login.cookies.values()).encode()
 
     async def _app_get(self, path: str, headers: dict) -> AppResponse:
+        path, _, query = path.partition("?")
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -171,7 +172,7 @@ class Runner:
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": b"",
+            "query_string": query.encode(),
             "root_path": "",
             "headers": [
                 (b"host", b"testserver"),
