@@ -133,11 +133,22 @@ def unread_setup(viewer: User, conversation: Conversation):
     return setup
 
 
-class Runner:
-    """Send requests through the ASGI handler (default) or the WSGI one."""
+class AppResponse:
+    """What `Runner.get` needs of an answer from the ASGI application itself."""
 
-    def __init__(self, viewer: User, *, wsgi: bool) -> None:
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+
+class Runner:
+    """Send requests through the test client's ASGI handler (default), the WSGI one, or (app) the site's
+    ASGI application as the server calls it (chatsite.asgi.application: its HTTP handler, thread contexts
+    and request signals, with a hand-made scope)."""
+
+    def __init__(self, viewer: User, *, wsgi: bool, app: bool = False) -> None:
         self.wsgi = wsgi
+        self.app = None
         self.client = Client() if wsgi else AsyncClient()
         # force_login writes the session with the sync ORM; share its cookie with the async client.
         login = Client()
@@ -145,10 +156,58 @@ class Runner:
         self.client.cookies = login.cookies
         self.sync_client = login
         self.loop = None if wsgi else asyncio.new_event_loop()
+        if app:
+            from chatsite.asgi import application
+
+            self.app = application
+            self.cookie = "; ".join(f"{m.key}={m.value}" for m in login.cookies.values()).encode()
+
+    async def _app_get(self, path: str, headers: dict) -> AppResponse:
+        path, _, query = path.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"cookie", self.cookie),
+                *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+            ],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
+        received = [{"type": "http.request", "body": b"", "more_body": False}]
+        done = asyncio.Event()
+        answer = {"status": 0, "body": []}
+
+        async def receive():
+            if received:
+                return received.pop()
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    done.set()
+
+        await self.app(scope, receive, send)
+        return AppResponse(answer["status"], b"".join(answer["body"]))
 
     def get(self, path: str, **headers):
         if self.wsgi:
             return self.client.get(path, headers=headers)
+        if self.app is not None:
+            return self.loop.run_until_complete(self._app_get(path, headers))
         return self.loop.run_until_complete(self.client.get(path, headers=headers))
 
 
@@ -281,6 +340,12 @@ class ThreadProfiles:
 
 def profile(runner: Runner, path: str, n: int, *, setup=None, headers=None) -> ThreadProfiles:
     headers = headers or {}
+    if runner.app is not None:
+        # The site's handler keeps its request threads: let it start new ones, under the profile's hook.
+        from chatsite.asgi import django_asgi_app
+
+        while django_asgi_app._idle:
+            django_asgi_app._idle.pop().shutdown()
     with ThreadProfiles() as profiles:
         for _ in range(n):
             if setup:
@@ -293,6 +358,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=200, help="requests per scenario (default 200)")
     parser.add_argument("--wsgi", action="store_true", help="through the WSGI handler instead of ASGI")
+    parser.add_argument(
+        "--app", action="store_true", help="through the site's ASGI application (as the server calls it)"
+    )
     parser.add_argument("--only", choices=["page", "page-unread", "history"], help="one scenario")
     parser.add_argument("--sql", action="store_true", help="print each scenario's queries")
     parser.add_argument("--profile", metavar="FILE", help="write a profile of one scenario (--only, default page)")
@@ -301,7 +369,7 @@ def main() -> None:
     if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
         call_command("collectstatic", "--noinput", verbosity=0)
     viewer, conversation = seed()
-    runner = Runner(viewer, wsgi=args.wsgi)
+    runner = Runner(viewer, wsgi=args.wsgi, app=args.app)
     scenarios = {
         "page": (f"/chats/{conversation.pk}/", None, None),
         "page-unread": (f"/chats/{conversation.pk}/", unread_setup(viewer, conversation), None),
@@ -309,7 +377,8 @@ def main() -> None:
     }
     gc.collect()
     gc.freeze()  # as chatsite/asgi.py does after start-up
-    print(f"{'ASGI' if not args.wsgi else 'WSGI'} handler, {args.n} requests each, {connection.vendor}")
+    handler = "WSGI" if args.wsgi else "the ASGI application" if args.app else "ASGI"
+    print(f"{handler} handler, {args.n} requests each, {connection.vendor}")
     for name, (path, setup, headers) in scenarios.items():
         if args.only and name != args.only:
             continue

@@ -9,7 +9,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 
 # Django must be set up before importing anything that touches models.
-django_asgi_app = get_asgi_application()
+get_asgi_application()
+
+from chatsite.handler import HTTPHandler  # noqa: E402
+
+# Django's HTTP handler with a request's sync work in one thread hop, on threads kept (chatsite/handler.py).
+django_asgi_app = HTTPHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -15,7 +15,8 @@ class SyncChain:
     above it run sync: 6 switches (into the thread; the handler, then the sync view; the
     request signals). 1.1 to 1.5 ms of CPU less per request (bench/page_cpu.py: conversation
     page 9.0 -> 7.5 ms, history endpoint 4.8 -> 3.7 ms). Async views (healthz) still run on
-    the event loop.
+    the event loop. The server's handler (chatsite/handler.py) loads the chain in sync mode
+    anyway; this keeps the test client's and Django's own ASGI handler to one thread too.
     """
 
     sync_capable = True

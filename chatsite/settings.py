@@ -106,7 +106,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The few fixed statements of the socket path (messaging.rawsql.prepared_cursor) are prepared by
+    # The few fixed statements of the socket path and the conversation page's reads
+    # (messaging.rawsql.prepared_cursor) are prepared by
     # psycopg once a connection has run them this many times; 0 turns it off (a pooler such as
     # PgBouncer in transaction mode before 1.21 does not keep prepared statements). The ORM's own
     # queries bind on the client and are never prepared.

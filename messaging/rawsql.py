@@ -44,9 +44,11 @@ def convert(row, fields: tuple) -> list | tuple:
     return values
 
 
-def fetch(sql: str, params: list, fields: tuple) -> list:
-    """The rows of a hand-written query, converted."""
-    with connection.cursor() as cursor:
+def fetch(sql: str, params: list, fields: tuple, *, prepared: bool = False) -> list:
+    """The rows of a hand-written query, converted. `prepared`: on PostgreSQL through `prepared_cursor`,
+    for fixed SQL whose parameters are all numbers (sent apart from the text, typed by their values)."""
+    cursor = prepared_cursor() if prepared and connection.vendor == "postgresql" else connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not _converters(fields):

@@ -98,7 +98,7 @@ def conversations_for_user(user) -> list[Conversation]:
     `mentions` (the user's mentions after their read marker), `muted` and `starred`; muted ones last.
     """
     params = [user.pk, user.pk, user.pk, user.pk, user.pk, *visible_params(user)]
-    rows = rawsql.fetch(_SIDEBAR_SQL, params, _SIDEBAR_COLUMNS)
+    rows = rawsql.fetch(_SIDEBAR_SQL, params, _SIDEBAR_COLUMNS, prepared=True)
     split = len(_CONVERSATION_FIELDS)
     alias = connection.alias  # looked up once: each lookup goes through the connection handler
     groups: dict[int, Group] = {}
@@ -188,7 +188,7 @@ def messages_page(
     low = -1 if after is None else min(after, _SEQ_MAX)
     high = _SEQ_MAX if before is None else min(before, _SEQ_MAX)
     sql = _PAGE_SQL_OLDEST if after is not None else _PAGE_SQL_NEWEST
-    rows = rawsql.fetch(sql, [conversation.pk, low, high, limit + 1], _PAGE_COLUMNS)
+    rows = rawsql.fetch(sql, [conversation.pk, low, high, limit + 1], _PAGE_COLUMNS, prepared=True)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if after is None:
@@ -257,9 +257,11 @@ def conversation_members(conversation: Conversation, *, limit: int | None = None
     """
     if conversation.is_direct:
         params = [conversation.pk, conversation.user_low_id, conversation.user_high_id]
-        rows = rawsql.fetch(_PARTICIPANTS_SQL, params, ())
+        rows = rawsql.fetch(_PARTICIPANTS_SQL, params, (), prepared=True)
     else:
-        rows = rawsql.fetch(_MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], ())
+        rows = rawsql.fetch(
+            _MEMBERS_SQL, [conversation.pk, conversation.group_id, limit or _SEQ_MAX], (), prepared=True
+        )
     new_user = rawsql.instances(User, connection.alias, _USER_FIELDS)
     members = []
     for row in rows:
