@@ -50,11 +50,14 @@ class HTTPHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         executor = self._idle.pop() if self._idle else ThreadPoolExecutor(1, thread_name_prefix="request")
+        finished = False
         try:
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, send)
+                finished = await self.handle(scope, receive, send)
         finally:
-            if len(self._idle) < IDLE_THREADS:
+            # A request cancelled while its thread still runs its view (the client left) does not give the
+            # thread back: the next request would wait behind the abandoned work.
+            if finished and len(self._idle) < IDLE_THREADS:
                 self._idle.append(executor)
             else:
                 executor.shutdown(wait=False)
@@ -76,10 +79,11 @@ class HTTPHandler(ASGIHandler):
         return response, True
 
     async def handle(self, scope, receive, send):
+        """Django's, but for `respond`; True when the request's sync work ran to its end."""
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
-            return
+            return True
         closed = False
 
         async def process_request():
@@ -112,7 +116,9 @@ class HTTPHandler(ASGIHandler):
             response = tasks[1].result()
         except asyncio.CancelledError:
             await signals.request_finished.asend(sender=self.__class__)
-        else:
-            if not closed:
-                await sync_to_async(response.close)()
+            body_file.close()
+            return False
+        if not closed:
+            await sync_to_async(response.close)()
         body_file.close()
+        return True

@@ -150,3 +150,35 @@ async def test_an_async_view_is_answered(member):
     _user, general, cookie = member
     status, _headers, _body = await call("GET", f"/chats/{general.pk}/", cookie=cookie)
     assert status == 200
+
+
+@pytest.mark.usefixtures("close_thread_connections")
+async def test_a_request_abandoned_mid_view_does_not_hold_up_the_next_one(member):
+    """A client that leaves while its request's sync work still runs: the thread stays busy with the
+    abandoned work, so it is not kept for the next request, which runs at once in another thread."""
+    from chatsite.asgi import application
+
+    _user, general, cookie = member
+    entered, release = threading.Event(), threading.Event()
+    ran_in = []
+
+    def block_first(**_kwargs):
+        ran_in.append(threading.current_thread())
+        if len(ran_in) == 1:
+            entered.set()
+            release.wait(20)
+
+    signals.request_started.connect(block_first, weak=False)
+    try:
+        scope = scope_for("GET", f"/chats/{general.pk}/", [(b"cookie", cookie.encode())])
+        leaving = ApplicationCommunicator(application, scope)
+        await leaving.send_input({"type": "http.request", "body": b"", "more_body": False})
+        assert await sync_to_async(entered.wait, thread_sensitive=False)(10)
+        await leaving.send_input({"type": "http.disconnect"})
+        await leaving.wait(10)  # the handler gave up on it; its thread is still in the receiver
+        status, _headers, _body = await call("GET", f"/chats/{general.pk}/", cookie=cookie)
+        assert status == 200
+        assert len(ran_in) == 2 and ran_in[0] is not ran_in[1]
+    finally:
+        release.set()
+        signals.request_started.disconnect(block_first)
