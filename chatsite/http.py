@@ -10,7 +10,8 @@ at each call site but wear the decorator of what they answer with:
   (`Accept: application/json`) with JSON: log-in required and `domain_errors` for the first,
   `json_errors` for the second.
 
-A form that a service refused is shown again with the error on its field: `form_error`.
+A form that a service refused is shown again with the error on its field: `form_error`; a form a
+script posted (JSON) is refused with the domain error its field raised, code kept: `form_invalid`.
 The status of an error is `status_for`'s, everywhere; `Retry-After` follows an error that
 says when to try again. So a missing id and someone else's id always get the same 404.
 """
@@ -117,6 +118,15 @@ def form_error(form: Form, field: str | None, error: DomainError) -> int:
     form), to be shown again with the returned status."""
     form.add_error(field, error.detail)
     return status_for(error)
+
+
+def form_invalid(form: Form) -> Invalid:
+    """A refused form's first error as the domain error it came from, for a JSON answer: the
+    field's cleaning kept the service's code (`blank`, `too_long`), so a script gets the code the
+    socket sends for the same input, not a bare `invalid`."""
+    for errors in form.errors.as_data().values():
+        return Invalid(errors[0].messages[0], code=errors[0].code or Invalid.code)
+    return Invalid()
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -32,7 +32,7 @@ from chatsite.uploads import upload_limit, upload_stopped
 from messaging import attachments, services
 from messaging.access import access_conversation
 from messaging.images import INLINE_TYPES, THUMBNAIL_TYPE
-from messaging.models import Attachment
+from messaging.models import Attachment, Message
 
 NOT_FOUND_TEXT = "That file does not exist or you cannot see it."
 DOWNLOAD_CHUNK = 256 * 1024  # bytes read from storage per chunk when the app sends a file itself
@@ -70,8 +70,9 @@ def check_upload_stopped(request: HttpRequest) -> None:
 
 def send_with_files(
     user, conversation_id: int, body: str, *, files: list, attachment_ids: list[str], reply_to=None
-) -> None:
-    """The composer form's send: store the posted files, then the message with them.
+) -> Message:
+    """The composer form's send: store the posted files, then the message with them; the message
+    (its JSON built once, as `as_json`: `services.message_send`).
 
     If anything is refused, the files stored for this post are deleted again: the message and its
     files are stored together or not at all.
@@ -82,7 +83,7 @@ def send_with_files(
     try:
         for upload in files:
             stored.append(attachments.attachment_upload(actor=user, conversation_id=conversation_id, upload=upload).pk)
-        services.message_send(
+        message, _created = services.message_send(
             actor=user,
             conversation_id=conversation_id,
             body=body,
@@ -94,6 +95,7 @@ def send_with_files(
             with transaction.atomic():
                 attachments.delete_attachments(Attachment.objects.filter(pk__in=stored))
         raise
+    return message
 
 
 @require_GET

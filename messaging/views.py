@@ -25,7 +25,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import user_time_zone
 from chatsite.errors import Invalid, NotFound, RateLimited
-from chatsite.http import domain_errors, form_error, json_errors, page_or_json_errors, retry_after, wants_json
+from chatsite.http import (
+    domain_errors,
+    form_error,
+    form_invalid,
+    json_errors,
+    page_or_json_errors,
+    retry_after,
+    wants_json,
+)
 from chatsite.numbers import MAX_DIGITS, whole_number
 from chatsite.uploads import upload_limit, upload_stopped
 from groups.access import access_group, can_moderate
@@ -44,6 +52,7 @@ SCRIPTS_READ_COOKIE = "chat_js"
 # The member list shows this many; "seen by" is shown for conversations up to SEEN_BY_MAX_MEMBERS.
 MEMBERS_SHOWN = 100
 SEEN_BY_MAX_MEMBERS = 50
+MISSING_MESSAGE = "That message does not exist."
 
 
 def _conversation_url(conversation_id: int) -> str:
@@ -98,7 +107,7 @@ def _conversation_context(
     around: int | None = None,
     opened: bool = False,
     mark_read: bool = False,
-    reply_to=None,
+    reply_to: int | None = None,
 ) -> dict[str, Any]:
     """Everything the conversation page shows, in a fixed number of queries.
 
@@ -170,15 +179,29 @@ def _conversation_context(
     }
 
 
-def _replying_to(conversation: Conversation, reply_to) -> dict | None:
-    """The composer's "replying to" (no-JS: `?reply_to=<seq>`): the original as a reply shows it."""
-    if not reply_to or not str(reply_to).isdigit() or len(str(reply_to)) > MAX_DIGITS:
-        return None
-    original = selectors.message_by_seq(conversation, int(reply_to))
-    if original is None:
-        return None
-    reply = Message(reply_to=original)
-    return reply_json(reply)
+def _replying_to(conversation: Conversation, reply_to: int | None) -> dict | None:
+    """The composer's "replying to" (no-JS: `?reply_to=<seq>`): the original as a reply shows it,
+    or None (not a reply, or a seq that names no message here: the page that refused the post says why)."""
+    original = selectors.message_by_seq(conversation, reply_to) if reply_to else None
+    return None if original is None else reply_json(Message(reply_to=original))
+
+
+def _reply_to_param(conversation: Conversation, query) -> int | None:
+    """`?reply_to=<seq>`: a whole number, as `before`/`after` are (else 400), naming a message of
+    this conversation, as a message's own path does (else 404, as for any missing message)."""
+    seq = _whole_number(query, "reply_to")
+    if seq is not None and selectors.message_by_seq(conversation, seq) is None:
+        raise NotFound(MISSING_MESSAGE)
+    return seq
+
+
+def _latest_param(query) -> bool:
+    """`?latest=1`: the newest messages whatever is unread ("Jump to the latest"); any other value is a 400,
+    as a malformed `before` is."""
+    raw = query.get("latest")
+    if raw is not None and raw != "1":
+        raise Invalid("latest must be 1 (the newest messages), or left out.", code="invalid")
+    return raw is not None
 
 
 @cache
@@ -234,39 +257,67 @@ def _render_conversation(
 
 @upload_limit(file_bytes="ATTACHMENT_MAX_BYTES", files="ATTACHMENT_MAX_PER_MESSAGE")
 @require_http_methods(["GET", "POST"])
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The conversation page (GET), and the composer's post: post/redirect/get for a form, or
+    201 JSON for a script that accepts JSON (`wants_json`), as the edit and reaction posts answer."""
+    if request.method == "POST" and wants_json(request):
+        return _composer_json(request, conversation_id)
+    return _conversation_page(request, conversation_id)
+
+
+def _composer_send(request: HttpRequest, conversation: Conversation, form: MessageForm, reply_to) -> Message:
+    """Store the composer's message with its files (`files`: the form's file input, multipart, works
+    without JavaScript; `attachments`: ids of files the page's script uploaded already)."""
+    file_views.check_upload_stopped(request)
+    return file_views.send_with_files(
+        request.user,
+        conversation.pk,
+        form.cleaned_data["body"],
+        files=request.FILES.getlist("files"),
+        attachment_ids=request.POST.getlist("attachments"),
+        reply_to=reply_to,
+    )
+
+
+def _composer_form(request: HttpRequest) -> MessageForm:
+    with_files = bool(request.FILES.getlist("files") or request.POST.getlist("attachments")) or upload_stopped(request)
+    return MessageForm(request.POST, with_files=with_files)
+
+
+@json_errors
+def _composer_json(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """201 `{"message": <message>}`; a refusal is `{"error", "detail"}` with its status (the code
+    the socket's `message.send` sends for the same input)."""
+    conversation, _membership = access_conversation(request.user, conversation_id)
+    form = _composer_form(request)
+    if not form.is_valid():
+        raise form_invalid(form)
+    message = _composer_send(request, conversation, form, request.POST.get("reply_to") or None)
+    return JsonResponse({"message": message.as_json}, status=201)
+
+
 @login_required
 @domain_errors
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """The conversation page (GET), and the composer's post/redirect/get (POST `body`)."""
+def _conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation, membership = access_conversation(request.user, conversation_id)
     if request.method == "POST":
-        # `files`: the composer's file input (multipart, works without JavaScript); `attachments`:
-        # ids of files the page's script uploaded already (POST /chats/<id>/attachments/).
-        files, attachment_ids = request.FILES.getlist("files"), request.POST.getlist("attachments")
-        with_files = bool(files or attachment_ids) or upload_stopped(request)
-        form = MessageForm(request.POST, with_files=with_files)
-        if not form.is_valid():
-            return _render_conversation(request, conversation, membership, form=form, status=400)
+        form = _composer_form(request)
         reply_to = request.POST.get("reply_to") or None
+        reply_seq = whole_number(reply_to)  # shown again above the box if the page comes back
+        if not form.is_valid():
+            return _render_conversation(request, conversation, membership, form=form, status=400, reply_to=reply_seq)
         try:
-            file_views.check_upload_stopped(request)
-            file_views.send_with_files(
-                request.user,
-                conversation.pk,
-                form.cleaned_data["body"],
-                files=files,
-                attachment_ids=attachment_ids,
-                reply_to=reply_to,
-            )
+            _composer_send(request, conversation, form, reply_to)
         except (RateLimited, Invalid) as error:
             # The page again, the text kept in the composer, with what happened: nothing was stored.
             status = form_error(form, "body", error)
-            page = _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_to)
+            page = _render_conversation(request, conversation, membership, form=form, status=status, reply_to=reply_seq)
             return retry_after(page, error)
         # The newest messages, the one just sent among them (not back to the first unread one).
         return redirect(f"{_conversation_url(conversation.pk)}?latest=1")
     params = _history_params(request.GET)
     around = _whole_number(request.GET, "around")
+    latest = _latest_param(request.GET)
     return _render_conversation(
         request,
         conversation,
@@ -275,11 +326,10 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         before=params["before"],
         after=params["after"],
         around=around,
-        # `latest`: the newest messages whatever is unread ("Jump to the latest").
-        opened=params["before"] is None and params["after"] is None and around is None and "latest" not in request.GET,
+        opened=params["before"] is None and params["after"] is None and around is None and not latest,
         # With scripts the page reports what scrolls into view (static/js/reading.js) instead.
         mark_read=request.COOKIES.get(SCRIPTS_READ_COOKIE) != "1",
-        reply_to=request.GET.get("reply_to"),
+        reply_to=_reply_to_param(conversation, request.GET),
     )
 
 
@@ -300,7 +350,7 @@ def message_history(request: HttpRequest, conversation_id: int) -> JsonResponse:
 def _message_or_404(conversation: Conversation, seq: int) -> Message:
     message = selectors.message_by_seq(conversation, seq)
     if message is None:
-        raise NotFound("That message does not exist.")
+        raise NotFound(MISSING_MESSAGE)
     return message
 
 
@@ -331,7 +381,7 @@ def message_edit(request: HttpRequest, conversation_id: int, seq: int) -> HttpRe
                 return JsonResponse({"message": message_json(message)})
             return redirect(_conversation_url(conversation.pk))
         if wants_json(request):
-            raise Invalid(form.errors["body"][0])
+            raise form_invalid(form)
     context = {"conversation": conversation, "message": message, "form": form}
     return render(request, "messaging/edit.html", context, status=400 if form.is_bound else 200)
 

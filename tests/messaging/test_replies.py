@@ -69,3 +69,52 @@ def test_the_no_js_form_replies(cast, login):
     bad = client.post(f"/chats/{cast.general.pk}/", {"body": "answer", "reply_to": "77"})
     assert bad.status_code == 400 and "reply_to must be" in bad.content.decode()
     assert Message.objects.filter(conversation=cast.general).count() == 2
+
+
+MALFORMED = ["x", "", " 1", "+1", "-1", "1.5", "\uff11", "9" * 20, str(2**63)]
+
+
+@pytest.mark.parametrize("value", MALFORMED)
+def test_a_malformed_reply_to_on_the_page_is_400_as_before_and_after_are(cast, login, value):
+    send(cast.owner, cast.general, "question?")
+    client = login(cast.member)
+    url = f"/chats/{cast.general.pk}/"
+    assert client.get(url, {"before": value}).status_code == 400
+    response = client.get(url, {"reply_to": value})
+    assert response.status_code == 400
+    assert "reply_to must be a whole number" in response.content.decode()
+
+
+def test_a_reply_to_no_message_of_the_conversation_is_404_like_any_missing_message(cast, login):
+    send(cast.owner, cast.general, "question?")
+    other = services.topic_create(actor=cast.owner, group_id=cast.group.pk, name="other")
+    send(cast.owner, other, "one")
+    send(cast.owner, other, "two")
+    client = login(cast.member)
+    url = f"/chats/{cast.general.pk}/"
+    missing_edit = client.get(f"{url}messages/2/edit/")
+    for seq in ("0", "2", "99"):  # seq 2 exists, but in another conversation
+        response = client.get(url, {"reply_to": seq})
+        assert response.status_code == 404 == missing_edit.status_code
+        assert "That message does not exist." in response.content.decode()
+    assert login(cast.outsider).get(url, {"reply_to": "1"}).status_code == 404
+    assert client.get(url, {"reply_to": "1"}).status_code == 200
+
+
+def test_a_reply_to_a_deleted_message_can_be_written_and_says_so(cast, login):
+    send(cast.owner, cast.general, "secret plan")
+    services.message_delete(actor=cast.owner, conversation_id=cast.general.pk, seq=1)
+    client = login(cast.member)
+    page = client.get(f"/chats/{cast.general.pk}/", {"reply_to": "1"}).content.decode()
+    assert "Replying to a deleted message" in page and "secret plan" not in page
+    assert client.post(f"/chats/{cast.general.pk}/", {"body": "too late", "reply_to": "1"}).status_code == 302
+    assert Message.objects.get(conversation=cast.general, seq=2).reply_to.seq == 1
+
+
+def test_a_refused_reply_keeps_what_it_answers_in_the_page(cast, login):
+    send(cast.owner, cast.general, "question?")
+    response = login(cast.member).post(f"/chats/{cast.general.pk}/", {"body": "  ", "reply_to": "1"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<input type="hidden" name="reply_to" id="reply-to" value="1">' in page
+    assert "Replying to @olivia: question?" in page

@@ -126,6 +126,17 @@ def test_jump_to_the_latest_skips_the_unread_window(login, cast):
     assert 'data-live="true"' in latest
 
 
+@pytest.mark.parametrize("value", ["", "0", "2", "yes", "true", " 1", "\uff11", "9" * 20])
+def test_latest_takes_only_1_and_anything_else_is_400_as_a_malformed_before_is(login, cast, value):
+    fill(cast, 100, read=10)
+    client = login(cast.member)
+    response = client.get(f"/chats/{cast.general.pk}/", {"latest": value})
+    assert response.status_code == 400
+    assert "latest must be 1" in response.content.decode()
+    assert marker(cast.member, cast.general) == 10  # nothing was shown, nothing read
+    assert client.get(f"/chats/{cast.general.pk}/", {"latest": "1"}).status_code == 200
+
+
 def test_a_reply_from_the_unread_window_lands_on_the_latest_page_with_it(login, cast):
     fill(cast, 100, read=10)
     client = login(cast.member)

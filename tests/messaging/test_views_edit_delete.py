@@ -99,10 +99,20 @@ def test_edit_json(login, cast, posted):
     assert response.status_code == 200
     assert response.json()["message"]["body"] == "via script" and response.json()["message"]["edited_at"]
     bad = client.post(edit_url(posted), {"body": ""}, **JSON)
-    assert bad.status_code == 400 and bad.json()["error"] == "invalid"
+    assert bad.status_code == 400 and bad.json()["error"] == "blank"
     refused = login(cast.owner).post(edit_url(posted), {"body": "x"}, **JSON)
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
     assert login(cast.outsider).post(edit_url(posted), {"body": "x"}, **JSON).status_code == 404
+
+
+@pytest.mark.parametrize(("body", "code"), [("   ", "blank"), ("z" * 4001, "too_long")])
+def test_edit_json_refuses_a_bad_body_with_the_code_the_socket_uses(login, cast, posted, body, code):
+    response = login(cast.member).post(edit_url(posted), {"body": body}, **JSON)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert response.json() == {"error": code, "detail": detail}
+    assert ("4000" in detail) if code == "too_long" else ("Write something" in detail)
+    assert unchanged(posted)
 
 
 def test_edit_other_methods_are_405(login, cast, posted):
