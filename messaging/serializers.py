@@ -108,7 +108,9 @@ def conversation_json(conversation: Conversation, viewer, *, unread: int = 0) ->
 
 
 def edited_for(frame: dict[str, Any], viewer_id: int) -> dict[str, Any]:
-    """The `message.edited` a reader gets: the message's `reactions` with their own `mine`."""
+    """The `message.edited` a reader gets: the message's `reactions` with their own `mine`; what
+    only the sockets read (`reactors`, `mentions_changed`) dropped."""
+    frame.pop("mentions_changed", None)
     reactors = frame.pop("reactors", None) or {}
     frame["message"]["reactions"] = reactions_json(reactors, viewer_id)
     return frame

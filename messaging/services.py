@@ -281,20 +281,24 @@ def _store_with_extras(
     return message
 
 
-def _store_mentions(message: Message, user_ids: set[int], *, new: bool) -> None:
-    """Make the message's stored mentions exactly `user_ids` (on send, and again on edit)."""
+def _store_mentions(message: Message, user_ids: set[int], *, new: bool) -> tuple[set[int], set[int]]:
+    """Make the message's stored mentions exactly `user_ids` (on send, and again on edit); the ids
+    of the users whose mention was added, and of those whose mention was dropped."""
+    dropped: set[int] = set()
     if not new:
-        stored = Mention.objects.filter(message=message)
-        stored.exclude(user_id__in=user_ids).delete()
-        user_ids = user_ids - set(stored.values_list("user_id", flat=True))
-    if not user_ids:
-        return
-    Mention.objects.bulk_create(
-        [
-            Mention(message=message, user_id=uid, conversation_id=message.conversation_id, seq=message.seq)
-            for uid in user_ids
-        ]
-    )
+        stored = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+        dropped = stored - user_ids
+        if dropped:
+            Mention.objects.filter(message=message, user_id__in=dropped).delete()
+        user_ids = user_ids - stored
+    if user_ids:
+        Mention.objects.bulk_create(
+            [
+                Mention(message=message, user_id=uid, conversation_id=message.conversation_id, seq=message.seq)
+                for uid in user_ids
+            ]
+        )
+    return user_ids, dropped
 
 
 def _message_by_client_id(actor: User, client_id: str) -> Message | None:
@@ -336,17 +340,25 @@ def message_edit(
         mentions = mention_targets(conversation, body)
         message.body = body
         message.html = rendering.render(body, mentions=mentions)
-        _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=False)
+        added, dropped = _store_mentions(message, mentioned_user_ids(conversation, mentions) - {actor.pk}, new=False)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "html", "edited_at"])
         reactors = reactors_by_message([message.pk]).get(message.pk, {})
         events.to_conversation(
             conversation.pk,
-            # Every reactor per emoji: each socket sets its reader's `reactions` and drops this.
-            {"type": protocol.MESSAGE_EDITED, "message": message_json(message), "reactors": reactors},
+            {
+                "type": protocol.MESSAGE_EDITED,
+                "message": message_json(message),
+                # Every reactor per emoji: each socket sets its reader's `reactions` and drops this.
+                "reactors": reactors,
+                # Whose unread mentions may have changed: those sockets count again (and drop this).
+                "mentions_changed": sorted(added | dropped),
+            },
             author_id=actor.pk,
             outbox=outbox,
         )
+        for user_id in sorted(added):  # a mention added by an edit is mailed like one sent (messaging.missed)
+            missed_message_schedule(user_id)
         message.reaction_list = reactions_json(reactors, actor.pk)
     return message
 

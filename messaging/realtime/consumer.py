@@ -336,7 +336,11 @@ class ChatConsumer(LeanConsumer):
             await self.send_frame(reaction_changed_for(json.loads(event["frame"]), self.user_id))
             return
         if kind == protocol.MESSAGE_EDITED:  # rare too: the message's reactions with this reader's `mine`
-            await self.send_frame(edited_for(json.loads(event["frame"]), self.user_id))
+            frame = json.loads(event["frame"])
+            mentions_changed = self.user_id in frame.get("mentions_changed", ())
+            await self.send_frame(edited_for(frame, self.user_id))
+            if mentions_changed and self.counters.has_unread(conversation_id):
+                await self._recount(conversation_id)  # a mention of this reader added or dropped
             return
         await self.send_text(event["frame"])
         if kind == protocol.MESSAGE_NEW:

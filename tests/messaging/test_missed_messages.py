@@ -158,6 +158,19 @@ def test_a_mention_in_a_group_is_mailed_like_a_direct_message(alice, bob, direct
     assert "can you review this?" in text and "just chatting" not in text
 
 
+def test_a_mention_added_by_an_edit_is_mailed_like_one_sent(alice, bob, direct, mailbox, run_worker):
+    group = group_services.group_create(actor=alice, name="Team", member_usernames=["bob"])
+    general = default_conversation(group)
+    message = send(alice, general, "can someone review this?")
+    assert not DBTaskResult.objects.exists()  # no mention yet: nothing to tell bob
+    services.message_edit(actor=alice, conversation_id=general.pk, seq=message.seq, body="@bob can you review this?")
+    time_passes(MINUTES + 1)
+    run_worker()
+    run_worker()
+    (mail,) = mailbox.to("bob@example.com")
+    assert "can you review this?" in mailbox.text(mail)
+
+
 def test_nothing_is_mailed_for_a_muted_conversation(alice, bob, direct, mailbox, run_worker):
     services.conversation_mute_toggle(actor=bob, conversation_id=direct.pk)
     send(alice, direct, "muted news")
