@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 
 import nh3
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from pygments import highlight
@@ -86,6 +87,16 @@ def _render_mention(self, tokens, idx, options, env) -> str:
     return f'<span class="mention" data-mention="{data}">@{html.escape(token.content)}</span>'
 
 
+class _Linkify(LinkifyIt):
+    """Bare URLs that say they are links: with a scheme (`https://…`), starting `www.`, or an
+    address. A bare host name stays text: files are named like hosts (`manage.py` is Paraguay's
+    domain, `README.md` Moldova's), and linkify-it's fuzzy links would send readers there."""
+
+    def match(self, text: str):
+        links = [link for link in super().match(text) or [] if link.schema or link.text.lower().startswith("www.")]
+        return links or None
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
@@ -94,6 +105,7 @@ def _parser() -> MarkdownIt:
     md.enable(["linkify", "strikethrough"])
     md.disable(["heading", "lheading", "hr", "code", "reference", "image", "html_block", "html_inline"])
     md.validateLink = _allowed_link
+    md.linkify = _Linkify()
     md.inline.ruler.before("linkify", "mention", _mention_rule)
     md.add_render_rule("mention", _render_mention)
     return md
@@ -105,7 +117,8 @@ _md = _parser()
 # come out, links only to http/https/mailto, each with LINK_REL and target="_blank".
 _cleaner = nh3.Cleaner(
     tags={"p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"},
-    attributes={"a": {"href"}, "ol": {"start"}, "span": {"data-mention"}},
+    # "*": no attribute on every tag (ammonia's default lets `title` and `lang` through on all of them).
+    attributes={"a": {"href"}, "ol": {"start"}, "span": {"data-mention"}, "*": set()},
     allowed_classes={"span": _PYGMENTS_CLASSES | {"mention"}, "pre": {"highlight"}},
     url_schemes=set(LINK_SCHEMES),
     link_rel=LINK_REL,
