@@ -1,6 +1,7 @@
 """Every write about conversations and messages. Views and consumers both call these."""
 
 from contextlib import nullcontext
+from functools import cache
 
 import emoji as emoji_data
 from django.conf import settings
@@ -408,12 +409,28 @@ def message_erase(messages: QuerySet[Message], *, hide_author: bool = False, out
     return count
 
 
+VARIATION_SELECTOR = "\ufe0f"  # "show as emoji": ❤ and ❤️ are one emoji, written without it and with it
+
+
+@cache
+def _fully_qualified() -> dict[str, str]:
+    """Each emoji's fully-qualified form (the one keyboards and the page's picker send), by the emoji
+    without its variation selectors."""
+    fully_qualified = emoji_data.STATUS["fully_qualified"]
+    return {
+        name.replace(VARIATION_SELECTOR, ""): name
+        for name, data in emoji_data.EMOJI_DATA.items()
+        if data["status"] == fully_qualified
+    }
+
+
 def clean_emoji(value) -> str:
-    """One emoji grapheme (a flag, a family, a keycap, a skin tone are one each)."""
+    """One emoji grapheme (a flag, a family, a keycap, a skin tone are one each), in its fully-qualified
+    form: ❤ sent by one keyboard and ❤️ by another are the same reaction, not two."""
     value = value.strip() if isinstance(value, str) else ""
     if not value or len(value) > 32 or not emoji_data.is_emoji(value):
         raise Invalid("Choose one emoji.", code="invalid")
-    return value
+    return _fully_qualified().get(value.replace(VARIATION_SELECTOR, ""), value)
 
 
 @transaction.atomic

@@ -38,6 +38,26 @@ def test_anything_but_one_emoji_is_refused_and_nothing_is_stored(cast, emoji):
     assert not Reaction.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("sent", "stored"), [("❤", "❤️"), ("☺", "☺️"), ("1⃣", "1️⃣"), ("👁\u200d🗨", "👁️\u200d🗨️"), ("🏳\u200d🌈", "🏳️\u200d🌈")]
+)
+def test_an_emoji_without_its_variation_selector_is_the_same_reaction(cast, sent, stored):
+    message = send(cast.owner, cast.general)
+    toggle(cast.admin, message, stored)
+    _, reactions = toggle(cast.member, message, sent)
+    assert reactions == [{"emoji": stored, "count": 2, "users": [cast.admin.pk, cast.member.pk], "mine": True}]
+    _, reactions = toggle(cast.member, message, stored)  # takes back the one it added
+    assert reactions == [{"emoji": stored, "count": 1, "users": [cast.admin.pk], "mine": False}]
+
+
+def test_a_reaction_names_its_first_users_only_and_counts_them_all(cast, settings):
+    settings.REACTION_USERS_SHOWN = 2
+    message = send(cast.owner, cast.general)
+    for user in (cast.owner, cast.admin, cast.member):
+        _, reactions = toggle(user, message, "👍")
+    assert reactions == [{"emoji": "👍", "count": 3, "users": [cast.owner.pk, cast.admin.pk], "mine": True}]
+
+
 def test_at_most_twenty_distinct_emoji_per_message(cast, settings):
     message = send(cast.owner, cast.general)
     choices = ["😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆", "😉", "😊",
