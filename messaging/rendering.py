@@ -129,7 +129,7 @@ _cleaner = nh3.Cleaner(
 
 # A body of one line of letters, digits, spaces and a few signs that mean nothing to Markdown, linkify
 # or HTML: its HTML is the text in a paragraph, as the parser and the cleaner would give it (a test holds
-# the two equal). No "." (a bare domain is a link), "@", "/", "&", "<", quotes, brackets, "*", "_", "~",
+# the two equal). No "." ("1." starts a list, "www." a link), "@", "/", "&", "<", quotes, brackets, "*", "_", "~",
 # "`", "#", "-", "+", "|", "\\", tabs or newlines; not starting or ending with a space.
 _PLAIN = re.compile(r"[^\W_](?:[^\W_]|[ ,!?':])*(?<! )|[^\W_]")
 
