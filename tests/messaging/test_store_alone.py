@@ -23,6 +23,17 @@ pytestmark = [
     ),
 ]
 
+
+@pytest.fixture(autouse=True)
+def _fresh_connection():
+    """Each test on a new connection: PostgreSQL prepares the statement once a connection has run it
+    DB_PREPARE_THRESHOLD times, and the sends of earlier tests on a kept connection (the pool's, with
+    DB_POOL) may have done so already: the count and the captured SQL below depend on it."""
+    connection.close()
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
+
+
 COLUMNS = ["conversation_id", "author_id", "body", "html", "reply_to_id", "edited_at", "deleted"]
 
 
