@@ -51,6 +51,9 @@ def _settle_connections(*, before: bool) -> None:
     now = time.monotonic()
     for conn in connections.all(initialized_only=True):
         if conn.connection is None:
+            if not before and conn.errors_occurred:  # the call could not get a connection (the pool timed out)
+                conn.errors_occurred = False  # as connect() leaves it
+                _epoch += 1
             continue
         if getattr(conn, "pool", None) is None:  # SQLite, or persistent connections (CONN_MAX_AGE)
             conn.close_if_unusable_or_obsolete()

@@ -67,7 +67,15 @@ async def _chat_through_an_outage(server: AppServer, proxy: TcpProxy, cookie: st
                 proxy.restore()
                 continue
             frame = {"type": "message.send", "conversation": conversation_id, "body": action, "client_id": str(step)}
-            answers.append(await _after_send(ws, frame))
+            answer = await _after_send(ws, frame)
+            if action == "after":
+                # As a client does with `unavailable` (nothing was changed: try again): the pool may still be
+                # waiting out its back-off from a connection attempt made while the database was away.
+                deadline = time.monotonic() + RECOVERY_SECONDS
+                while answer.get("code") == "unavailable" and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                    answer = await _after_send(ws, frame)
+            answers.append(answer)
     return answers
 
 

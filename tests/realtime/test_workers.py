@@ -99,3 +99,51 @@ async def test_a_connection_lost_between_close_calls_fails_one_call_then_is_repl
     held, _ = await one_worker(_query)
     assert not held
     assert await one_worker(_backend_pid) != pid
+
+
+@pytest.fixture
+def two_workers():
+    """Two single-thread workers, each keeping its own connection."""
+    executors = [ThreadPoolExecutor(max_workers=1), ThreadPoolExecutor(max_workers=1)]
+
+    def on(index: int):
+        return lambda func: workers.SocketDatabaseCall(func, thread_sensitive=False, executor=executors[index])()
+
+    yield on(0), on(1)
+    for executor in executors:
+        executor.submit(connections.close_all).result()
+        executor.shutdown()
+
+
+async def test_a_failure_on_one_worker_makes_the_others_drop_the_connections_they_hold(two_workers):
+    """A database restart ends every connection: the worker whose call finds out answers `unavailable`,
+    and the others take a checked connection from the pool for their next call instead of failing in turn."""
+    first, second = two_workers
+    await first(_query)
+    pid = await second(_backend_pid)
+    await _terminate(pid)
+
+    def broken() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELEC 1")
+
+    with pytest.raises(DatabaseError):
+        await first(broken)
+    assert await second(_backend_pid) != pid  # no error: its dead connection went back before the call
+
+
+async def test_a_call_that_could_not_get_a_connection_counts_as_a_failure(two_workers):
+    """The pool timing out (the database unreachable) leaves the failing worker without a connection; the
+    other workers still drop theirs."""
+    first, second = two_workers
+    pid = await second(_backend_pid)
+    await _terminate(pid)
+
+    def no_connection() -> None:
+        connection.close()
+        with connection.wrap_database_errors:
+            raise psycopg.OperationalError("couldn't get a connection after 1.00 sec")
+
+    with pytest.raises(OperationalError):
+        await first(no_connection)
+    assert await second(_backend_pid) != pid
