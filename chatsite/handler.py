@@ -17,6 +17,12 @@ response is closed after its body, as Django does. The rest is Django's: the bod
 response sent on the event loop, and a client that disconnects while its request runs cancels it.
 Async views (healthz) run on the event loop through `async_to_sync`, as under WSGI.
 
+At most HTTP_THREADS requests (default 4) run their sync work at once; the others wait on the loop, first
+come first served, instead of twenty threads taking turns with the interpreter: with 20 clients on the
+conversation page the p99 went from 228-316 ms (no limit) to 189-196 ms (4) and 171-180 ms (2), at the same
+throughput (BENCHMARKS.md, "Round two, closing"). A request that waits on something slow (a long query) holds
+its turn, hence 4 rather than 2.
+
 bench/page_cpu.py --app (BENCHMARKS.md, "Fewer thread hops"): CPU per conversation page and per
 history request, before and after.
 """
@@ -26,6 +32,7 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -45,6 +52,18 @@ class HTTPHandler(ASGIHandler):
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self._idle: list[ThreadPoolExecutor] = []
+        self._turns: tuple[asyncio.AbstractEventLoop, int, asyncio.Semaphore] | None = None
+
+    def _turn(self):
+        """A turn among the requests whose sync work runs at once (HTTP_THREADS; 0: no limit), first come
+        first served: the others wait on the loop rather than share the interpreter in many threads."""
+        size = settings.HTTP_THREADS
+        if not size:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[:2] != (loop, size):
+            self._turns = (loop, size, asyncio.Semaphore(size))
+        return self._turns[2]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -88,7 +107,8 @@ class HTTPHandler(ASGIHandler):
 
         async def process_request():
             nonlocal closed
-            response, closed = await sync_to_async(self.respond)(scope, body_file)
+            async with self._turn():
+                response, closed = await sync_to_async(self.respond)(scope, body_file)
             with contextlib.suppress(asyncio.CancelledError):  # the client left while the body was sent
                 await self.send_response(response, send)
             return response

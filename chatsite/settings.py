@@ -407,6 +407,9 @@ SWITCH_INTERVAL = env.float("SWITCH_INTERVAL", default=0.0)
 # The garbage collector's third threshold in the ASGI process (chatsite/asgi.py): one full collection per this many
 # middle-generation ones (Python's default 10). Full collections pause the event loop (BENCHMARKS.md, round two).
 GC_FULL_THRESHOLD = env.int("GC_FULL_THRESHOLD", default=1000)
+# Requests whose sync work (middleware, view) runs at once per process; the others wait their turn in order
+# (chatsite/handler.py). 0: no limit.
+HTTP_THREADS = env.int("HTTP_THREADS", default=4)
 # Socket handshakes worked on at once per process (up to `hello`); the others wait their turn in
 # arrival order (chatsite/handshakes.py). A reconnect storm then finishes handshakes one batch
 # after another at the process's connect rate, instead of all of them together at the end.

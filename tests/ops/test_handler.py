@@ -2,6 +2,7 @@
 a request's sync work in one thread, the threads kept for the next requests, and what Django's handler
 does still done (middleware, CSRF, headers, streamed bodies, async views, request signals)."""
 
+import asyncio
 import json
 import threading
 
@@ -179,6 +180,43 @@ async def test_a_request_abandoned_mid_view_does_not_hold_up_the_next_one(member
         status, _headers, _body = await call("GET", f"/chats/{general.pk}/", cookie=cookie)
         assert status == 200
         assert len(ran_in) == 2 and ran_in[0] is not ran_in[1]
+    finally:
+        release.set()
+        signals.request_started.disconnect(block_first)
+
+
+@pytest.mark.usefixtures("close_thread_connections")
+async def test_requests_beyond_http_threads_wait_their_turn(member, settings):
+    """With HTTP_THREADS=1 a second request does not start its sync work while the first's runs; it runs
+    once the first is done."""
+    from chatsite.asgi import application
+
+    settings.HTTP_THREADS = 1
+    _user, general, cookie = member
+    entered, release = threading.Event(), threading.Event()
+    started = []
+
+    def block_first(**_kwargs):
+        started.append(threading.current_thread())
+        if len(started) == 1:
+            entered.set()
+            release.wait(20)
+
+    signals.request_started.connect(block_first, weak=False)
+    try:
+        first = ApplicationCommunicator(
+            application, scope_for("GET", f"/chats/{general.pk}/", [(b"cookie", cookie.encode())])
+        )
+        await first.send_input({"type": "http.request", "body": b"", "more_body": False})
+        assert await sync_to_async(entered.wait, thread_sensitive=False)(10)
+        second = asyncio.ensure_future(call("GET", f"/chats/{general.pk}/", cookie=cookie))
+        await asyncio.sleep(0.3)  # time for the second to start its sync work, were it allowed to
+        assert len(started) == 1 and not second.done()
+        release.set()
+        assert (await first.receive_output(10))["status"] == 200
+        status, _headers, _body = await second
+        assert status == 200 and len(started) == 2
+        await first.wait(10)
     finally:
         release.set()
         signals.request_started.disconnect(block_first)
