@@ -153,70 +153,69 @@ async def test_an_async_view_is_answered(member):
     assert status == 200
 
 
+class FirstRequestHeld:
+    """The first request to start is held in its request_started receiver (in its thread) until `release`."""
+
+    def __init__(self) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.started: list[threading.Thread] = []
+
+    def __call__(self, **_kwargs) -> None:
+        self.started.append(threading.current_thread())
+        if len(self.started) == 1:
+            self.entered.set()
+            self.release.wait(20)
+
+    async def wait_entered(self) -> bool:
+        return await sync_to_async(self.entered.wait, thread_sensitive=False)(10)
+
+
+@pytest.fixture
+def first_request_held():
+    held = FirstRequestHeld()
+    signals.request_started.connect(held, weak=False)
+    yield held
+    held.release.set()
+    signals.request_started.disconnect(held)
+
+
+async def start_page_request(path: str, cookie: str) -> ApplicationCommunicator:
+    """A GET sent to the site's application, its response not yet read."""
+    from chatsite.asgi import application
+
+    communicator = ApplicationCommunicator(application, scope_for("GET", path, [(b"cookie", cookie.encode())]))
+    await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+    return communicator
+
+
 @pytest.mark.usefixtures("close_thread_connections")
-async def test_a_request_abandoned_mid_view_does_not_hold_up_the_next_one(member):
+async def test_a_request_abandoned_mid_view_does_not_hold_up_the_next_one(member, first_request_held):
     """A client that leaves while its request's sync work still runs: the thread stays busy with the
     abandoned work, so it is not kept for the next request, which runs at once in another thread."""
-    from chatsite.asgi import application
-
     _user, general, cookie = member
-    entered, release = threading.Event(), threading.Event()
-    ran_in = []
-
-    def block_first(**_kwargs):
-        ran_in.append(threading.current_thread())
-        if len(ran_in) == 1:
-            entered.set()
-            release.wait(20)
-
-    signals.request_started.connect(block_first, weak=False)
-    try:
-        scope = scope_for("GET", f"/chats/{general.pk}/", [(b"cookie", cookie.encode())])
-        leaving = ApplicationCommunicator(application, scope)
-        await leaving.send_input({"type": "http.request", "body": b"", "more_body": False})
-        assert await sync_to_async(entered.wait, thread_sensitive=False)(10)
-        await leaving.send_input({"type": "http.disconnect"})
-        await leaving.wait(10)  # the handler gave up on it; its thread is still in the receiver
-        status, _headers, _body = await call("GET", f"/chats/{general.pk}/", cookie=cookie)
-        assert status == 200
-        assert len(ran_in) == 2 and ran_in[0] is not ran_in[1]
-    finally:
-        release.set()
-        signals.request_started.disconnect(block_first)
+    leaving = await start_page_request(f"/chats/{general.pk}/", cookie)
+    assert await first_request_held.wait_entered()
+    await leaving.send_input({"type": "http.disconnect"})
+    await leaving.wait(10)  # the handler gave up on it; its thread is still in the receiver
+    status, _headers, _body = await call("GET", f"/chats/{general.pk}/", cookie=cookie)
+    assert status == 200
+    ran_in = first_request_held.started
+    assert len(ran_in) == 2 and ran_in[0] is not ran_in[1]
 
 
 @pytest.mark.usefixtures("close_thread_connections")
-async def test_requests_beyond_http_threads_wait_their_turn(member, settings):
+async def test_requests_beyond_http_threads_wait_their_turn(member, settings, first_request_held):
     """With HTTP_THREADS=1 a second request does not start its sync work while the first's runs; it runs
     once the first is done."""
-    from chatsite.asgi import application
-
     settings.HTTP_THREADS = 1
     _user, general, cookie = member
-    entered, release = threading.Event(), threading.Event()
-    started = []
-
-    def block_first(**_kwargs):
-        started.append(threading.current_thread())
-        if len(started) == 1:
-            entered.set()
-            release.wait(20)
-
-    signals.request_started.connect(block_first, weak=False)
-    try:
-        first = ApplicationCommunicator(
-            application, scope_for("GET", f"/chats/{general.pk}/", [(b"cookie", cookie.encode())])
-        )
-        await first.send_input({"type": "http.request", "body": b"", "more_body": False})
-        assert await sync_to_async(entered.wait, thread_sensitive=False)(10)
-        second = asyncio.ensure_future(call("GET", f"/chats/{general.pk}/", cookie=cookie))
-        await asyncio.sleep(0.3)  # time for the second to start its sync work, were it allowed to
-        assert len(started) == 1 and not second.done()
-        release.set()
-        assert (await first.receive_output(10))["status"] == 200
-        status, _headers, _body = await second
-        assert status == 200 and len(started) == 2
-        await first.wait(10)
-    finally:
-        release.set()
-        signals.request_started.disconnect(block_first)
+    first = await start_page_request(f"/chats/{general.pk}/", cookie)
+    assert await first_request_held.wait_entered()
+    second = asyncio.ensure_future(call("GET", f"/chats/{general.pk}/", cookie=cookie))
+    await asyncio.sleep(0.3)  # time for the second to start its sync work, were it allowed to
+    assert len(first_request_held.started) == 1 and not second.done()
+    first_request_held.release.set()
+    assert (await first.receive_output(10))["status"] == 200
+    status, _headers, _body = await second
+    assert status == 200 and len(first_request_held.started) == 2
+    await first.wait(10)

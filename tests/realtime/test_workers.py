@@ -59,14 +59,16 @@ async def test_an_idle_connection_goes_back_to_the_pool_before_the_next_call(one
 async def test_a_connection_that_failed_goes_back_to_the_pool(one_worker):
     await one_worker(_query)
 
-    def broken() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELEC 1")
-
     with pytest.raises(DatabaseError):
-        await one_worker(broken)
+        await one_worker(_broken)
     held, _ = await one_worker(_query)
     assert not held
+
+
+def _broken() -> None:
+    """A call whose statement fails: its connection is in error."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELEC 1")
 
 
 def _backend_pid() -> int:
@@ -123,12 +125,8 @@ async def test_a_failure_on_one_worker_makes_the_others_drop_the_connections_the
     pid = await second(_backend_pid)
     await _terminate(pid)
 
-    def broken() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELEC 1")
-
     with pytest.raises(DatabaseError):
-        await first(broken)
+        await first(_broken)
     assert await second(_backend_pid) != pid  # no error: its dead connection went back before the call
 
 
